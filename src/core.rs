@@ -1,0 +1,6 @@
+//! Everything about templates that does not depend on a terminal: the
+//! PromptSource model and its YAML, the Jinja engine with PromptSource's
+//! semantics, and the checks.
+
+pub mod datum;
+pub mod template;

@@ -1,0 +1,1 @@
+//! Dataset sources: rows as the Hugging Face `datasets` library yields them.
