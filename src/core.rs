@@ -3,4 +3,5 @@
 //! semantics, and the checks.
 
 pub mod datum;
+pub mod py;
 pub mod template;
