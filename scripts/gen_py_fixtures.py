@@ -121,21 +121,29 @@ def floats():
     for x in values:
         for ndigits in [0, 1, 2, 3, -1, -2, -3, 5, 15, 20, 323, 400, -308, -400]:
             w.call("round", [float_bits(x), ndigits], lambda: float_bits(round(x, ndigits)))
+    for x in [0.0, -0.0, 1.0, 0.5, 2.5, 2.675, 100.0, 1e16, 1.5e-7, 0.0001234, 123.456, 1 / 3, 5e-324,
+              1.7976931348623157e308, -math.e, 999999.5, 9.9999e-5, 0.00001, 1234567.0, 1e22,
+              float("inf"), float("-inf"), float("nan"), 15.5, -1e-10]:
+        for precision in [0, 2, 6, 17]:
+            for conversion in "fegG":
+                for flags in ["", "#"]:
+                    spec = f"%{flags}.{precision}{conversion}"
+                    w.call("format", [float_bits(x), spec], lambda: spec % x)
     for x in [0.5, 1.5, 2.5, -0.5, -2.5, 3.7, -3.7, 1e20, float("inf"), float("-inf"), float("nan"), -0.0]:
         w.call("round_int", [float_bits(x)], lambda: float_bits(float(round(x))))
     for s in ["1", " 1.5 ", "1_000.5", "1__0", "_1", "1_", "1_.5", "1._5", "1e1_0", "inf", "-Infinity",
               "+nan", "NaN", "1e3", "1E+3", ".5", "5.", ".", "", "  ", "e5", "1e", "0x10", "١٢٣",
               "\u2003-2.5\u3000", "1.5abc", "--1", "1e400", "-1e-400", "0.1", "12345678901234567890",
-              "nan(1)", "in f", "1 000", "١_٢", "+-1", "infinity", "infinit"]:
+              "nan(1)", "in f", "1 000", "١_٢", "+-1", "infinity", "infinit", "-nan", "1.5e+-3", "٣.٥"]:
         w.call("parse_float", [s], lambda: float_bits(float(s)))
     for s in ["0", "42", "-42", " +7 ", "1_000", "1__0", "_1", "1_", "0x1f", "0X1F", "0o17", "0b101",
               "0x_1f", "010", "00", "0_0", "9223372036854775807", "-9223372036854775808",
-              "9223372036854775808", "z", "Z", "zz", "١٢٣", "", " ", "1.5", "0b", "-0x10", "0xg"]:
+              "9223372036854775808", "z", "Z", "zz", "١٢٣", "", " ", "1.5", "0b", "-0x10", "0xg", "++5", "0x+5", "99999999999999999999", "-0"]:
         for base in [10, 0, 16, 8, 2, 36, 1, 37]:
             def parse():
                 value = int(s, base)
                 if not -(2 ** 63) <= value < 2 ** 63:
-                    raise OverflowError("out of i64 range")
+                    raise OverflowError("Python int too large to convert to C long")
                 return value
             w.call("parse_int", [s, base], parse)
     return w.count

@@ -3,6 +3,7 @@
 //! `str` methods and `%`-formatting. Everything here reproduces CPython 3.11
 //! exactly, with expected values in the tests taken from CPython itself.
 
+pub mod float;
 pub mod random;
 pub mod strings;
 mod unicode_data;
