@@ -4,6 +4,7 @@
 //! exactly, with expected values in the tests taken from CPython itself.
 
 pub mod float;
+pub mod percent;
 pub mod random;
 pub mod strings;
 mod unicode_data;
