@@ -7,7 +7,7 @@
 
 use super::float::{float_repr, format_exponent, format_fixed, format_general, FloatStyle};
 use super::strings::{ascii_escape, str_repr};
-use super::PyError;
+use super::{PyError, MAX_RESULT_BYTES};
 
 /// One value on the right of `%`.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,10 +136,6 @@ impl<'a> Source<'a> {
     }
 }
 
-/// Widths and precisions beyond this are refused as `MemoryError` instead of
-/// allocating gigabytes for one conversion; Python would try.
-const MAX_PADDING: usize = 1 << 24;
-
 #[derive(Default)]
 struct Spec {
     left_justify: bool,
@@ -188,9 +184,11 @@ fn star_argument(source: &mut Source<'_>) -> Result<i64, PyError> {
     }
 }
 
+/// Widths and precisions that would build results over the size limit are
+/// refused up front instead of allocated.
 fn check_padding(amount: usize) -> Result<usize, PyError> {
-    if amount > MAX_PADDING {
-        Err(PyError::new("MemoryError", ""))
+    if amount > MAX_RESULT_BYTES {
+        Err(PyError::memory_error())
     } else {
         Ok(amount)
     }
