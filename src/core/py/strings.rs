@@ -972,6 +972,71 @@ mod tests {
     }
 
     #[test]
+    fn ascii_shortcuts_agree_with_the_tables() {
+        for c in (0u8..=127).map(char::from) {
+            let tables = [
+                (is_python_space(c), in_ranges(data::SPACE, c), "space"),
+                (
+                    is_python_printable(c),
+                    in_ranges(data::PRINTABLE, c),
+                    "printable",
+                ),
+                (is_alpha_char(c), in_ranges(data::ALPHA, c), "alpha"),
+                (is_decimal_char(c), in_ranges(data::DECIMAL, c), "decimal"),
+                (is_digit_char(c), in_ranges(data::DIGIT, c), "digit"),
+                (is_numeric_char(c), in_ranges(data::NUMERIC, c), "numeric"),
+                (is_lower_char(c), in_ranges(data::LOWERCASE, c), "lower"),
+                (is_upper_char(c), in_ranges(data::UPPERCASE, c), "upper"),
+                (is_titlecase_char(c), in_ranges(data::TITLECASE, c), "title"),
+                (is_cased_char(c), in_ranges(data::CASED, c), "cased"),
+            ];
+            for (shortcut, table, name) in tables {
+                assert_eq!(shortcut, table, "{name} of {c:?}");
+            }
+            let table_upper = mapping(data::TO_UPPER, c).map_or(c.to_string(), str::to_owned);
+            assert_eq!(upper(&c.to_string()), table_upper, "upper of {c:?}");
+            let table_lower = mapping(data::TO_LOWER, c).map_or(c.to_string(), str::to_owned);
+            assert_eq!(lower(&c.to_string()), table_lower, "lower of {c:?}");
+            assert_eq!(casefold(&c.to_string()), table_lower, "casefold of {c:?}");
+            assert_eq!(decimal_value(c), c.to_digit(10), "decimal value of {c:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_sorted_for_binary_search() {
+        for (name, table) in [
+            ("ALPHA", data::ALPHA),
+            ("DECIMAL", data::DECIMAL),
+            ("DIGIT", data::DIGIT),
+            ("NUMERIC", data::NUMERIC),
+            ("SPACE", data::SPACE),
+            ("PRINTABLE", data::PRINTABLE),
+            ("LOWERCASE", data::LOWERCASE),
+            ("UPPERCASE", data::UPPERCASE),
+            ("TITLECASE", data::TITLECASE),
+            ("CASED", data::CASED),
+            ("CASE_IGNORABLE", data::CASE_IGNORABLE),
+        ] {
+            assert!(
+                table.iter().all(|(start, end)| start <= end)
+                    && table.windows(2).all(|pair| pair[0].1 < pair[1].0),
+                "{name} ranges overlap or are out of order"
+            );
+        }
+        for (name, table) in [
+            ("TO_UPPER", data::TO_UPPER),
+            ("TO_LOWER", data::TO_LOWER),
+            ("TO_TITLE_EXCEPTIONS", data::TO_TITLE_EXCEPTIONS),
+            ("CASEFOLD_EXCEPTIONS", data::CASEFOLD_EXCEPTIONS),
+        ] {
+            assert!(
+                table.windows(2).all(|pair| pair[0].0 < pair[1].0),
+                "{name} is not sorted by code point"
+            );
+        }
+    }
+
+    #[test]
     fn decimal_values_cover_unicode_digits() {
         assert_eq!(decimal_value('7'), Some(7));
         assert_eq!(decimal_value('\u{663}'), Some(3));
