@@ -286,3 +286,187 @@ fn random_models_are_written_as_pyyaml_writes_them() {
             .join("\n\n")
     );
 }
+
+const VALID: &str = "\
+dataset: demo
+templates:
+  a1: !Template
+    answer_choices: null
+    id: a1
+    jinja: 'Hello {{x}} ||| {{y}}'
+    metadata: !TemplateMetadata
+      choices_in_prompt: false
+      languages:
+      - en
+      metrics:
+      - Accuracy
+      original_task: true
+    name: hello
+    reference: ''
+";
+
+/// Parses `VALID` with `from` replaced by `to` and returns the error.
+fn load_error(from: &str, to: &str) -> promptstudio::core::yaml::LoadError {
+    assert!(VALID.contains(from), "{from:?} not in the sample");
+    let text = VALID.replacen(from, to, 1);
+    match DatasetTemplates::parse(&text, Path::new("t/templates.yaml")) {
+        Ok(_) => panic!("no error for {to:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn load_errors_name_file_line_and_column() {
+    assert!(DatasetTemplates::parse(VALID, Path::new("t/templates.yaml")).is_ok());
+    let cases: &[(&str, &str, usize, usize, &str)] = &[
+        (
+            "    name: hello\n",
+            "    name: [hello\n",
+            15,
+            14,
+            "illegal placement of ':'",
+        ),
+        ("a1: !Template", "a1:", 4, 5, "missing tag `!Template`"),
+        (
+            "a1: !Template",
+            "a1: !Templat",
+            3,
+            7,
+            "expected tag `!Template`, found `!Templat`",
+        ),
+        (
+            "!TemplateMetadata",
+            "!Metadata",
+            7,
+            15,
+            "expected tag `!TemplateMetadata`",
+        ),
+        (
+            "    jinja: 'Hello {{x}} ||| {{y}}'\n",
+            "",
+            3,
+            7,
+            "missing field `jinja`",
+        ),
+        (
+            "      original_task: true\n",
+            "",
+            7,
+            15,
+            "missing field `original_task`",
+        ),
+        (
+            "jinja: 'Hello {{x}} ||| {{y}}'",
+            "jinja: [1, 2]",
+            6,
+            12,
+            "`jinja` must be a string, found a sequence",
+        ),
+        (
+            "name: hello",
+            "name: 12",
+            14,
+            11,
+            "`name` must be a string, found an integer",
+        ),
+        (
+            "original_task: true",
+            "original_task: maybe",
+            13,
+            22,
+            "must be true, false or null, found a string",
+        ),
+        (
+            "      - en\n",
+            "      - 1.5\n",
+            10,
+            9,
+            "`languages` must be a string, found a float",
+        ),
+        (
+            "    id: a1",
+            "    id: b2",
+            5,
+            9,
+            "its `id` is `b2`, which differs from its key",
+        ),
+        ("dataset: demo\n", "", 1, 1, "missing field `dataset`"),
+        (
+            "    reference: ''\n",
+            "    reference: ''\n  a1: !Template {}\n",
+            16,
+            3,
+            "templates: duplicate key `a1`",
+        ),
+        (
+            "dataset: demo",
+            "dataset: demo\x01",
+            1,
+            14,
+            "unacceptable character U+0001",
+        ),
+        (
+            "answer_choices: null",
+            "answer_choices: *nothing",
+            4,
+            21,
+            "unknown anchor",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for &(from, to, line, column, message) in cases {
+        let error = load_error(from, to);
+        let ok = error.path == Path::new("t/templates.yaml")
+            && error.line == Some(line)
+            && error.column == Some(column)
+            && error.message.contains(message);
+        if !ok {
+            failures.push(format!(
+                "{to:?}: expected {line}:{column} {message:?}, got {error}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn load_error_display_is_path_line_column_message() {
+    let error = load_error("name: hello", "name: 12");
+    assert_eq!(
+        error.to_string(),
+        "t/templates.yaml:14:11: template `a1`: `name` must be a string, found an integer"
+    );
+}
+
+#[test]
+fn hand_written_yaml_is_read_as_pyyaml_reads_it() {
+    let folder = fixtures().join("handwritten");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("handwritten folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.to_string_lossy().ends_with(".yaml")
+                && !p.to_string_lossy().ends_with(".expected.yaml")
+        })
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 2);
+    for input in inputs {
+        let expected_path = input.with_extension("expected.yaml");
+        let expected = std::fs::read_to_string(&expected_path).expect("expected output");
+        let file = DatasetTemplates::load(&input).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.to_yaml(), expected, "{}", input.display());
+    }
+}
+
+#[test]
+fn anchors_remember_which_templates_shared_metadata() {
+    let file = DatasetTemplates::load(&fixtures().join("handwritten/shared.yaml")).expect("loads");
+    let ids: Vec<Vec<&str>> = file
+        .shared_metadata
+        .iter()
+        .map(|g| g.iter().map(|id| &**id).collect())
+        .collect();
+    assert_eq!(ids, vec![vec!["c", "b"], vec!["a", "d"]]);
+}
