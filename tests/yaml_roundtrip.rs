@@ -293,7 +293,7 @@ templates:
   a1: !Template
     answer_choices: null
     id: a1
-    jinja: 'Hello {{x}} ||| {{y}}'
+    jinja: Hello {{x}} ||| {{y}}
     metadata: !TemplateMetadata
       choices_in_prompt: false
       languages:
@@ -342,7 +342,7 @@ fn load_errors_name_file_line_and_column() {
             "expected tag `!TemplateMetadata`",
         ),
         (
-            "    jinja: 'Hello {{x}} ||| {{y}}'\n",
+            "    jinja: Hello {{x}} ||| {{y}}\n",
             "",
             3,
             7,
@@ -356,7 +356,7 @@ fn load_errors_name_file_line_and_column() {
             "missing field `original_task`",
         ),
         (
-            "jinja: 'Hello {{x}} ||| {{y}}'",
+            "jinja: Hello {{x}} ||| {{y}}",
             "jinja: [1, 2]",
             6,
             12,
@@ -469,4 +469,223 @@ fn anchors_remember_which_templates_shared_metadata() {
         .map(|g| g.iter().map(|id| &**id).collect())
         .collect();
     assert_eq!(ids, vec![vec!["c", "b"], vec!["a", "d"]]);
+}
+
+mod saving {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use promptstudio::core::fsutil::{write_atomic, SaveError};
+    use promptstudio::core::template::{DatasetTemplates, Template};
+    use promptstudio::core::yaml::{check_format, format_file, FormatOutcome};
+
+    use super::{fixtures, VALID};
+
+    fn folder_entries(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .expect("listable")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn atomic_write_replaces_content_keeps_permissions_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        write_atomic(&path, b"first\n").expect("creates");
+        assert_eq!(std::fs::read(&path).expect("readable"), b"first\n");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomic(&path, b"second\n").expect("replaces");
+        assert_eq!(std::fs::read(&path).expect("readable"), b"second\n");
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(folder_entries(dir.path()), vec!["templates.yaml"]);
+    }
+
+    #[test]
+    fn atomic_write_through_a_symlink_replaces_the_target() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("real.yaml");
+        let link = dir.path().join("templates.yaml");
+        std::fs::write(&target, "old").expect("writable");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("writes");
+        assert!(std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).expect("readable"), "new");
+    }
+
+    #[test]
+    fn atomic_write_into_a_missing_folder_fails_cleanly() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let error =
+            write_atomic(&dir.path().join("missing/templates.yaml"), b"x").expect_err("no folder");
+        assert!(matches!(error, SaveError::Io { .. }), "{error}");
+    }
+
+    fn loaded_copy(dir: &Path) -> DatasetTemplates {
+        let path = dir.join("templates.yaml");
+        std::fs::write(&path, VALID).expect("writable");
+        DatasetTemplates::load(&path).expect("loads")
+    }
+
+    #[test]
+    fn save_if_unchanged_refuses_to_overwrite_changes_made_on_disk() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut file = loaded_copy(dir.path());
+        let loaded = file.fingerprint.clone().expect("fingerprint");
+        let outside = VALID.replace("name: hello", "name: changed elsewhere");
+        std::fs::write(&file.path, &outside).expect("outside edit");
+
+        file.templates[0].jinja = "edited here".into();
+        let error = file.save_if_unchanged(&loaded).expect_err("must refuse");
+        assert!(matches!(error, SaveError::ChangedOnDisk { .. }), "{error}");
+        assert!(error.to_string().contains("changed on disk"));
+        assert_eq!(
+            std::fs::read_to_string(&file.path).expect("readable"),
+            outside
+        );
+        assert_eq!(folder_entries(dir.path()), vec!["templates.yaml"]);
+
+        // After reloading, the edit can be saved, and the new fingerprint
+        // allows the next save.
+        let mut reloaded = DatasetTemplates::load(&file.path).expect("reloads");
+        reloaded.templates[0].jinja = "edited here".into();
+        let saved = reloaded
+            .save_if_unchanged(reloaded.fingerprint.as_ref().expect("fingerprint"))
+            .expect("saves");
+        reloaded.templates.push(Template::new("another"));
+        reloaded.save_if_unchanged(&saved).expect("saves again");
+        let again = DatasetTemplates::load(&file.path).expect("loads");
+        assert_eq!(again.templates.len(), 2);
+        assert_eq!(
+            &*again.template("a1").expect("kept").jinja,
+            "edited here"
+        );
+    }
+
+    #[test]
+    fn save_if_unchanged_accepts_a_touched_but_identical_file_and_refuses_a_deleted_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = loaded_copy(dir.path());
+        let loaded = file.fingerprint.clone().expect("fingerprint");
+        std::fs::write(&file.path, VALID).expect("rewritten with the same bytes");
+        file.save_if_unchanged(&loaded)
+            .expect("same content is not a change");
+
+        let saved = DatasetTemplates::load(&file.path)
+            .expect("loads")
+            .fingerprint
+            .expect("fingerprint");
+        std::fs::remove_file(&file.path).expect("deleted");
+        let error = file
+            .save_if_unchanged(&saved)
+            .expect_err("deleted counts as changed");
+        assert!(matches!(error, SaveError::ChangedOnDisk { .. }));
+        assert!(!file.path.exists());
+    }
+
+    #[test]
+    fn saving_an_edit_changes_only_the_edited_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut file = loaded_copy(dir.path());
+        file.templates[0].reference = "A new reference".into();
+        file.save().expect("saves");
+        let saved = std::fs::read_to_string(&file.path).expect("readable");
+        let changed: Vec<(&str, &str)> = VALID
+            .lines()
+            .zip(saved.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(
+            changed,
+            vec![("    reference: ''", "    reference: A new reference")]
+        );
+    }
+
+    #[test]
+    fn format_rewrites_to_canonical_form_and_check_only_reports() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        let input =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.yaml")).expect("fixture");
+        let canonical =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.expected.yaml"))
+                .expect("fixture");
+        std::fs::write(&path, &input).expect("writable");
+
+        assert_eq!(
+            check_format(&path).expect("checks"),
+            FormatOutcome::Reformatted
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("readable"), input);
+        assert_eq!(
+            format_file(&path).expect("formats"),
+            FormatOutcome::Reformatted
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("readable"), canonical);
+        assert_eq!(
+            format_file(&path).expect("formats"),
+            FormatOutcome::Unchanged
+        );
+        assert_eq!(
+            check_format(&path).expect("checks"),
+            FormatOutcome::Unchanged
+        );
+
+        std::fs::write(&path, "dataset: [").expect("writable");
+        let error = format_file(&path).expect_err("broken file");
+        assert_eq!(error.path, path);
+        assert!(error.line.is_some());
+    }
+}
+
+#[test]
+fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |relative: &str, text: &str| {
+        let path = dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+        std::fs::write(path, text).expect("writable");
+    };
+    write("a/templates.yaml", VALID);
+    // The folder layout does not name the dataset: the file does.
+    write(
+        "odd/place/templates.yaml",
+        &VALID.replace("dataset: demo", "dataset: user/other\nsubset: s1"),
+    );
+    write("broken/templates.yaml", "dataset: x\ntemplates: [\n");
+    write(".hidden/templates.yaml", VALID);
+    write("target/templates.yaml", VALID);
+    write("a/notes.yaml", VALID);
+
+    let catalog = Catalog::discover(dir.path());
+    let names: Vec<(&str, Option<&str>)> = catalog
+        .files
+        .iter()
+        .map(|f| (f.dataset.as_str(), f.subset.as_deref()))
+        .collect();
+    assert_eq!(names, vec![("demo", None), ("user/other", Some("s1"))]);
+    assert_eq!(catalog.errors.len(), 1);
+    assert!(catalog.errors[0].path.ends_with("broken/templates.yaml"));
+    assert!(catalog.find("user/other", Some("s1")).is_some());
+    assert!(catalog.find("user/other", None).is_none());
+    assert_eq!(
+        catalog.template("demo", None, "hello").map(|t| &*t.id),
+        Some("a1")
+    );
+    assert_eq!(
+        catalog.template("demo", None, "a1").map(|t| &*t.name),
+        Some("hello")
+    );
+    assert!(catalog.template("demo", None, "nope").is_none());
 }
