@@ -667,6 +667,7 @@ fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
     write(".hidden/templates.yaml", VALID);
     write("target/templates.yaml", VALID);
     write("a/notes.yaml", VALID);
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).expect("symlink");
 
     let catalog = Catalog::discover(dir.path());
     let names: Vec<(&str, Option<&str>)> = catalog

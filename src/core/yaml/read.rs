@@ -77,7 +77,7 @@ fn check_printable(text: &str, path: &Path) -> Result<(), LoadError> {
     let mut line = 1;
     let mut column = 1;
     for c in text.chars() {
-        if !printable(c) && !(line == 1 && column == 1 && c == '\u{FEFF}') {
+        if !printable(c) {
             return Err(LoadError::at(
                 path,
                 line,
