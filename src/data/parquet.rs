@@ -22,6 +22,7 @@ use parquet::file::metadata::PageIndexPolicy;
 
 use crate::core::datum::Row;
 use crate::data::error::DataError;
+use crate::data::source::{Format, RowBatches, RowCount, Schema, Source};
 use crate::data::value::{batch_rows, CellError};
 
 const FORMAT: &str = "Parquet";
@@ -53,6 +54,7 @@ pub struct ParquetFile {
     projection: Option<Vec<usize>>,
     /// Names of the columns read, shared by every row.
     names: Vec<Arc<str>>,
+    schema: Schema,
 }
 
 impl ParquetFile {
@@ -83,6 +85,7 @@ impl ParquetFile {
             .iter()
             .map(|field| Arc::from(field.name().as_str()))
             .collect();
+        let schema = Schema::from_arrow(metadata.schema(), None);
         Ok(ParquetFile {
             path: path.to_path_buf(),
             file,
@@ -90,6 +93,7 @@ impl ParquetFile {
             row_group_starts,
             projection: None,
             names,
+            schema,
         })
     }
 
@@ -98,13 +102,13 @@ impl ParquetFile {
     }
 
     /// The Arrow schema of the whole file (all columns), with its metadata.
-    pub fn schema(&self) -> &SchemaRef {
+    pub fn arrow_schema(&self) -> &SchemaRef {
         self.metadata.schema()
     }
 
     /// The `huggingface` key of the schema metadata, as `datasets` wrote it.
     pub fn huggingface_metadata(&self) -> Option<&str> {
-        self.schema()
+        self.arrow_schema()
             .metadata()
             .get("huggingface")
             .map(String::as_str)
@@ -321,5 +325,43 @@ impl Iterator for RecordBatches<'_> {
                 .next()?
                 .map_err(|error| DataError::format(&self.file.path, FORMAT, error)),
         )
+    }
+}
+
+impl Source for ParquetFile {
+    fn name(&self) -> &Path {
+        &self.path
+    }
+
+    fn format(&self) -> Format {
+        Format::Parquet
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn row_count(&self) -> RowCount {
+        RowCount::Exact(self.num_rows())
+    }
+
+    fn wait_for_row_count(&self) -> Result<u64, DataError> {
+        Ok(self.num_rows())
+    }
+
+    fn row(&self, index: u64) -> Result<Row, DataError> {
+        ParquetFile::row(self, index)
+    }
+
+    fn rows(&self, range: Range<u64>) -> Result<Vec<Row>, DataError> {
+        ParquetFile::rows(self, range)
+    }
+
+    fn batches(&self, batch_rows: usize) -> Result<RowBatches<'_>, DataError> {
+        Ok(Box::new(ParquetFile::batches(self, batch_rows)?))
+    }
+
+    fn set_projection(&mut self, columns: Option<&[&str]>) -> Result<(), DataError> {
+        ParquetFile::set_projection(self, columns)
     }
 }
