@@ -4,6 +4,7 @@
 //! - [`parquet`]: Parquet files read lazily (footer, then only the row group of a row).
 //! - [`arrow_ipc`]: Arrow IPC, the `datasets` cache and `save_to_disk` folders.
 //! - [`text`]: JSON Lines and CSV/TSV with a background line index; standard input.
+//! - [`resolve`]: `NAME[/SUBSET]` and a split to files: workspace, Hub cache, `datasets` cache.
 //! - [`value`]: Arrow values to [`crate::core::datum::Datum`], shaped as `datasets` yields them.
 //! - [`features`]: Hugging Face features (ClassLabel names, Sequence...) and cell display.
 //! - [`error`]: [`DataError`], which always names the file and the row, line or field.
@@ -12,6 +13,7 @@ pub mod arrow_ipc;
 pub mod error;
 pub mod features;
 pub mod parquet;
+pub mod resolve;
 pub mod source;
 pub mod text;
 pub mod value;

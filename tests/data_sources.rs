@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use oracle::{check_path, check_source};
 use promptstudio::core::datum::Datum;
-use promptstudio::data::source::{Format, RowCount};
 use promptstudio::data::open;
+use promptstudio::data::source::{Format, RowCount};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
