@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use oracle::{check_path, check_source};
 use promptstudio::core::datum::Datum;
-use promptstudio::data::open;
 use promptstudio::data::source::{Format, RowCount};
+use promptstudio::data::{open, Source};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -207,4 +207,46 @@ fn the_comparison_reports_a_difference() {
     let source = open(&fixtures().join("sample.tsv")).expect("opens");
     let problems = check_source(source.as_ref(), &dump);
     assert_eq!(problems.len(), 1, "{problems:?}");
+}
+
+/// Threads reading rows of one source at once each get their own rows (file
+/// handles that shared an offset would hand them each other's bytes).
+#[test]
+fn concurrent_reads_do_not_disturb_each_other() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jsonl = dir.path().join("many.jsonl");
+    let lines: String = (0..5000)
+        .map(|index| {
+            format!(
+                "{{\"n\": {index}, \"text\": \"{}\"}}\n",
+                "w".repeat(index % 300)
+            )
+        })
+        .collect();
+    std::fs::write(&jsonl, lines).expect("written");
+    let parquet = promptstudio::data::parquet::ParquetFile::open(&fixtures().join("types.parquet"))
+        .expect("opens");
+    let text = promptstudio::data::text::TextSource::open(
+        &jsonl,
+        promptstudio::data::text::TextFormat::JsonLines,
+    )
+    .expect("opens");
+    let expected_parquet: Vec<String> = (0..3)
+        .map(|index| format!("{:?}", parquet.row(index).expect("row")))
+        .collect();
+    std::thread::scope(|scope| {
+        for thread in 0..4u64 {
+            let (parquet, text, expected_parquet) = (&parquet, &text, &expected_parquet);
+            scope.spawn(move || {
+                for step in 0..200u64 {
+                    let index = (step * 37 + thread * 1001) % 5000;
+                    let row = Source::row(text, index).expect("jsonl row");
+                    assert_eq!(row.get("n"), Some(&Datum::Int(index as i64)));
+                    let index = (step + thread) % 3;
+                    let row = parquet.row(index).expect("parquet row");
+                    assert_eq!(format!("{row:?}"), expected_parquet[index as usize]);
+                }
+            });
+        }
+    });
 }

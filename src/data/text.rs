@@ -86,7 +86,6 @@ pub struct TextSource {
     /// The file actually read.
     file_path: PathBuf,
     format: TextFormat,
-    file: Mutex<File>,
     schema: Schema,
     /// CSV: the column names from the header, in order.
     header: Vec<Arc<str>>,
@@ -219,7 +218,6 @@ impl TextSource {
             name: name.to_path_buf(),
             file_path: file_path.to_path_buf(),
             format,
-            file: Mutex::new(file),
             schema,
             header,
             data_start,
@@ -257,12 +255,8 @@ impl TextSource {
     }
 
     fn reader_at(&self, offset: u64, line: u64) -> Result<RecordReader, DataError> {
-        let file = self
-            .file
-            .lock()
-            .map_err(|_| DataError::format(&self.name, "text", "a reader panicked"))?
-            .try_clone()
-            .map_err(|error| DataError::io(&self.name, error))?;
+        // A fresh handle per read, so concurrent reads never share an offset.
+        let file = File::open(&self.file_path).map_err(|error| DataError::io(&self.name, error))?;
         let mut reader = RecordReader::new(file, &self.name, self.format, offset, line);
         reader.seek_to_start()?;
         Ok(reader)
@@ -481,7 +475,7 @@ impl RecordReader {
 
     /// Reads one physical line (with its `\n`) into the buffer, refusing
     /// lines that would exceed [`MAX_RECORD_BYTES`] with what is buffered.
-    fn read_line(&mut self) -> Result<usize, DataError> {
+    fn read_line(&mut self, record_line: u64) -> Result<usize, DataError> {
         let room = MAX_RECORD_BYTES.saturating_sub(self.buffer.len() as u64) + 1;
         let read = (&mut self.reader)
             .take(room)
@@ -491,8 +485,7 @@ impl RecordReader {
             return Err(DataError::TooLarge {
                 path: self.name.clone(),
                 message: format!(
-                    "line {}: a record longer than {} MB",
-                    self.line,
+                    "line {record_line}: a record longer than {} MB",
                     MAX_RECORD_BYTES >> 20
                 ),
             });
@@ -509,7 +502,7 @@ impl RecordReader {
             let mut read_any = false;
             loop {
                 let before = self.buffer.len();
-                let read = self.read_line()?;
+                let read = self.read_line(start_line)?;
                 if read == 0 {
                     break;
                 }
@@ -637,13 +630,19 @@ fn infer_schema(
             while sampled < SAMPLE_RECORDS
                 && (sampled == 0 || reader.offset - start_offset < SAMPLE_BYTES)
             {
-                let Some(record) = reader.next_record()? else {
-                    break;
+                let record = match reader.next_record() {
+                    Ok(Some(record)) => record,
+                    Ok(None) => break,
+                    Err(error) if sampled > 0 => {
+                        warnings.push(error.to_string());
+                        break;
+                    }
+                    Err(error) => return Err(error),
                 };
                 let object = match parse_json_object(&record, &reader.name) {
                     Ok(object) => object,
                     // The rows before a bad line stay readable; reading the
-                    // bad one reports it. Only a bad first line stops here.
+                    // bad one reports it. Only a bad first record stops here.
                     Err(error) if sampled > 0 => {
                         warnings.push(error.to_string());
                         break;
@@ -677,12 +676,19 @@ fn infer_schema(
         }
         TextFormat::Csv | TextFormat::Tsv => {
             let mut kinds = vec![CsvKind::default(); header.len()];
+            let mut warnings = Vec::new();
             let mut sampled = 0;
             while sampled < SAMPLE_RECORDS
                 && (sampled == 0 || reader.offset - start_offset < SAMPLE_BYTES)
             {
-                let Some(record) = reader.next_record()? else {
-                    break;
+                let record = match reader.next_record() {
+                    Ok(Some(record)) => record,
+                    Ok(None) => break,
+                    Err(error) if sampled > 0 => {
+                        warnings.push(error.to_string());
+                        break;
+                    }
+                    Err(error) => return Err(error),
                 };
                 let Ok(fields) =
                     split_csv(&record.text, format.delimiter(), &reader.name, record.line)
@@ -704,7 +710,7 @@ fn infer_schema(
                         feature: None,
                     })
                     .collect(),
-                warnings: Vec::new(),
+                warnings,
             })
         }
     }
