@@ -4,3 +4,5 @@
 
 pub mod datum;
 pub mod template;
+pub mod apply;
+pub mod jinja;

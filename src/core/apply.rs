@@ -1,0 +1,1 @@
+//! PromptSource's `Template.apply` semantics.
