@@ -97,6 +97,14 @@ impl Program {
         !self.draw_sites.is_empty()
     }
 
+    /// Whether rendering may draw random numbers (a `choice` or `random`
+    /// filter left for render time, `lipsum`, or a filter named by a string).
+    pub fn may_draw_at_render(&self) -> bool {
+        self.names.iter().any(|n| n.as_ref() == "lipsum")
+            || self.draws_at_compile_time()
+            || mentions_random(&self.body)
+    }
+
     /// Performs the random draws Jinja2 makes while compiling, in order.
     pub(crate) fn draw(&self, rng: &mut LazyRng) -> Vec<Option<Const>> {
         let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
@@ -122,16 +130,26 @@ impl Program {
         drawn
     }
 
-    /// Renders with the given variables and the values drawn by [`Program::draw`].
+    /// Renders with the given variables and the values drawn by
+    /// [`Program::draw`]. With `spans`, records the byte ranges of `out`
+    /// written by `{{ }}` expressions.
     pub(crate) fn render(
         &self,
         context: &dyn Context,
         drawn: &[Option<Const>],
         rng: &mut LazyRng,
         out: &mut String,
+        spans: Option<&mut Vec<std::ops::Range<usize>>>,
     ) -> Result<(), Exc> {
         let mut state = eval::State::new(self, context, drawn, rng);
-        state.render_body(&self.body, out)
+        if spans.is_some() {
+            state.spans = Some(Vec::new());
+        }
+        let result = state.render_body(&self.body, out);
+        if let (Some(target), Some(found)) = (spans, state.spans.take()) {
+            *target = found;
+        }
+        result
     }
 
     /// Names the template reads from its context, as Jinja2's
@@ -277,6 +295,12 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
     }
 }
 
+fn mentions_random(body: &[Stmt]) -> bool {
+    // Conservative: any mention of the random filters, even as a string
+    // (`map('random')`), counts.
+    format!("{body:?}").contains("\"random\"") || format!("{body:?}").contains("\"choice\"")
+}
+
 fn reject_recursive_loops(body: &[Stmt]) -> Result<(), SyntaxError> {
     for stmt in body {
         let nested: Vec<&[Stmt]> = match &stmt.kind {
@@ -338,7 +362,7 @@ pub(crate) fn render_str(source: &str, vars: &[(&str, Value)], seed: Option<u64>
     };
     let mut out = String::new();
     program
-        .render(&context, &drawn, &mut rng, &mut out)
+        .render(&context, &drawn, &mut rng, &mut out, None)
         .map_err(|e| format!("{}: {}", e.kind, e.message))?;
     Ok(out)
 }

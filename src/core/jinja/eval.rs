@@ -79,6 +79,11 @@ pub(crate) struct State<'a> {
     fuel: u64,
     /// Set while constant folding: names are unknown, context filters refuse.
     pub folding: bool,
+    /// Byte ranges of the top-level output written by `{{ }}`, when tracked.
+    pub spans: Option<Vec<std::ops::Range<usize>>>,
+    /// How many block captures (`{% set %}` blocks, filter blocks, macros)
+    /// are rendering into a buffer other than the output.
+    capture_depth: usize,
 }
 
 type R<T> = Result<T, Exc>;
@@ -157,6 +162,8 @@ impl<'a> State<'a> {
             rng,
             fuel: DEFAULT_FUEL,
             folding: false,
+            spans: None,
+            capture_depth: 0,
         }
     }
 
@@ -275,7 +282,13 @@ impl<'a> State<'a> {
             }
             StmtKind::Output(expr) => {
                 let value = self.eval(expr)?;
+                let start = out.len();
                 self.write(out, &value)?;
+                if let (Some(spans), 0) = (&mut self.spans, self.capture_depth) {
+                    if out.len() > start {
+                        spans.push(start..out.len());
+                    }
+                }
             }
             StmtKind::If {
                 test,
@@ -310,8 +323,7 @@ impl<'a> State<'a> {
                 filter,
                 body,
             } => {
-                let mut text = String::new();
-                self.render_body(body, &mut text)?;
+                let text = self.capture(body)?;
                 let mut value = Value::Str(Arc::from(text));
                 if let Some(filter) = filter {
                     value = self.eval_filter_chain(filter, value)?;
@@ -334,8 +346,7 @@ impl<'a> State<'a> {
                 result?;
             }
             StmtKind::FilterBlock { filter, body } => {
-                let mut text = String::new();
-                self.render_body(body, &mut text)?;
+                let text = self.capture(body)?;
                 let value = self.eval_filter_chain(filter, Value::Str(Arc::from(text)))?;
                 self.write(out, &value)?;
             }
@@ -356,6 +367,15 @@ impl<'a> State<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Renders `body` into a fresh buffer.
+    fn capture(&mut self, body: &[Stmt]) -> R<String> {
+        let mut text = String::new();
+        self.capture_depth += 1;
+        let result = self.render_body(body, &mut text);
+        self.capture_depth -= 1;
+        result.map(|()| text)
     }
 
     fn push_frame(&mut self) -> usize {
@@ -513,8 +533,7 @@ impl<'a> State<'a> {
             if let (Some(id), Some(caller)) = (program.caller_name, caller) {
                 self.assign_name(id, caller);
             }
-            let mut text = String::new();
-            self.render_body(&def.body, &mut text)?;
+            let text = self.capture(&def.body)?;
             Ok(Value::Str(Arc::from(text)))
         })();
         self.locals = saved_locals;
@@ -815,9 +834,7 @@ fn call_global(state: &mut State<'_>, name: &str, args: CallArgs) -> R<Value> {
             let rows = (0..len)
                 .map(|_| Value::tuple(columns.iter_mut().filter_map(Iterator::next).collect()))
                 .collect();
-            // Python's zip is a one-shot iterator; a list behaves the same for
-            // the loops and filters templates feed it to.
-            Ok(Value::list(rows))
+            Ok(Value::iter("zip", rows))
         }
         "namespace" | "dict" => {
             let mut dict = Dict::new();

@@ -793,7 +793,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     input.type_name()
                 )));
             };
-            Ok(Value::Str(Arc::from(format!("<span class='highlighted'>{text}</span>"))))
+            Ok(Value::Str(Arc::from(format!("<span style='color: #F08080'>{text}</span>"))))
         }
         "wordcount" => {
             args.bind("do_wordcount", &[])?;

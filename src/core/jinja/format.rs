@@ -287,7 +287,7 @@ pub(crate) fn percent_format(format: &str, args: &Value) -> R<String> {
             }
             chars.next();
         }
-        let mut take_arg = |next: &mut usize| -> R<Value> {
+        let take_arg = |next: &mut usize| -> R<Value> {
             let value = positional
                 .get(*next)
                 .cloned()

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use super::error::Exc;
 use super::eval::{CallArgs, State};
 use super::format::str_format;
-use super::ops::contains;
 use super::pyshim::str_repr;
 use super::value::*;
 
@@ -826,11 +825,6 @@ pub(crate) fn call(state: &mut State<'_>, recv: &Value, name: &str, args: CallAr
             format!("'{}' object has no attribute {}", other.type_name(), str_repr(name)),
         )),
     }
-}
-
-/// Whether `needle in haystack` for filters that need it.
-pub(crate) fn value_in(haystack: &Value, needle: &Value) -> R<bool> {
-    contains(haystack, needle)
 }
 
 #[cfg(test)]

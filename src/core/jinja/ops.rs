@@ -471,6 +471,14 @@ fn arith(
     Err(unsupported(symbol, a, b))
 }
 
+/// Lists are capped like output: each item costs at least a pointer or two.
+fn check_items(count: usize) -> R<()> {
+    if count.saturating_mul(16) > MAX_OUTPUT_BYTES {
+        return Err(Exc::limit(format!("a list of {count} items is too large")));
+    }
+    Ok(())
+}
+
 fn add(a: &Value, b: &Value) -> R<Value> {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => {
@@ -483,11 +491,13 @@ fn add(a: &Value, b: &Value) -> R<Value> {
             Ok(Value::Str(Arc::from(s)))
         }
         (Value::List(x), Value::List(y)) => {
+            check_items(x.borrow().len() + y.borrow().len())?;
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
             Ok(Value::list(items))
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
+            check_items(x.len() + y.len())?;
             Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
         }
         (Value::Str(_) | Value::List(_) | Value::Tuple(_), other) => Err(Exc::type_error(format!(

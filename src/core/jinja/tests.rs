@@ -98,7 +98,7 @@ fn filters_match_jinja() {
     assert_eq!(render("{{ [1,2,3]|join(',') }}{{ [1,2]|map('string')|list }}"), "1,2,3['1', '2']");
     assert_eq!(render("{{ [1,2,3,4]|select('odd')|list }}{{ [1,2,3,4]|reject('odd')|list }}"), "[1, 3][2, 4]");
     assert_eq!(render("{{ ['a','b','a','c','b']|most_frequent }}"), "['a', 'b']");
-    assert_eq!(render("{{ 'abc'|highlight }}"), "<span class='highlighted'>abc</span>");
+    assert_eq!(render("{{ 'abc'|highlight }}"), "<span style='color: #F08080'>abc</span>");
 }
 
 #[test]

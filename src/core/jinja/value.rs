@@ -80,8 +80,6 @@ pub(crate) enum UndefinedReason {
     Element { owner: String, key_repr: String },
     /// A fixed message, e.g. `No first item, sequence was empty.`
     Hint(String),
-    /// `Undefined()` with no information.
-    Plain,
 }
 
 impl UndefinedReason {
@@ -95,7 +93,6 @@ impl UndefinedReason {
                 format!("{owner} has no element {key_repr}")
             }
             UndefinedReason::Hint(hint) => hint.clone(),
-            UndefinedReason::Plain => "value is undefined".to_string(),
         }
     }
 }
