@@ -324,6 +324,8 @@ pub struct PreviewState {
     pub generation: u64,
     pub result: Option<PreviewResult>,
     pub scroll: Cell<usize>,
+    /// Show nested row values in full instead of collapsed.
+    pub expanded: bool,
 }
 
 impl PreviewState {
