@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod state;
 pub mod stats;
 mod update;
+pub mod workspace;
 
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -136,6 +137,11 @@ impl App {
         }
         app.select_catalog_row(1);
         app
+    }
+
+    /// Work requested outside [`App::update`] (opening the first prompt).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
     }
 
     /// The keymap context that receives keys now.

@@ -63,6 +63,13 @@ pub trait RowSource: Send + Sync {
         self.len() == 0
     }
     fn row(&self, index: usize) -> anyhow::Result<Row>;
+    /// Rows `range` (clamped to the split); sources that read in blocks
+    /// override this so whole-split scans do not seek row by row.
+    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+        (range.start..range.end.min(self.len()))
+            .map(|i| self.row(i))
+            .collect()
+    }
     /// The ClassLabel names of a top-level column, if it is one.
     fn label_names(&self, column: &str) -> Option<Vec<String>>;
 }
@@ -99,6 +106,16 @@ pub enum SaveError {
     Other(String),
 }
 
+/// Whether two loaded files hold the same templates (what was read, not
+/// when: fingerprints are left out).
+pub fn same_content(a: &DatasetTemplates, b: &DatasetTemplates) -> bool {
+    a.dataset == b.dataset
+        && a.subset == b.subset
+        && a.templates == b.templates
+        && a.extra == b.extra
+        && a.shared_metadata == b.shared_metadata
+}
+
 /// The templates and data of a workspace folder.
 pub trait Workspace: Send + Sync {
     /// Every templates file under the workspace, plus the ones that failed.
@@ -106,8 +123,9 @@ pub trait Workspace: Send + Sync {
     /// Reads one file again (after an outside change).
     fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem>;
     /// Writes a file atomically, refusing when it changed on disk since it
-    /// was last read or written, unless `overwrite`.
-    fn save(&self, templates: &DatasetTemplates, overwrite: bool) -> Result<(), SaveError>;
+    /// was last read or written, unless `overwrite`; on success the file's
+    /// fingerprint is updated to what was written.
+    fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError>;
     /// The splits with rows for a (dataset, subset).
     fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef>;
     /// Opens a split. May be slow (it reads a file footer): called off the UI thread.

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use uuid::Uuid;
 
-use super::backend::{SaveError, TemplatesFile};
+use super::backend::{same_content, SaveError, TemplatesFile};
 use super::editor::{Cursor, TextBuffer};
 use super::keymap::Key;
 use super::state::*;
 use super::{Action, App, Event, BATCH_PAGE};
-use crate::core::template::{Metadata, Template};
+use crate::core::template::Template;
 
 impl App {
     /// Applies one event and returns the work to start.
@@ -459,8 +459,8 @@ impl App {
         if let Some(selection) = self.current {
             let file = &mut self.catalog.files[selection.file];
             let template = &mut file.templates.templates[selection.template];
-            if template.jinja != text {
-                template.jinja = text;
+            if *template.jinja != *text {
+                template.jinja = text.into();
                 file.dirty = true;
             }
         }
@@ -683,19 +683,12 @@ impl App {
                 .ok_or("no templates file")?;
                 self.check_name(file, text, None)?;
                 let template = match input.kind {
-                    PromptKind::NewPrompt => Template {
-                        id: Uuid::new_v4().to_string(),
-                        name: text.to_owned(),
-                        jinja: String::new(),
-                        reference: String::new(),
-                        answer_choices: None,
-                        metadata: Metadata::default(),
-                    },
+                    PromptKind::NewPrompt => Template::new(text),
                     _ => {
                         let original = self.target_template().ok_or("no prompt to duplicate")?;
                         Template {
-                            id: Uuid::new_v4().to_string(),
-                            name: text.to_owned(),
+                            id: Uuid::new_v4().to_string().into(),
+                            name: text.into(),
                             ..original.clone()
                         }
                     }
@@ -716,8 +709,8 @@ impl App {
                 let selection = self.target_selection().ok_or("no prompt to rename")?;
                 self.check_name(selection.file, text, Some(selection.template))?;
                 let file = &mut self.catalog.files[selection.file];
-                if file.templates.templates[selection.template].name != text {
-                    file.templates.templates[selection.template].name = text.to_owned();
+                if *file.templates.templates[selection.template].name != *text {
+                    file.templates.templates[selection.template].name = text.into();
                     file.dirty = true;
                 }
                 self.overlay = Overlay::None;
@@ -732,10 +725,10 @@ impl App {
             }
             PromptKind::Reference => {
                 let reference = input.text.clone();
-                self.edit_template(|t| t.reference = reference);
+                self.edit_template(|t| t.reference = reference.into());
             }
             PromptKind::AnswerChoices => {
-                let choices = (!text.is_empty()).then(|| input.text.clone());
+                let choices = (!text.is_empty()).then(|| input.text.as_str().into());
                 self.edit_template(|t| t.answer_choices = choices);
             }
         }
@@ -752,7 +745,7 @@ impl App {
             .templates
             .iter()
             .enumerate()
-            .any(|(i, t)| Some(i) != except && t.name == name);
+            .any(|(i, t)| Some(i) != except && *t.name == *name);
         if taken {
             return Err(format!("`{name}` is already a prompt of this dataset"));
         }
@@ -912,12 +905,12 @@ impl App {
     }
 
     fn save_file(&mut self, file: usize, overwrite: bool) {
-        let entry = &self.catalog.files[file];
+        let entry = &mut self.catalog.files[file];
         let title = file_title(entry);
         if !entry.dirty && !overwrite {
             return self.notify(format!("{title}: no changes to save"));
         }
-        match self.workspace.save(&entry.templates, overwrite) {
+        match self.workspace.save(&mut entry.templates, overwrite) {
             Ok(()) => {
                 self.catalog.files[file].dirty = false;
                 self.notify(format!(
@@ -969,7 +962,9 @@ impl App {
             });
             return self.notify(format!("New templates file {}", path.display()));
         };
-        if self.catalog.files[file].templates == templates {
+        if same_content(&self.catalog.files[file].templates, &templates) {
+            // Our own save echoing back, or a touch: keep the new fingerprint.
+            self.catalog.files[file].templates.fingerprint = templates.fingerprint;
             return;
         }
         if self.catalog.files[file].dirty {
@@ -1010,7 +1005,7 @@ impl App {
             let index = templates
                 .iter()
                 .position(|t| t.id == id)
-                .or_else(|| templates.iter().position(|t| t.name == name));
+                .or_else(|| templates.iter().position(|t| *t.name == *name));
             match index {
                 Some(template) => {
                     let jinja = templates[template].jinja.clone();

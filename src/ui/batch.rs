@@ -36,7 +36,7 @@ pub fn draw_batch(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
 
 fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     let batch = &app.batch;
-    let name = app.current_template().map_or("", |t| t.name.as_str());
+    let name = app.current_template().map_or("", |t| &*t.name);
     let end = batch.row_count.map_or(batch.offset + BATCH_PAGE, |c| {
         c.min(batch.offset + BATCH_PAGE)
     });

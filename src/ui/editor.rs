@@ -159,12 +159,13 @@ pub fn draw_metadata(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused:
     let mut lines = Vec::new();
     for (index, field) in MetaField::ALL.iter().enumerate() {
         let value = match field {
-            MetaField::Name => template.name.clone(),
-            MetaField::Reference => template.reference.clone(),
+            MetaField::Name => template.name.to_string(),
+            MetaField::Reference => template.reference.to_string(),
             MetaField::AnswerChoices => template
                 .answer_choices
-                .clone()
-                .unwrap_or_else(|| "none".into()),
+                .as_deref()
+                .unwrap_or("none")
+                .to_owned(),
             MetaField::OriginalTask => flag(template.metadata.original_task),
             MetaField::ChoicesInPrompt => flag(template.metadata.choices_in_prompt),
             MetaField::Metrics => template.metadata.metrics.join(", "),

@@ -106,7 +106,7 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                 .files
                 .get(*file)
                 .and_then(|f| f.templates.templates.get(*template))
-                .map_or("?", |t| t.name.as_str());
+                .map_or("?", |t| &*t.name);
             (
                 " Delete prompt ",
                 format!("Delete `{name}`? The file changes when you save."),
