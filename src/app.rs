@@ -98,7 +98,7 @@ impl App {
                 dirty: false,
             })
             .collect();
-        files.sort_by(|a, b| state::file_title(a).cmp(&state::file_title(b)));
+        files.sort_by_key(state::file_title);
         let mut app = App {
             workspace,
             keymap,

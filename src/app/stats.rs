@@ -65,11 +65,13 @@ impl SplitStats {
         self.histogram[bucket] += 1;
     }
 
-    /// A label for a histogram bucket: `<64`, `<128`, ..., `≥16384`.
+    /// A short label for a histogram bucket, its (exclusive) upper bound:
+    /// `64`, `128`, ..., `1k`, ..., `16k`, then `∞`.
     pub fn bucket_label(index: usize) -> String {
         match LENGTH_BUCKETS.get(index) {
-            Some(&usize::MAX) => format!("≥{}", LENGTH_BUCKETS[index - 1]),
-            Some(bound) => format!("<{bound}"),
+            Some(&usize::MAX) => "∞".to_owned(),
+            Some(&bound) if bound >= 1024 => format!("{}k", bound / 1024),
+            Some(bound) => bound.to_string(),
             None => String::new(),
         }
     }
@@ -107,7 +109,8 @@ mod tests {
         assert_eq!(stats.empty_targets, 2);
         assert_eq!(stats.target_not_in_choices, 1);
         assert_eq!(stats.histogram[0], 4);
-        assert_eq!(SplitStats::bucket_label(0), "<64");
-        assert_eq!(SplitStats::bucket_label(9), "≥16384");
+        assert_eq!(SplitStats::bucket_label(0), "64");
+        assert_eq!(SplitStats::bucket_label(5), "2k");
+        assert_eq!(SplitStats::bucket_label(9), "∞");
     }
 }

@@ -381,12 +381,14 @@ impl App {
                 self.editor.insert_char(' ');
             }
             Action::Undo => {
-                if !self.editor.undo() {
+                let undone = self.editor.undo();
+                if !undone {
                     self.notify("Nothing to undo");
                 }
             }
             Action::Redo => {
-                if !self.editor.redo() {
+                let redone = self.editor.redo();
+                if !redone {
                     self.notify("Nothing to redo");
                 }
             }
@@ -607,20 +609,16 @@ impl App {
             Action::Right => input.cursor = (input.cursor + 1).min(input.text.chars().count()),
             Action::LineStart => input.cursor = 0,
             Action::LineEnd => input.cursor = input.text.chars().count(),
-            Action::Backspace => {
-                if input.cursor > 0 {
-                    input.cursor -= 1;
-                    let at = byte_index(&input.text, input.cursor);
-                    input.text.remove(at);
-                    self.prompt_changed();
-                }
+            Action::Backspace if input.cursor > 0 => {
+                input.cursor -= 1;
+                let at = byte_index(&input.text, input.cursor);
+                input.text.remove(at);
+                self.prompt_changed();
             }
-            Action::Delete => {
-                if input.cursor < input.text.chars().count() {
-                    let at = byte_index(&input.text, input.cursor);
-                    input.text.remove(at);
-                    self.prompt_changed();
-                }
+            Action::Delete if input.cursor < input.text.chars().count() => {
+                let at = byte_index(&input.text, input.cursor);
+                input.text.remove(at);
+                self.prompt_changed();
             }
             Action::Cancel => {
                 if input.kind == PromptKind::Filter {
@@ -935,16 +933,6 @@ impl App {
         if known.is_none() && !is_templates {
             return self.data_changed(path);
         }
-        if !path.exists() {
-            if let Some(file) = known {
-                self.notify_error(format!(
-                    "{} was removed on disk; save to write it again",
-                    self.catalog.files[file].templates.path.display()
-                ));
-                self.catalog.files[file].dirty = true;
-            }
-            return;
-        }
         let templates = match self.workspace.reload(path) {
             Ok(templates) => templates,
             Err(problem) => {
@@ -992,9 +980,9 @@ impl App {
     /// Swaps in a file's new contents, keeping the selected prompt (by id,
     /// then by name) and the editor cursor.
     fn replace_file(&mut self, file: usize, templates: crate::core::template::DatasetTemplates) {
-        let current = self.current.filter(|s| s.file == file).and_then(|s| {
+        let current = self.current.filter(|s| s.file == file).map(|s| {
             let old = &self.catalog.files[file].templates.templates[s.template];
-            Some((old.id.clone(), old.name.clone()))
+            (old.id.clone(), old.name.clone())
         });
         self.catalog.files[file] = TemplatesFile {
             templates,
@@ -1186,10 +1174,8 @@ impl App {
                     self.batch.selected = BATCH_PAGE - 1;
                 }
             }
-            Action::PageDown => {
-                if self.batch.offset + BATCH_PAGE < count {
-                    self.batch.offset += BATCH_PAGE;
-                }
+            Action::PageDown if self.batch.offset + BATCH_PAGE < count => {
+                self.batch.offset += BATCH_PAGE;
             }
             Action::PageUp => self.batch.offset = self.batch.offset.saturating_sub(BATCH_PAGE),
             Action::Top | Action::FirstRow => {

@@ -50,10 +50,12 @@ impl Sources {
     }
 }
 
+type Compiled = Result<Arc<dyn CompiledPrompt>, Diagnostic>;
+
 /// A compiled template, kept while its text does not change.
 #[derive(Default)]
 struct CompileCache {
-    last: Option<(Template, Result<Arc<dyn CompiledPrompt>, Diagnostic>)>,
+    last: Option<(Template, Compiled)>,
 }
 
 impl CompileCache {

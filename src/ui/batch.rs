@@ -16,7 +16,7 @@ pub fn draw_batch(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     let wide = area.width >= super::WIDE;
     let (list_area, detail_area, stats_area) = if wide {
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(area);
         let [detail, stats] =
             Layout::vertical([Constraint::Fill(1), Constraint::Length(16)]).areas(right);
@@ -25,7 +25,7 @@ pub fn draw_batch(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         let [top, bottom] =
             Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
         let [detail, stats] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(bottom);
         (top, detail, stats)
     };
@@ -107,7 +107,7 @@ fn draw_detail(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let [raw, rendered] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
     let raw_block = ui.block(format!(" Row {} ", row.index + 1), false);
     let raw_inner = raw_block.inner(raw);
     frame.render_widget(raw_block, raw);
@@ -206,17 +206,20 @@ fn draw_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
                 .text_value(n.to_string())
         })
         .collect();
-    let bar_width = (chart.width / stats.histogram.len() as u16)
-        .saturating_sub(1)
-        .clamp(3, 7);
+    let count = stats.histogram.len() as u16;
+    // Gaps only when there is room for them; the labels need 3 columns.
+    let gap = u16::from(chart.width >= count * 4 - 1);
+    let bar_width = ((chart.width + gap) / count)
+        .saturating_sub(gap)
+        .clamp(1, 7);
     frame.render_widget(
         BarChart::default()
             .data(BarGroup::default().bars(&bars))
             .bar_width(bar_width)
-            .bar_gap(1)
+            .bar_gap(gap)
             .bar_style(ui.style("chart.bar"))
             .block(ratatui::widgets::Block::new().title(Line::styled(
-                "input length (characters)",
+                "input length (characters, up to)",
                 ui.style("ui.dim"),
             ))),
         chart,

@@ -94,14 +94,17 @@ fn syntax_set() -> &'static SyntaxSet {
     })
 }
 
+/// Tokens of every line of a template.
+pub type Highlighted = std::rc::Rc<Vec<Vec<Token>>>;
+
 /// Highlights whole templates, remembering the last one.
 #[derive(Default)]
 pub struct Highlighter {
-    cache: RefCell<Option<(String, std::rc::Rc<Vec<Vec<Token>>>)>>,
+    cache: RefCell<Option<(String, Highlighted)>>,
 }
 
 impl Highlighter {
-    pub fn highlight(&self, lines: &[String]) -> std::rc::Rc<Vec<Vec<Token>>> {
+    pub fn highlight(&self, lines: &[String]) -> Highlighted {
         let text = lines.join("\n");
         if let Some((cached, tokens)) = self.cache.borrow().as_ref() {
             if *cached == text {

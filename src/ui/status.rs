@@ -89,12 +89,26 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         let keys: Vec<String> = keys.iter().take(2).map(|k| k.to_string()).collect();
         hints.push((keys.join("/"), short(action)));
     };
+    let global_first = !matches!(context, Context::Prompt | Context::Picker | Context::Help);
+    if global_first {
+        let global = app.keymap.bindings_of(Context::Global);
+        for wanted in [Action::Help, Action::Save] {
+            if let Some((_, keys)) = global.iter().find(|(a, _)| *a == wanted) {
+                let keys: Vec<_> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !(context.takes_text() && k.text().is_some()))
+                    .collect();
+                add(wanted, &keys);
+            }
+        }
+    }
     for (action, keys) in app.keymap.bindings_of(context) {
         if is_hint_worthy(context, action) {
             add(action, &keys);
         }
     }
-    if !matches!(context, Context::Prompt | Context::Picker | Context::Help) {
+    if global_first {
         let global = app.keymap.bindings_of(Context::Global);
         for wanted in [
             Action::Help,
@@ -139,12 +153,8 @@ fn is_hint_worthy(context: Context, action: Action) -> bool {
     !movement || matches!(context, Context::Help)
 }
 
-/// The description up to its first parenthesis, for the status line.
+/// The action's keymap name in words (`next_row` -> `next row`): short
+/// enough for the status line, and the same words a keymap file uses.
 pub fn short(action: Action) -> String {
-    let description = action.description();
-    description
-        .split(" (")
-        .next()
-        .unwrap_or(description)
-        .to_lowercase()
+    action.name().replace('_', " ")
 }
