@@ -236,7 +236,8 @@ mod tests {
         assert_eq!(nearest_256(0, 0, 0), 16);
         assert_eq!(nearest_256(255, 255, 255), 231);
         assert_eq!(nearest_256(0x5f, 0xaf, 0xff), 75);
-        assert_eq!(nearest_256(0x26, 0x2a, 0x33), 235);
+        assert_eq!(nearest_256(0x26, 0x2a, 0x33), 236);
+        assert_eq!(nearest_256(0x30, 0x30, 0x30), 236);
     }
 
     #[test]
