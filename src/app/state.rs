@@ -227,7 +227,8 @@ impl CatalogState {
     /// The visible rows: each file with its prompts, narrowed by the fuzzy
     /// filter (matched against `dataset/subset prompt name`).
     pub fn rows(&self) -> Vec<CatalogRow> {
-        let mut rows = Vec::new();
+        let filtering = !self.filter.is_empty();
+        let mut groups: Vec<(i64, usize, Vec<(i64, usize)>)> = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
             let title = file_title(file);
             let mut matched: Vec<(i64, usize)> = file
@@ -239,30 +240,32 @@ impl CatalogState {
                     fuzzy::score(&self.filter, &format!("{title} {}", t.name)).map(|s| (s, i))
                 })
                 .collect();
-            if matched.is_empty()
-                && !(self.filter.is_empty() || fuzzy::score(&self.filter, &title).is_some())
-            {
+            let title_score = fuzzy::score(&self.filter, &title);
+            if filtering && matched.is_empty() && title_score.is_none() {
                 continue;
             }
-            if self.filter.is_empty() {
-                matched.sort_by(|a, b| {
-                    let name = |i: usize| file.templates.templates[i].name.to_lowercase();
-                    name(a.1).cmp(&name(b.1))
-                });
-            } else {
+            if filtering {
                 matched.sort_by_key(|&(score, i)| (std::cmp::Reverse(score), i));
+            } else {
+                matched.sort_by_cached_key(|&(_, i)| file.templates.templates[i].name.to_lowercase());
             }
+            let best = matched.first().map(|m| m.0).into_iter().chain(title_score).max().unwrap_or(0);
+            groups.push((best, file_index, matched));
+        }
+        if filtering {
+            // Best matches first; the sort is stable, so ties keep file order.
+            groups.sort_by_key(|group| std::cmp::Reverse(group.0));
+        }
+        let mut rows = Vec::new();
+        for (_, file, matched) in groups {
             rows.push(CatalogRow::File {
-                file: file_index,
+                file,
                 shown: matched.len(),
             });
             rows.extend(
                 matched
                     .into_iter()
-                    .map(|(_, template)| CatalogRow::Template {
-                        file: file_index,
-                        template,
-                    }),
+                    .map(|(_, template)| CatalogRow::Template { file, template }),
             );
         }
         rows
