@@ -9,6 +9,7 @@
 pub mod action;
 pub mod backend;
 pub mod editor;
+pub mod engine;
 pub mod fuzzy;
 pub mod keymap;
 pub mod state;

@@ -32,7 +32,8 @@ pub struct StudioOptions {
     /// Where the `templates.yaml` files are (default: `<workspace>/templates`
     /// if it exists, else the workspace).
     pub templates: Option<PathBuf>,
-    /// Where the rows are (default: `<workspace>/data` if it exists, else the workspace).
+    /// The folder whose `data/<dataset>/<subset or _>/<split>.*` holds the
+    /// rows (default: the workspace); the Hugging Face caches are searched next.
     pub data: Option<PathBuf>,
     /// A theme name (`dark`, `light`, `ansi16`, or a file in the config folder).
     pub theme: Option<String>,
@@ -48,7 +49,12 @@ pub enum Incoming {
     InputFailed(String),
 }
 
-/// Runs the studio until the user quits, with the given template engine.
+/// Runs the studio on a workspace until the user quits.
+pub fn run(options: StudioOptions) -> anyhow::Result<()> {
+    run_with_engine(options, Arc::new(crate::app::engine::CoreEngine))
+}
+
+/// [`run`] with another template engine (benchmarks and tests).
 pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyhow::Result<()> {
     if !options.workspace.is_dir() {
         anyhow::bail!("{} is not a folder", options.workspace.display());

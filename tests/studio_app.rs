@@ -80,7 +80,7 @@ fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
         outcome: Ok(Rendered::default()),
         row: None,
         row_count: Some(3),
-        labels: Vec::new(),
+        features: Vec::new(),
         elapsed: Default::default(),
     };
     app.update(Event::Preview(stale));

@@ -126,6 +126,7 @@ fn batch_view() {
         generation,
         rows: Ok(page),
         row_count: 3,
+        features: vec![("label".into(), labels())],
     }));
     let mut stats = SplitStats::new(7600);
     stats.done = 7600;

@@ -10,6 +10,8 @@ use promptstudio::app::backend::{LoadProblem, RowSource, SaveError, SplitRef, Wo
 use promptstudio::app::{App, Keymap, PreviewError, PreviewResult, Rendered};
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::{DatasetTemplates, Template};
+use promptstudio::data::features::Feature;
+use promptstudio::data::resolve::{Found, Origin};
 
 /// An in-memory workspace: files, rows, and a record of saves.
 #[derive(Default)]
@@ -35,15 +37,8 @@ impl RowSource for MemoryRows {
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no row {index}"))
     }
-    fn label_names(&self, column: &str) -> Option<Vec<String>> {
-        (column == "label").then(|| {
-            vec![
-                "World".into(),
-                "Sports".into(),
-                "Business".into(),
-                "Sci/Tech".into(),
-            ]
-        })
+    fn features(&self) -> Vec<(String, Feature)> {
+        vec![("label".into(), labels())]
     }
 }
 
@@ -84,7 +79,13 @@ impl Workspace for MemoryWorkspace {
             .iter()
             .map(|name| SplitRef {
                 name: name.to_string(),
-                path: PathBuf::from(format!("/ws/data/ag_news/_/{name}.parquet")),
+                found: Found {
+                    dataset: dataset.into(),
+                    subset: None,
+                    split: name.to_string(),
+                    origin: Origin::Workspace,
+                    paths: vec![PathBuf::from(format!("/ws/data/ag_news/_/{name}.parquet"))],
+                },
             })
             .collect()
     }
@@ -95,6 +96,17 @@ impl Workspace for MemoryWorkspace {
     }
     fn watch_roots(&self) -> Vec<PathBuf> {
         Vec::new()
+    }
+}
+
+pub fn labels() -> Feature {
+    Feature::ClassLabel {
+        names: vec![
+            "World".into(),
+            "Sports".into(),
+            "Business".into(),
+            "Sci/Tech".into(),
+        ],
     }
 }
 
@@ -165,15 +177,7 @@ pub fn answer(app: &mut App, outcome: Result<Rendered, PreviewError>, row: Optio
         outcome,
         row,
         row_count: Some(3),
-        labels: vec![(
-            "label".into(),
-            vec![
-                "World".into(),
-                "Sports".into(),
-                "Business".into(),
-                "Sci/Tech".into(),
-            ],
-        )],
+        features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
     };
     app.update(promptstudio::app::Event::Preview(result));

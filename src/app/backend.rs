@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use crate::core::datum::Row;
 use crate::core::template::{DatasetTemplates, Template};
+use crate::data::features::Feature;
+use crate::data::resolve::Found;
 
 /// A template problem with its location (1-based, when the engine knows it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,15 +72,40 @@ pub trait RowSource: Send + Sync {
             .map(|i| self.row(i))
             .collect()
     }
-    /// The ClassLabel names of a top-level column, if it is one.
-    fn label_names(&self, column: &str) -> Option<Vec<String>>;
+    /// The Hugging Face features of the columns that declare one.
+    fn features(&self) -> Vec<(String, Feature)>;
 }
 
 /// A split of a (dataset, subset) that the workspace can open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SplitRef {
     pub name: String,
-    pub path: PathBuf,
+    /// Where the data layer found it: its file, folder or shards.
+    pub found: Found,
+}
+
+impl SplitRef {
+    /// Whether a changed path belongs to this split (one of its files, or
+    /// a file in its folder).
+    pub fn contains(&self, path: &Path) -> bool {
+        self.found
+            .paths
+            .iter()
+            .any(|p| path == p || path.starts_with(p))
+    }
+
+    /// What to show for where the rows are.
+    pub fn location(&self) -> String {
+        match self.found.paths.as_slice() {
+            [single] => single.display().to_string(),
+            [first, ..] => format!(
+                "{} (+{} shards)",
+                first.display(),
+                self.found.paths.len() - 1
+            ),
+            [] => String::new(),
+        }
+    }
 }
 
 /// A templates file as the studio holds it.

@@ -247,9 +247,16 @@ impl CatalogState {
             if filtering {
                 matched.sort_by_key(|&(score, i)| (std::cmp::Reverse(score), i));
             } else {
-                matched.sort_by_cached_key(|&(_, i)| file.templates.templates[i].name.to_lowercase());
+                matched
+                    .sort_by_cached_key(|&(_, i)| file.templates.templates[i].name.to_lowercase());
             }
-            let best = matched.first().map(|m| m.0).into_iter().chain(title_score).max().unwrap_or(0);
+            let best = matched
+                .first()
+                .map(|m| m.0)
+                .into_iter()
+                .chain(title_score)
+                .max()
+                .unwrap_or(0);
             groups.push((best, file_index, matched));
         }
         if filtering {
@@ -298,8 +305,8 @@ pub struct PreviewResult {
     pub outcome: Result<Rendered, PreviewError>,
     pub row: Option<Row>,
     pub row_count: Option<usize>,
-    /// ClassLabel names per column of the shown row.
-    pub labels: Vec<(String, Vec<String>)>,
+    /// The features of the split's columns (ClassLabel names and such).
+    pub features: Vec<(String, crate::data::features::Feature)>,
     /// How long compile + apply took, for the status bar.
     pub elapsed: std::time::Duration,
 }
@@ -371,6 +378,7 @@ pub enum BatchUpdate {
         generation: u64,
         rows: Result<Vec<BatchRow>, PreviewError>,
         row_count: usize,
+        features: Vec<(String, crate::data::features::Feature)>,
     },
     Stats {
         generation: u64,
@@ -388,6 +396,7 @@ pub struct BatchState {
     pub stats_generation: u64,
     pub rows: Option<Result<Vec<BatchRow>, PreviewError>>,
     pub row_count: Option<usize>,
+    pub features: Vec<(String, crate::data::features::Feature)>,
     pub stats: Option<SplitStats>,
 }
 

@@ -965,7 +965,7 @@ impl App {
     }
 
     fn data_changed(&mut self, path: &Path) {
-        let shown = self.preview.splits.iter().any(|s| s.path == path);
+        let shown = self.preview.splits.iter().any(|s| s.contains(path));
         self.data_epoch += 1;
         if shown {
             self.preview.row_count = None;
@@ -1199,7 +1199,9 @@ impl App {
                 generation,
                 rows,
                 row_count,
+                features,
             } if generation == self.batch.generation => {
+                self.batch.features = features;
                 if let Ok(page) = &rows {
                     self.batch.selected = self.batch.selected.min(page.len().saturating_sub(1));
                 }

@@ -1,45 +1,46 @@
 //! The real [`Workspace`]: templates through `core` (PyYAML-identical,
-//! atomic, fingerprint-checked saves) and rows through `data`.
-//!
-//! Layout: templates are every `templates.yaml` under the templates root;
-//! rows of (dataset, subset) are `<data root>/<dataset>/<subset or _>/<split>.<ext>`,
-//! as in the conformance corpus.
+//! atomic, fingerprint-checked saves) and rows through `data` (its resolver
+//! finds `data/<dataset>/<subset or _>/<split>.*` in the workspace, then the
+//! Hugging Face caches; its sources read Parquet, Arrow, JSON Lines, CSV).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
 use crate::core::fsutil;
 use crate::core::template::DatasetTemplates;
-use crate::data::parquet::ParquetFile;
-
-/// File extensions of the row files the data layer reads.
-const DATA_EXTENSIONS: &[&str] = &["parquet"];
+use crate::data::features::Feature;
+use crate::data::resolve::Resolver;
+use crate::data::source::{RowCount, Source};
 
 /// A workspace folder on disk.
 #[derive(Debug, Clone)]
 pub struct FolderWorkspace {
     pub templates_root: PathBuf,
+    /// The folder whose `data/` holds the rows.
     pub data_root: PathBuf,
+    resolver: Resolver,
 }
 
 impl FolderWorkspace {
-    /// `root/templates` and `root/data` when they exist, else `root` for
-    /// both; explicit roots override.
+    /// Templates under `root/templates` when it exists, else under `root`;
+    /// rows under `root/data`. `templates` and `data` override the two roots.
     pub fn new(root: &Path, templates: Option<PathBuf>, data: Option<PathBuf>) -> FolderWorkspace {
-        let child_or_root = |name: &str| {
-            let child = root.join(name);
+        let templates_root = templates.unwrap_or_else(|| {
+            let child = root.join("templates");
             if child.is_dir() {
                 child
             } else {
                 root.to_path_buf()
             }
-        };
+        });
+        let data_root = data.unwrap_or_else(|| root.to_path_buf());
         FolderWorkspace {
-            templates_root: templates.unwrap_or_else(|| child_or_root("templates")),
-            data_root: data.unwrap_or_else(|| child_or_root("data")),
+            templates_root,
+            resolver: Resolver::from_env(&data_root),
+            data_root,
         }
     }
 }
@@ -85,120 +86,101 @@ impl Workspace for FolderWorkspace {
     }
 
     fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef> {
-        let folder = self.data_root.join(dataset).join(subset.unwrap_or("_"));
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            return Vec::new();
+        let spec = match subset {
+            Some(subset) => format!("{dataset}/{subset}"),
+            None => dataset.to_owned(),
         };
-        let mut splits: Vec<SplitRef> = entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|path| {
-                path.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| DATA_EXTENSIONS.contains(&e))
-            })
-            .filter_map(|path| {
-                let name = path.file_stem()?.to_str()?.to_owned();
-                Some(SplitRef { name, path })
+        // The resolver tries every reading of `a/b`; keep the exact pair.
+        let mut splits: Vec<SplitRef> = self
+            .resolver
+            .splits(&spec)
+            .into_iter()
+            .filter(|found| found.dataset == dataset && found.subset.as_deref() == subset)
+            .map(|found| SplitRef {
+                name: found.split.clone(),
+                found,
             })
             .collect();
-        // Validation first, as PromptSource's app picks it by default.
-        let rank = |name: &str| match name {
-            "validation" => 0,
-            "train" => 1,
-            "test" => 2,
-            _ => 3,
-        };
-        splits.sort_by(|a, b| (rank(&a.name), &a.name).cmp(&(rank(&b.name), &b.name)));
+        // The default split first (validation, else train, else test), as
+        // PromptSource's app opens it.
+        let names: Vec<String> = splits.iter().map(|s| s.name.clone()).collect();
+        if let Some(default) = crate::data::source::default_split(names.iter().map(String::as_str))
+        {
+            if let Some(index) = names.iter().position(|n| n == default) {
+                let chosen = splits.remove(index);
+                splits.insert(0, chosen);
+            }
+        }
         splits
     }
 
     fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
-        let file = ParquetFile::open(&split.path)?;
-        let labels = file
-            .huggingface_metadata()
-            .map(class_label_names)
-            .unwrap_or_default();
-        Ok(Arc::new(ParquetSource { file, labels }))
+        let source = split.found.open()?;
+        let features = source
+            .schema()
+            .columns
+            .iter()
+            .filter_map(|column| Some((column.name.clone(), column.feature.clone()?)))
+            .collect();
+        Ok(Arc::new(DataSource {
+            source: Mutex::new(source),
+            features,
+        }))
     }
 
     fn watch_roots(&self) -> Vec<PathBuf> {
         let mut roots = vec![self.templates_root.clone()];
-        if !self.data_root.starts_with(&self.templates_root) {
-            roots.push(self.data_root.clone());
+        let data = self.data_root.join("data");
+        if data.is_dir() && !data.starts_with(&self.templates_root) {
+            roots.push(data);
         }
         roots
     }
 }
 
-struct ParquetSource {
-    file: ParquetFile,
-    labels: Vec<(String, Vec<String>)>,
+/// A data-layer source shared by the workers. Sources are `Send` but not
+/// `Sync`; reads are short (one row, or one block of a scan), so a mutex
+/// costs little.
+struct DataSource {
+    source: Mutex<Box<dyn Source>>,
+    features: Vec<(String, Feature)>,
 }
 
-impl RowSource for ParquetSource {
+impl DataSource {
+    fn with<T>(&self, read: impl FnOnce(&dyn Source) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let source = self
+            .source
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a reader of this split crashed"))?;
+        read(source.as_ref())
+    }
+}
+
+impl RowSource for DataSource {
     fn len(&self) -> usize {
-        usize::try_from(self.file.num_rows()).unwrap_or(usize::MAX)
+        // Text formats count in the background: show what is known so far.
+        self.with(|source| {
+            Ok(match source.row_count() {
+                RowCount::Exact(n) | RowCount::AtLeast(n) => {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }
+            })
+        })
+        .unwrap_or(0)
     }
 
     fn row(&self, index: usize) -> anyhow::Result<Row> {
-        Ok(self.file.row(index as u64)?)
+        self.with(|source| Ok(source.row(index as u64)?))
     }
 
     fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Row>> {
         if range.start >= self.len() {
             return Ok(Vec::new());
         }
-        Ok(self.file.rows(range.start as u64..range.end as u64)?)
+        self.with(|source| Ok(source.rows(range.start as u64..range.end as u64)?))
     }
 
-    fn label_names(&self, column: &str) -> Option<Vec<String>> {
-        self.labels
-            .iter()
-            .find(|(name, _)| name == column)
-            .map(|(_, names)| names.clone())
-    }
-}
-
-/// The ClassLabel names of top-level columns, from the `huggingface` schema
-/// metadata (`{"info": {"features": {"label": {"_type": "ClassLabel", "names": [...]}}}}`).
-/// Metadata it cannot read gives no names: they only decorate the raw row.
-fn class_label_names(metadata: &str) -> Vec<(String, Vec<String>)> {
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(metadata) else {
-        return Vec::new();
-    };
-    let Some(features) = json.pointer("/info/features").and_then(|f| f.as_object()) else {
-        return Vec::new();
-    };
-    features
-        .iter()
-        .filter(|(_, feature)| feature.get("_type").and_then(|t| t.as_str()) == Some("ClassLabel"))
-        .filter_map(|(column, feature)| {
-            let names = feature.get("names")?.as_array()?;
-            let names = names
-                .iter()
-                .filter_map(|n| n.as_str().map(str::to_owned))
-                .collect();
-            Some((column.clone(), names))
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn class_labels_come_from_the_features() {
-        let metadata = r#"{"info": {"features": {"text": {"dtype": "string", "_type": "Value"},
-            "label": {"names": ["World", "Sports"], "_type": "ClassLabel"}}}}"#;
-        assert_eq!(
-            class_label_names(metadata),
-            vec![(
-                "label".to_owned(),
-                vec!["World".to_owned(), "Sports".to_owned()]
-            )]
-        );
-        assert!(class_label_names("not json").is_empty());
+    fn features(&self) -> Vec<(String, Feature)> {
+        self.features.clone()
     }
 }

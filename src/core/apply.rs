@@ -171,7 +171,8 @@ fn unprotect(text: &str) -> String {
 }
 
 fn is_py_space(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}') || (c > '\u{7f}' && c.is_whitespace())
+    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}')
+        || (c > '\u{7f}' && c.is_whitespace())
 }
 
 /// The row as PromptSource's template sees it: hyphens in top-level keys
@@ -268,9 +269,10 @@ fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Ran
 impl CompiledTemplate {
     /// Compiles a template's jinja (with the truncation rewrite) and answer choices.
     pub fn compile(template: &Template) -> Result<CompiledTemplate, TemplateError> {
-        let rewritten = template
-            .jinja
-            .replace("}}", &format!(" | string | truncate({TRUNCATE_LENGTH}) }}}}"));
+        let rewritten = template.jinja.replace(
+            "}}",
+            &format!(" | string | truncate({TRUNCATE_LENGTH}) }}}}"),
+        );
         // The source as written must compile; the rewrite can only fail in
         // odd cases (a `}}` inside a string), which then fail when applied
         // with truncation, as in PromptSource.
@@ -321,7 +323,13 @@ impl CompiledTemplate {
                 program.render(&context, &drawn, rng, &mut out, None)?;
             }
             None => {
-                program.render(&crate::core::jinja::EmptyContext, &drawn, rng, &mut out, None)?;
+                program.render(
+                    &crate::core::jinja::EmptyContext,
+                    &drawn,
+                    rng,
+                    &mut out,
+                    None,
+                )?;
             }
         }
         Ok(split_parts(&out, None, true).0)
@@ -350,7 +358,11 @@ impl CompiledTemplate {
         let mut rng = LazyRng::new(options.seed);
         // 1. Compiling the template draws its folded `choice`s.
         let drawn = program.draw(&mut rng);
-        if row.fields.iter().any(|(key, _)| key.replace('-', "_") == "answer_choices") {
+        if row
+            .fields
+            .iter()
+            .any(|(key, _)| key.replace('-', "_") == "answer_choices")
+        {
             return Err(RenderError {
                 kind: "ValueError".to_string(),
                 message: "Example contains the restricted key 'answer_choices'.".to_string(),
@@ -444,7 +456,12 @@ mod tests {
     }
 
     fn row(fields: &[(&str, Datum)]) -> Row {
-        Row::new(fields.iter().map(|(k, v)| (Arc::from(*k), v.clone())).collect())
+        Row::new(
+            fields
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -461,7 +478,10 @@ mod tests {
             )
             .expect("applies");
         assert_eq!(applied.parts, vec!["a ||| b Label?", "Yes"]);
-        assert_eq!(applied.answer_choices, Some(vec!["No".to_string(), "Yes".to_string()]));
+        assert_eq!(
+            applied.answer_choices,
+            Some(vec!["No".to_string(), "Yes".to_string()])
+        );
         assert_eq!(
             compiled.fixed_answer_choices().expect("renders"),
             Some(vec!["No".to_string(), "Yes".to_string()])
@@ -479,9 +499,13 @@ mod tests {
 
     #[test]
     fn hyphenated_keys_are_renamed() {
-        let compiled = CompiledTemplate::compile(&template("{{ video_id }}", None)).expect("compiles");
+        let compiled =
+            CompiledTemplate::compile(&template("{{ video_id }}", None)).expect("compiles");
         let applied = compiled
-            .apply(&row(&[("video-id", Datum::str("v1"))]), &ApplyOptions::default())
+            .apply(
+                &row(&[("video-id", Datum::str("v1"))]),
+                &ApplyOptions::default(),
+            )
             .expect("applies");
         assert_eq!(applied.parts, vec!["v1"]);
         assert_eq!(compiled.undeclared_variables(), vec!["video_id"]);
@@ -489,13 +513,17 @@ mod tests {
 
     #[test]
     fn spans_follow_parts() {
-        let compiled = CompiledTemplate::compile(&template("Q: {{ q }} ||| {{ a }}", None)).expect("compiles");
+        let compiled =
+            CompiledTemplate::compile(&template("Q: {{ q }} ||| {{ a }}", None)).expect("compiles");
         let options = ApplyOptions {
             track_spans: true,
             ..ApplyOptions::default()
         };
         let applied = compiled
-            .apply(&row(&[("q", Datum::str("why")), ("a", Datum::str("because"))]), &options)
+            .apply(
+                &row(&[("q", Datum::str("why")), ("a", Datum::str("because"))]),
+                &options,
+            )
             .expect("applies");
         assert_eq!(applied.spans, vec![vec![3..6], vec![0..7]]);
     }
@@ -516,8 +544,11 @@ mod tests {
             assert_eq!(error.kind, "RenderLimitExceeded", "{source}");
         }
         // With truncation the right operand becomes a string, as in PromptSource.
-        let compiled = CompiledTemplate::compile(&template("{{ 'x' * 10**10 }}", None)).expect("compiles");
-        let error = compiled.apply(&Row::default(), &ApplyOptions::default()).expect_err("fails");
+        let compiled =
+            CompiledTemplate::compile(&template("{{ 'x' * 10**10 }}", None)).expect("compiles");
+        let error = compiled
+            .apply(&Row::default(), &ApplyOptions::default())
+            .expect_err("fails");
         assert_eq!(error.kind, "TypeError");
     }
 }

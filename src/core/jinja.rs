@@ -42,7 +42,11 @@ pub struct SyntaxError {
 
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (line {}, column {})", self.message, self.line, self.column)
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
     }
 }
 
@@ -71,7 +75,12 @@ impl Program {
         check_filters_and_tests(&body, false)?;
         reject_recursive_loops(&body)?;
         let names = parser.names;
-        let find = |name: &str| names.iter().position(|n| n.as_ref() == name).map(|i| i as NameId);
+        let find = |name: &str| {
+            names
+                .iter()
+                .position(|n| n.as_ref() == name)
+                .map(|i| i as NameId)
+        };
         let mut program = Program {
             body: Vec::new(),
             loop_name: find("loop"),
@@ -226,7 +235,8 @@ fn check_filters_and_tests(body: &[Stmt], conditional: bool) -> Result<(), Synta
 }
 
 fn check_args(args: &Args, conditional: bool, line: usize) -> Result<(), SyntaxError> {
-    args.exprs().try_for_each(|e| check_expr(e, conditional, line))
+    args.exprs()
+        .try_for_each(|e| check_expr(e, conditional, line))
 }
 
 fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxError> {
@@ -237,9 +247,9 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
     };
     match &expr.kind {
         ExprKind::Const(_) | ExprKind::Name(_) => Ok(()),
-        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => {
-            items.iter().try_for_each(|e| check_expr(e, conditional, line))
-        }
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => items
+            .iter()
+            .try_for_each(|e| check_expr(e, conditional, line)),
         ExprKind::Dict(pairs) => pairs.iter().try_for_each(|(k, v)| {
             check_expr(k, conditional, line)?;
             check_expr(v, conditional, line)
@@ -258,7 +268,8 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
             .try_for_each(|e| check_expr(e, conditional, line)),
         ExprKind::Compare(first, rest) => {
             check_expr(first, conditional, line)?;
-            rest.iter().try_for_each(|(_, e)| check_expr(e, conditional, line))
+            rest.iter()
+                .try_for_each(|(_, e)| check_expr(e, conditional, line))
         }
         ExprKind::Cond {
             test,
@@ -353,12 +364,20 @@ impl Context for MapContext {
 
 /// Renders `source` with `vars` (a convenience for tests and one-off renders).
 #[cfg(test)]
-pub(crate) fn render_str(source: &str, vars: &[(&str, Value)], seed: Option<u64>) -> Result<String, String> {
-    let program = Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
+pub(crate) fn render_str(
+    source: &str,
+    vars: &[(&str, Value)],
+    seed: Option<u64>,
+) -> Result<String, String> {
+    let program =
+        Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
     let mut rng = LazyRng::new(seed);
     let drawn = program.draw(&mut rng);
     let context = MapContext {
-        values: vars.iter().map(|(k, v)| (Arc::from(*k), v.clone())).collect(),
+        values: vars
+            .iter()
+            .map(|(k, v)| (Arc::from(*k), v.clone()))
+            .collect(),
     };
     let mut out = String::new();
     program

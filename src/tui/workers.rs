@@ -26,7 +26,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// Opened sources, shared by the workers; reopened when a data file changes.
 #[derive(Default)]
 struct Sources {
-    open: Mutex<HashMap<(PathBuf, u64), Arc<dyn RowSource>>>,
+    open: Mutex<HashMap<(Vec<PathBuf>, u64), Arc<dyn RowSource>>>,
 }
 
 impl Sources {
@@ -36,19 +36,22 @@ impl Sources {
         split: &SplitRef,
         epoch: u64,
     ) -> Result<Arc<dyn RowSource>, String> {
-        let key = (split.path.clone(), epoch);
+        let key = (split.found.paths.clone(), epoch);
         if let Some(source) = self.open.lock().map_err(|_| "a worker crashed")?.get(&key) {
             return Ok(source.clone());
         }
         let source = workspace
             .open(split)
-            .map_err(|error| format!("{}: {error:#}", split.path.display()))?;
+            .map_err(|error| format!("{}: {error:#}", split.location()))?;
         let mut open = self.open.lock().map_err(|_| "a worker crashed")?;
         open.retain(|(_, e), _| *e == epoch);
         open.insert(key, source.clone());
         Ok(source)
     }
 }
+
+/// The last row read by the preview: (split files, data epoch, index) and the row.
+type RowKey = ((Vec<PathBuf>, u64, usize), Row);
 
 type Compiled = Result<Arc<dyn CompiledPrompt>, Diagnostic>;
 
@@ -137,7 +140,7 @@ impl Workers {
             .name("promptstudio-preview".into())
             .spawn(move || {
                 let mut cache = CompileCache::default();
-                let mut last_row: Option<((PathBuf, u64, usize), Row)> = None;
+                let mut last_row: Option<RowKey> = None;
                 loop {
                     let request = {
                         let (slot, ready) = &*slot;
@@ -218,7 +221,7 @@ fn preview(
     workspace: &dyn Workspace,
     sources: &Sources,
     cache: &mut CompileCache,
-    last_row: &mut Option<((PathBuf, u64, usize), Row)>,
+    last_row: &mut Option<RowKey>,
     request: PreviewRequest,
 ) -> PreviewResult {
     let started = Instant::now();
@@ -228,7 +231,7 @@ fn preview(
         outcome: Err(PreviewError::Data(String::new())),
         row: None,
         row_count: None,
-        labels: Vec::new(),
+        features: Vec::new(),
         elapsed: Duration::ZERO,
     };
     let source = match &request.split {
@@ -252,14 +255,7 @@ fn preview(
                 row
             }
         };
-        result.labels = row
-            .column_names()
-            .filter_map(|name| {
-                source
-                    .label_names(name)
-                    .map(|names| (name.to_owned(), names))
-            })
-            .collect();
+        result.features = source.features();
         Ok(row)
     });
     result.outcome = match (compiled, &row) {
@@ -274,11 +270,11 @@ fn preview(
     result
 }
 
-fn source_path(request: &PreviewRequest) -> PathBuf {
+fn source_path(request: &PreviewRequest) -> Vec<PathBuf> {
     request
         .split
         .as_ref()
-        .map(|s| s.path.clone())
+        .map(|s| s.found.paths.clone())
         .unwrap_or_default()
 }
 
@@ -299,6 +295,7 @@ fn batch(
                 generation: request.generation,
                 rows: Err(PreviewError::Data(message)),
                 row_count: 0,
+                features: Vec::new(),
             });
             return;
         }
@@ -310,6 +307,7 @@ fn batch(
                 generation: request.generation,
                 rows: Err(PreviewError::Template(diagnostic)),
                 row_count: source.len(),
+                features: source.features(),
             });
             return;
         }
@@ -331,6 +329,7 @@ fn batch(
         generation: request.generation,
         rows: page,
         row_count: source.len(),
+        features: source.features(),
     }) || !request.with_stats
     {
         return;

@@ -118,7 +118,10 @@ fn draw_detail(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         .map(|(name, datum)| {
             Line::from(vec![
                 Span::styled(format!("{name}: "), ui.style("preview.field")),
-                Span::styled(value::display(datum), ui.style("preview.value")),
+                Span::styled(
+                    value::display(datum, value::feature_of(&app.batch.features, name)),
+                    ui.style("preview.value"),
+                ),
             ])
         })
         .collect();

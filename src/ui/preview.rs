@@ -11,7 +11,6 @@ use ratatui::Frame;
 
 use super::{value, Ui};
 use crate::app::{App, PreviewError, PreviewResult, Rendered};
-use crate::core::datum::Datum;
 
 pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, include_row: bool) {
     let preview = &app.preview;
@@ -218,29 +217,9 @@ fn row_lines(
         } else {
             value::summary(datum)
         };
-        match collapsed {
-            Some(summary) => spans.push(Span::styled(summary, ui.style("ui.dim"))),
-            None => spans.push(Span::styled(
-                value::display(datum),
-                ui.style("preview.value"),
-            )),
-        }
-        if let Datum::Int(label) = datum {
-            let names = result
-                .labels
-                .iter()
-                .find(|(column, _)| column.as_str() == name.as_ref());
-            if let Some((_, names)) = names {
-                let shown = usize::try_from(*label)
-                    .ok()
-                    .and_then(|i| names.get(i))
-                    .map_or("no label".to_owned(), Clone::clone);
-                spans.push(Span::styled(
-                    format!("  ({shown})"),
-                    ui.style("preview.label_name"),
-                ));
-            }
-        }
+        let shown = collapsed
+            .unwrap_or_else(|| value::display(datum, value::feature_of(&result.features, name)));
+        spans.push(Span::styled(shown, ui.style("preview.value")));
         lines.push(Line::from(spans));
     }
     if !expanded && row.fields.iter().any(|(_, d)| value::summary(d).is_some()) {

@@ -235,7 +235,9 @@ impl<'a> State<'a> {
             }
             Target::NamespaceAttr(ns, attr) => {
                 let Value::Namespace(dict) = self.lookup(*ns)? else {
-                    return Err(Exc::runtime("cannot assign attribute on non-namespace object"));
+                    return Err(Exc::runtime(
+                        "cannot assign attribute on non-namespace object",
+                    ));
                 };
                 dict_insert(
                     &mut dict.borrow_mut(),
@@ -484,7 +486,11 @@ impl<'a> State<'a> {
         let def = &mac.def;
         let program = self.program;
         let mut caller = mac.caller.clone();
-        if let Some(pos) = args.keyword.iter().position(|(k, _)| k.as_ref() == "caller") {
+        if let Some(pos) = args
+            .keyword
+            .iter()
+            .position(|(k, _)| k.as_ref() == "caller")
+        {
             caller = Some(args.keyword.remove(pos).1);
         }
         let params = def.params.len();
@@ -511,7 +517,10 @@ impl<'a> State<'a> {
                 } else if i >= first_default {
                     self.eval(&def.defaults[i - first_default])?
                 } else {
-                    Value::hint(&format!("parameter {} was not provided", super::pyshim::str_repr(&name)))
+                    Value::hint(&format!(
+                        "parameter {} was not provided",
+                        super::pyshim::str_repr(&name)
+                    ))
                 };
                 self.assign_name(param, value);
             }

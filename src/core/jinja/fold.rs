@@ -153,11 +153,16 @@ impl<'p> Folder<'p> {
             }
             ExprKind::Slice(start, stop, step) => {
                 // A slice object is not a safe constant; only its parts fold.
-                let kind = self.fold_opt(start).max(self.fold_opt(stop)).max(self.fold_opt(step));
+                let kind = self
+                    .fold_opt(start)
+                    .max(self.fold_opt(stop))
+                    .max(self.fold_opt(step));
                 return kind;
             }
             ExprKind::Unary(_, inner) => self.fold(inner),
-            ExprKind::Binary(_, left, right) | ExprKind::And(left, right) | ExprKind::Or(left, right) => {
+            ExprKind::Binary(_, left, right)
+            | ExprKind::And(left, right)
+            | ExprKind::Or(left, right) => {
                 let a = self.fold(left);
                 a.max(self.fold(right))
             }

@@ -128,7 +128,10 @@ pub(crate) fn format_general(value: f64, precision: usize, alternate: bool, uppe
             None => (body.clone(), String::new()),
         };
         let mantissa = if mantissa.contains('.') {
-            mantissa.trim_end_matches('0').trim_end_matches('.').to_string()
+            mantissa
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
         } else {
             mantissa
         };
@@ -193,7 +196,11 @@ fn convert(conversion: char, value: &Value, spec: &Spec) -> R<String> {
         'f' | 'F' => {
             let f = number_arg(value, conversion)?;
             let body = fixed(f, spec.precision.unwrap_or(6));
-            pad(signed(body, f.is_sign_negative() && !f.is_nan(), spec), spec, true)
+            pad(
+                signed(body, f.is_sign_negative() && !f.is_nan(), spec),
+                spec,
+                true,
+            )
         }
         'e' | 'E' => {
             let f = number_arg(value, conversion)?;
@@ -388,7 +395,9 @@ pub(crate) fn str_format(format: &str, args: &[Value], kwargs: &[(Arc<str>, Valu
                     let v = args.get(auto).cloned().ok_or_else(|| {
                         Exc::new(
                             "IndexError",
-                            format!("Replacement index {auto} out of range for positional args tuple"),
+                            format!(
+                                "Replacement index {auto} out of range for positional args tuple"
+                            ),
                         )
                     })?;
                     auto += 1;
@@ -442,7 +451,13 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
         None => (numbers.parse().unwrap_or(0usize), None),
     };
     let body = match (kind, value) {
-        (Some('f' | 'F'), v) => format!("{:.*}", precision.unwrap_or(6), as_f64(v).ok_or_else(|| Exc::value_error("Unknown format code 'f' for object of type 'str'"))?),
+        (Some('f' | 'F'), v) => format!(
+            "{:.*}",
+            precision.unwrap_or(6),
+            as_f64(v).ok_or_else(|| Exc::value_error(
+                "Unknown format code 'f' for object of type 'str'"
+            ))?
+        ),
         (Some('e'), v) => format_exp(as_f64(v).unwrap_or(0.0), precision.unwrap_or(6), false),
         (Some('d'), v) => as_int(v).map(|n| n.to_string()).ok_or_else(|| {
             Exc::value_error(format!(
@@ -468,11 +483,13 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
     let padding = width - len;
     let default_right = matches!(value, Value::Int(_) | Value::Float(_));
     let fill_str = |n: usize| fill.to_string().repeat(n);
-    Ok(match align.unwrap_or(if default_right { '>' } else { '<' }) {
-        '<' => body + &fill_str(padding),
-        '>' => fill_str(padding) + &body,
-        _ => fill_str(padding / 2) + &body + &fill_str(padding - padding / 2),
-    })
+    Ok(
+        match align.unwrap_or(if default_right { '>' } else { '<' }) {
+            '<' => body + &fill_str(padding),
+            '>' => fill_str(padding) + &body,
+            _ => fill_str(padding / 2) + &body + &fill_str(padding - padding / 2),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -505,7 +522,10 @@ mod tests {
 
     #[test]
     fn float_repr_used_for_s() {
-        assert_eq!(percent_format("%s", &Value::Float(2.0)).expect("formats"), "2.0");
+        assert_eq!(
+            percent_format("%s", &Value::Float(2.0)).expect("formats"),
+            "2.0"
+        );
         let _ = float_repr(1.0);
     }
 }

@@ -3,8 +3,8 @@
 //! trim/lstrip of blocks, and the source's newlines normalised to `\n` with
 //! one trailing newline dropped (`keep_trailing_newline=False`).
 
-use super::SyntaxError;
 use super::value::py_isspace;
+use super::SyntaxError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {
@@ -314,8 +314,9 @@ impl<'s> Lexer<'s> {
             return Ok(());
         }
         if first == '"' || first == '\'' {
-            let (text, len) = lex_string(rest, first)
-                .ok_or_else(|| self.error(start, format!("unexpected char {first:?} at {start}")))?;
+            let (text, len) = lex_string(rest, first).ok_or_else(|| {
+                self.error(start, format!("unexpected char {first:?} at {start}"))
+            })?;
             self.push(Tok::Str(text), start);
             self.pos += len;
             return Ok(());
@@ -381,7 +382,12 @@ fn digits_with_underscores(text: &str, radix: u32) -> usize {
         let c = bytes[len] as char;
         if c.is_digit(radix) {
             len += 1;
-        } else if c == '_' && len > 0 && bytes.get(len + 1).is_some_and(|n| (*n as char).is_digit(radix)) {
+        } else if c == '_'
+            && len > 0
+            && bytes
+                .get(len + 1)
+                .is_some_and(|n| (*n as char).is_digit(radix))
+        {
             len += 1;
         } else {
             break;
@@ -445,7 +451,10 @@ fn lex_number(text: &str, after_dot: bool) -> Option<(Tok, usize)> {
         Ok(n) => Some((Tok::Int(n), int_len)),
         // Python ints are unbounded; a literal this large only ever appears in
         // arithmetic, where a float keeps the magnitude.
-        Err(_) => cleaned.parse::<f64>().ok().map(|f| (Tok::Float(f), int_len)),
+        Err(_) => cleaned
+            .parse::<f64>()
+            .ok()
+            .map(|f| (Tok::Float(f), int_len)),
     }
 }
 

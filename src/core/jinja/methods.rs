@@ -13,18 +13,62 @@ use super::value::*;
 type R<T> = Result<T, Exc>;
 
 const STR_METHODS: &[&str] = &[
-    "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "capitalize", "title",
-    "replace", "startswith", "endswith", "find", "rfind", "index", "rindex", "count", "join",
-    "format", "isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower", "istitle",
-    "isnumeric", "isdecimal", "splitlines", "zfill", "center", "ljust", "rjust", "partition",
-    "rpartition", "casefold", "swapcase", "removeprefix", "removesuffix", "expandtabs",
+    "split",
+    "rsplit",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "lower",
+    "upper",
+    "capitalize",
+    "title",
+    "replace",
+    "startswith",
+    "endswith",
+    "find",
+    "rfind",
+    "index",
+    "rindex",
+    "count",
+    "join",
+    "format",
+    "isdigit",
+    "isalpha",
+    "isalnum",
+    "isspace",
+    "isupper",
+    "islower",
+    "istitle",
+    "isnumeric",
+    "isdecimal",
+    "splitlines",
+    "zfill",
+    "center",
+    "ljust",
+    "rjust",
+    "partition",
+    "rpartition",
+    "casefold",
+    "swapcase",
+    "removeprefix",
+    "removesuffix",
+    "expandtabs",
 ];
 const LIST_METHODS: &[&str] = &[
     "append", "extend", "insert", "pop", "remove", "index", "count", "sort", "reverse", "copy",
     "clear",
 ];
 const DICT_METHODS: &[&str] = &[
-    "items", "keys", "values", "get", "update", "pop", "setdefault", "copy", "clear", "popitem",
+    "items",
+    "keys",
+    "values",
+    "get",
+    "update",
+    "pop",
+    "setdefault",
+    "copy",
+    "clear",
+    "popitem",
 ];
 const SEQ_METHODS: &[&str] = &["index", "count"];
 const CYCLER_METHODS: &[&str] = &["next", "reset"];
@@ -47,7 +91,10 @@ fn arity(name: &str, args: &CallArgs, min: usize, max: usize) -> R<()> {
     let n = args.positional.len();
     if n < min || n > max {
         return Err(Exc::type_error(if min == max {
-            format!("{name}() takes exactly {min} argument{} ({n} given)", if min == 1 { "" } else { "s" })
+            format!(
+                "{name}() takes exactly {min} argument{} ({n} given)",
+                if min == 1 { "" } else { "s" }
+            )
         } else if n < min {
             format!("{name}() takes at least {min} argument ({n} given)")
         } else {
@@ -87,7 +134,12 @@ fn int_arg(value: Option<&Value>, default: i64) -> R<i64> {
 }
 
 fn strs(items: Vec<String>) -> Value {
-    Value::list(items.into_iter().map(|s| Value::Str(Arc::from(s))).collect())
+    Value::list(
+        items
+            .into_iter()
+            .map(|s| Value::Str(Arc::from(s)))
+            .collect(),
+    )
 }
 
 /// Python's `str.split(sep, maxsplit)`.
@@ -151,7 +203,9 @@ fn py_rsplit(s: &str, sep: Option<&str>, maxsplit: i64) -> R<Vec<String>> {
                     out.push(rest.trim_start_matches(py_isspace).to_string());
                     break;
                 }
-                let start = rest.rfind(py_isspace).map_or(0, |i| i + rest[i..].chars().next().map_or(1, char::len_utf8));
+                let start = rest.rfind(py_isspace).map_or(0, |i| {
+                    i + rest[i..].chars().next().map_or(1, char::len_utf8)
+                });
                 out.push(rest[start..].to_string());
                 rest = rest[..start].trim_end_matches(py_isspace);
             }
@@ -209,7 +263,10 @@ pub(crate) fn py_title(s: &str) -> String {
 pub(crate) fn py_capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars.as_str().to_lowercase().chars()).collect(),
+        Some(first) => first
+            .to_uppercase()
+            .chain(chars.as_str().to_lowercase().chars())
+            .collect(),
         None => String::new(),
     }
 }
@@ -232,7 +289,9 @@ fn byte_window(s: &str, start: Option<&Value>, end: Option<&Value>) -> R<(usize,
         if s.is_ascii() {
             ci as usize
         } else {
-            s.char_indices().nth(ci as usize).map_or(s.len(), |(b, _)| b)
+            s.char_indices()
+                .nth(ci as usize)
+                .map_or(s.len(), |(b, _)| b)
         }
     };
     Ok((to_byte(start), to_byte(end.max(start))))
@@ -245,7 +304,15 @@ fn splitlines(s: &str, keepends: bool) -> Vec<String> {
     while let Some((i, c)) = iter.next() {
         let is_break = matches!(
             c,
-            '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}'
+            '\n' | '\r'
+                | '\x0b'
+                | '\x0c'
+                | '\x1c'
+                | '\x1d'
+                | '\x1e'
+                | '\u{85}'
+                | '\u{2028}'
+                | '\u{2029}'
         );
         if !is_break {
             continue;
@@ -257,7 +324,14 @@ fn splitlines(s: &str, keepends: bool) -> Vec<String> {
                 end += 1;
             }
         }
-        out.push(if keepends { &s[line_start..end] } else { &s[line_start..i] }.to_string());
+        out.push(
+            if keepends {
+                &s[line_start..end]
+            } else {
+                &s[line_start..i]
+            }
+            .to_string(),
+        );
         line_start = end;
     }
     if line_start < s.len() {
@@ -313,7 +387,12 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         "strip" | "lstrip" | "rstrip" => {
             arity(name, &args, 0, 1)?;
             let chars = opt_str_arg(p(0), "strip arg")?;
-            let out = strip(s, chars.map(|c| c.as_ref()), name != "rstrip", name != "lstrip");
+            let out = strip(
+                s,
+                chars.map(|c| c.as_ref()),
+                name != "rstrip",
+                name != "lstrip",
+            );
             if out.len() == s.len() {
                 Value::Str(s.clone())
             } else {
@@ -442,12 +521,12 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         "isalpha" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphabetic)),
         "isalnum" => Value::Bool(!s.is_empty() && s.chars().all(char::is_alphanumeric)),
         "isspace" => Value::Bool(!s.is_empty() && s.chars().all(py_isspace)),
-        "isupper" => Value::Bool(
-            s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase),
-        ),
-        "islower" => Value::Bool(
-            s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase),
-        ),
+        "isupper" => {
+            Value::Bool(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase))
+        }
+        "islower" => {
+            Value::Bool(s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase))
+        }
         "istitle" => Value::Bool(s.chars().any(is_cased) && py_title(s) == s.as_ref()),
         "splitlines" => {
             let keepends = args.bind(name, &["keepends"])?[0]
@@ -490,7 +569,11 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
             if sep.is_empty() {
                 return Err(Exc::value_error("empty separator"));
             }
-            let found = if name == "partition" { s.find(sep.as_ref()) } else { s.rfind(sep.as_ref()) };
+            let found = if name == "partition" {
+                s.find(sep.as_ref())
+            } else {
+                s.rfind(sep.as_ref())
+            };
             let parts = match found {
                 Some(at) => [&s[..at], sep.as_ref(), &s[at + sep.len()..]],
                 None if name == "partition" => [s.as_ref(), "", ""],
@@ -533,7 +616,12 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
             }
             Value::Str(Arc::from(out))
         }
-        _ => return Err(Exc::new("AttributeError", format!("'str' object has no attribute '{name}'"))),
+        _ => {
+            return Err(Exc::new(
+                "AttributeError",
+                format!("'str' object has no attribute '{name}'"),
+            ))
+        }
     })
 }
 
@@ -550,7 +638,11 @@ pub(crate) fn sort_values(
         if error.is_some() {
             return Ordering::Equal;
         }
-        let (x, y) = if reverse { (&keys[b], &keys[a]) } else { (&keys[a], &keys[b]) };
+        let (x, y) = if reverse {
+            (&keys[b], &keys[a])
+        } else {
+            (&keys[a], &keys[b])
+        };
         match py_cmp(x, y, "<") {
             Ok(ordering) => ordering,
             Err(e) => {
@@ -586,7 +678,12 @@ fn seq_index(items: &[Value], args: &CallArgs, what: &str) -> R<Value> {
     }))
 }
 
-fn call_list(state: &mut State<'_>, list: &std::rc::Rc<std::cell::RefCell<Vec<Value>>>, name: &str, args: CallArgs) -> R<Value> {
+fn call_list(
+    state: &mut State<'_>,
+    list: &std::rc::Rc<std::cell::RefCell<Vec<Value>>>,
+    name: &str,
+    args: CallArgs,
+) -> R<Value> {
     let p = |i: usize| args.positional.get(i);
     Ok(match name {
         "append" => {
@@ -642,7 +739,11 @@ fn call_list(state: &mut State<'_>, list: &std::rc::Rc<std::cell::RefCell<Vec<Va
         }
         "count" => {
             arity("list.count", &args, 1, 1)?;
-            let n = list.borrow().iter().filter(|v| py_eq(v, &args.positional[0])).count();
+            let n = list
+                .borrow()
+                .iter()
+                .filter(|v| py_eq(v, &args.positional[0]))
+                .count();
             Value::Int(n as i64)
         }
         "sort" => {
@@ -660,10 +761,14 @@ fn call_list(state: &mut State<'_>, list: &std::rc::Rc<std::cell::RefCell<Vec<Va
                         .zip(items)
                         .map(|(k, v)| Value::tuple(vec![k, v]))
                         .collect();
-                    sort_values(&mut pairs, |pair| match pair {
-                        Value::Tuple(kv) => Ok(kv[0].clone()),
-                        other => Ok(other.clone()),
-                    }, reverse)?;
+                    sort_values(
+                        &mut pairs,
+                        |pair| match pair {
+                            Value::Tuple(kv) => Ok(kv[0].clone()),
+                            other => Ok(other.clone()),
+                        },
+                        reverse,
+                    )?;
                     items = pairs
                         .into_iter()
                         .map(|pair| match pair {
@@ -686,16 +791,29 @@ fn call_list(state: &mut State<'_>, list: &std::rc::Rc<std::cell::RefCell<Vec<Va
             list.borrow_mut().clear();
             Value::None
         }
-        _ => return Err(Exc::new("AttributeError", format!("'list' object has no attribute '{name}'"))),
+        _ => {
+            return Err(Exc::new(
+                "AttributeError",
+                format!("'list' object has no attribute '{name}'"),
+            ))
+        }
     })
 }
 
 /// `dict.update` / `dict(...)`: a mapping or an iterable of pairs, then keywords.
-pub(crate) fn update_dict(dict: &mut Dict, source: Option<&Value>, keywords: Vec<(Arc<str>, Value)>) -> R<()> {
+pub(crate) fn update_dict(
+    dict: &mut Dict,
+    source: Option<&Value>,
+    keywords: Vec<(Arc<str>, Value)>,
+) -> R<()> {
     match source {
         None => {}
         Some(Value::Dict(other)) => {
-            let entries: Vec<_> = other.borrow().iter().map(|(h, kv)| (h.clone(), kv.clone())).collect();
+            let entries: Vec<_> = other
+                .borrow()
+                .iter()
+                .map(|(h, kv)| (h.clone(), kv.clone()))
+                .collect();
             for (hash, (k, v)) in entries {
                 dict_insert(dict, hash, k, v);
             }
@@ -790,7 +908,12 @@ fn call_dict(dict: &std::rc::Rc<std::cell::RefCell<Dict>>, name: &str, args: Cal
             Some((_, (k, v))) => Value::tuple(vec![k, v]),
             None => return Err(Exc::new("KeyError", "'popitem(): dictionary is empty'")),
         },
-        _ => return Err(Exc::new("AttributeError", format!("'dict' object has no attribute '{name}'"))),
+        _ => {
+            return Err(Exc::new(
+                "AttributeError",
+                format!("'dict' object has no attribute '{name}'"),
+            ))
+        }
     })
 }
 
@@ -806,7 +929,12 @@ pub(crate) fn call(state: &mut State<'_>, recv: &Value, name: &str, args: CallAr
                 return seq_index(&items, &args, recv.type_name());
             }
             arity("count", &args, 1, 1)?;
-            Ok(Value::Int(items.iter().filter(|v| py_eq(v, &args.positional[0])).count() as i64))
+            Ok(Value::Int(
+                items
+                    .iter()
+                    .filter(|v| py_eq(v, &args.positional[0]))
+                    .count() as i64,
+            ))
         }
         Value::Cycler(cycler) => {
             if name == "reset" {
@@ -822,7 +950,11 @@ pub(crate) fn call(state: &mut State<'_>, recv: &Value, name: &str, args: CallAr
         }
         other => Err(Exc::new(
             "AttributeError",
-            format!("'{}' object has no attribute {}", other.type_name(), str_repr(name)),
+            format!(
+                "'{}' object has no attribute {}",
+                other.type_name(),
+                str_repr(name)
+            ),
         )),
     }
 }
@@ -833,9 +965,18 @@ mod tests {
 
     #[test]
     fn split_follows_python_whitespace_rules() {
-        assert_eq!(py_split("  a b\t\nc  ", None, -1).expect("splits"), ["a", "b", "c"]);
-        assert_eq!(py_split("  a b c  ", None, 1).expect("splits"), ["a", "b c"]);
-        assert_eq!(py_split("a,,b", Some(","), -1).expect("splits"), ["a", "", "b"]);
+        assert_eq!(
+            py_split("  a b\t\nc  ", None, -1).expect("splits"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(
+            py_split("  a b c  ", None, 1).expect("splits"),
+            ["a", "b c"]
+        );
+        assert_eq!(
+            py_split("a,,b", Some(","), -1).expect("splits"),
+            ["a", "", "b"]
+        );
         assert_eq!(py_rsplit("a b c", None, 1).expect("splits"), ["a b", "c"]);
         assert!(py_split("", None, -1).expect("splits").is_empty());
     }

@@ -27,7 +27,11 @@ impl PyRandom {
     pub(crate) fn from_seed(seed: u64) -> PyRandom {
         let low = seed as u32;
         let high = (seed >> 32) as u32;
-        let key: Vec<u32> = if high == 0 { vec![low] } else { vec![low, high] };
+        let key: Vec<u32> = if high == 0 {
+            vec![low]
+        } else {
+            vec![low, high]
+        };
         let mut rng = PyRandom::init_genrand(19650218);
         let mt = &mut rng.state;
         let (mut i, mut j) = (1usize, 0usize);
@@ -132,7 +136,12 @@ pub(crate) fn float_repr(value: f64) -> String {
         return if value > 0.0 { "inf" } else { "-inf" }.to_string();
     }
     if value == 0.0 {
-        return if value.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+        return if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0.0"
+        }
+        .to_string();
     }
     let sci = format!("{:e}", value.abs());
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -146,7 +155,11 @@ pub(crate) fn float_repr(value: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{}{}.0", digits, "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{text}")
     } else {
@@ -231,7 +244,11 @@ mod tests {
         // python3 -c 'import random; random.seed(0); print([random.getrandbits(32) for _ in range(3)])'
         let mut rng = PyRandom::from_seed(0);
         assert_eq!(
-            [rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32)],
+            [
+                rng.getrandbits(32),
+                rng.getrandbits(32),
+                rng.getrandbits(32)
+            ],
             [3626764237, 1654615998, 3255389356]
         );
         // random.seed(42); [random.choice(range(10)) for _ in range(5)]
