@@ -430,17 +430,12 @@ impl CompiledTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::template::Metadata;
 
     fn template(jinja: &str, answer_choices: Option<&str>) -> Template {
-        Template {
-            id: "id".to_string(),
-            name: "name".to_string(),
-            jinja: jinja.to_string(),
-            reference: String::new(),
-            answer_choices: answer_choices.map(str::to_string),
-            metadata: Metadata::default(),
-        }
+        let mut template = Template::new("name");
+        template.jinja = Arc::from(jinja);
+        template.answer_choices = answer_choices.map(Arc::from);
+        template
     }
 
     fn row(fields: &[(&str, Datum)]) -> Row {
