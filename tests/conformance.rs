@@ -31,8 +31,8 @@ fn corpus_dir() -> Option<PathBuf> {
 }
 
 fn read_json(path: &Path) -> Json {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
 }
 
@@ -133,7 +133,11 @@ fn promptsource_conformance() {
         let mut compiled: HashMap<String, CompiledTemplate> = HashMap::new();
         for template in &templates.templates {
             let program = CompiledTemplate::compile(template).unwrap_or_else(|e| {
-                panic!("{}: template {:?} does not compile: {e}", templates_path.display(), template.name)
+                panic!(
+                    "{}: template {:?} does not compile: {e}",
+                    templates_path.display(),
+                    template.name
+                )
             });
             compiled.insert(template.id.to_string(), program);
         }
@@ -150,11 +154,16 @@ fn promptsource_conformance() {
                 let row_index = case["row"].as_u64().expect("row") as usize;
                 let label = format!(
                     "{} :: {} :: row {}",
-                    expected_path.strip_prefix(&dir).unwrap_or(&expected_path).display(),
+                    expected_path
+                        .strip_prefix(&dir)
+                        .unwrap_or(&expected_path)
+                        .display(),
                     case["template_name"].as_str().unwrap_or(id),
                     row_index
                 );
-                let program = compiled.get(id).unwrap_or_else(|| panic!("{label}: unknown template"));
+                let program = compiled
+                    .get(id)
+                    .unwrap_or_else(|| panic!("{label}: unknown template"));
                 let row = &rows[row_index];
                 report.cases += 1;
                 check_case(&mut report, &label, program, row, &case);
@@ -175,7 +184,13 @@ fn promptsource_conformance() {
     );
 }
 
-fn check_case(report: &mut Report, label: &str, program: &CompiledTemplate, row: &Row, case: &Json) {
+fn check_case(
+    report: &mut Report,
+    label: &str,
+    program: &CompiledTemplate,
+    row: &Row,
+    case: &Json,
+) {
     let applied = program.apply(row, &seed_options(0)).map(|a| a.parts);
     report.check(
         "parts (seed 0)",
@@ -192,7 +207,10 @@ fn check_case(report: &mut Report, label: &str, program: &CompiledTemplate, row:
     report.check(
         "fixed_answer_choices",
         label,
-        &Outcome::expected(&case["fixed_answer_choices"], case.get("fixed_answer_choices_error")),
+        &Outcome::expected(
+            &case["fixed_answer_choices"],
+            case.get("fixed_answer_choices_error"),
+        ),
         &Outcome::from_result(program.fixed_answer_choices()),
     );
     let Some(alternatives) = case["alternatives"].as_array() else {
@@ -205,7 +223,12 @@ fn check_case(report: &mut Report, label: &str, program: &CompiledTemplate, row:
             let seed = seed.as_u64().expect("seed");
             let seeded = format!("{label} :: seed {seed}");
             let applied = program.apply(row, &seed_options(seed)).map(|a| a.parts);
-            report.check("parts (every seed)", &seeded, &expected_parts, &Outcome::from_result(applied));
+            report.check(
+                "parts (every seed)",
+                &seeded,
+                &expected_parts,
+                &Outcome::from_result(applied),
+            );
             if alternative.get("answer_choices_error").is_none() {
                 let choices = program.answer_choices(row, &seed_options(seed));
                 report.check(

@@ -12,7 +12,9 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::core::datum::{Datum, Row};
-use crate::core::jinja::{Context, Exc, LazyRng, Program, Value};
+use crate::core::jinja::{Context, Exc, Program, Value};
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::is_python_space;
 use crate::core::template::Template;
 
 /// PromptSource's `TEXT_VAR_LENGTH`.
@@ -170,10 +172,6 @@ fn unprotect(text: &str) -> String {
     text.replace(PIPE_PROTECTOR, SEPARATOR)
 }
 
-fn is_py_space(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}') || (c > '\u{7f}' && c.is_whitespace())
-}
-
 /// The row as PromptSource's template sees it: hyphens in top-level keys
 /// become underscores, top-level strings are protected, `answer_choices`
 /// is the rendered choices.
@@ -223,9 +221,9 @@ fn split_parts(
         let start = offset;
         offset += raw.len() + SEPARATOR.len();
         let text = if strip_then_unprotect {
-            unprotect(raw.trim_matches(is_py_space))
+            unprotect(raw.trim_matches(is_python_space))
         } else {
-            unprotect(raw).trim_matches(is_py_space).to_string()
+            unprotect(raw).trim_matches(is_python_space).to_string()
         };
         if let Some(spans) = spans {
             part_spans.push(spans_in_part(raw, start, spans));
@@ -237,8 +235,8 @@ fn split_parts(
 
 /// Maps spans (over the whole render) into a stripped, unprotected part.
 fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Range<usize>> {
-    let leading = raw.len() - raw.trim_start_matches(is_py_space).len();
-    let kept_end = raw.trim_end_matches(is_py_space).len().max(leading);
+    let leading = raw.len() - raw.trim_start_matches(is_python_space).len();
+    let kept_end = raw.trim_end_matches(is_python_space).len().max(leading);
     let kept = &raw[leading..kept_end];
     let kept_start = raw_start + leading;
     // Position in the unprotected text of byte `p` of `kept`.
@@ -265,12 +263,19 @@ fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Ran
         .collect()
 }
 
+/// Python's generator right after `random.seed(seed)`, or freshly seeded
+/// from the system; lazy, so templates without randomness never seed it.
+fn generator(seed: Option<u64>) -> PyRandom {
+    seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed)
+}
+
 impl CompiledTemplate {
     /// Compiles a template's jinja (with the truncation rewrite) and answer choices.
     pub fn compile(template: &Template) -> Result<CompiledTemplate, TemplateError> {
-        let rewritten = template
-            .jinja
-            .replace("}}", &format!(" | string | truncate({TRUNCATE_LENGTH}) }}}}"));
+        let rewritten = template.jinja.replace(
+            "}}",
+            &format!(" | string | truncate({TRUNCATE_LENGTH}) }}}}"),
+        );
         // The source as written must compile; the rewrite can only fail in
         // odd cases (a `}}` inside a string), which then fail when applied
         // with truncation, as in PromptSource.
@@ -308,7 +313,7 @@ impl CompiledTemplate {
         &self,
         program: &Program,
         row: Option<&Row>,
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
     ) -> Result<Vec<String>, RenderError> {
         let drawn = program.draw(rng);
         let mut out = String::new();
@@ -321,7 +326,13 @@ impl CompiledTemplate {
                 program.render(&context, &drawn, rng, &mut out, None)?;
             }
             None => {
-                program.render(&crate::core::jinja::EmptyContext, &drawn, rng, &mut out, None)?;
+                program.render(
+                    &crate::core::jinja::EmptyContext,
+                    &drawn,
+                    rng,
+                    &mut out,
+                    None,
+                )?;
             }
         }
         Ok(split_parts(&out, None, true).0)
@@ -330,7 +341,7 @@ impl CompiledTemplate {
     fn choices_for_row(
         &self,
         row: &Row,
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
     ) -> Result<Option<Vec<String>>, RenderError> {
         let Some(program) = &self.answer_choices else {
             return Ok(None);
@@ -338,7 +349,7 @@ impl CompiledTemplate {
         if self.choices_are_static {
             let cached = self
                 .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut LazyRng::new(Some(0))));
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
             return cached.clone().map(Some);
         }
         self.render_choices(program, Some(row), rng).map(Some)
@@ -347,10 +358,14 @@ impl CompiledTemplate {
     /// PromptSource's `Template.apply(row)`.
     pub fn apply(&self, row: &Row, options: &ApplyOptions) -> Result<Applied, RenderError> {
         let program = self.program(options.truncate)?;
-        let mut rng = LazyRng::new(options.seed);
+        let mut rng = generator(options.seed);
         // 1. Compiling the template draws its folded `choice`s.
         let drawn = program.draw(&mut rng);
-        if row.fields.iter().any(|(key, _)| key.replace('-', "_") == "answer_choices") {
+        if row
+            .fields
+            .iter()
+            .any(|(key, _)| key.replace('-', "_") == "answer_choices")
+        {
             return Err(RenderError {
                 kind: "ValueError".to_string(),
                 message: "Example contains the restricted key 'answer_choices'.".to_string(),
@@ -391,7 +406,7 @@ impl CompiledTemplate {
         row: &Row,
         options: &ApplyOptions,
     ) -> Result<Option<Vec<String>>, RenderError> {
-        let mut rng = LazyRng::new(options.seed);
+        let mut rng = generator(options.seed);
         self.choices_for_row(row, &mut rng)
     }
 
@@ -407,10 +422,10 @@ impl CompiledTemplate {
         if self.choices_are_static {
             let cached = self
                 .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut LazyRng::new(Some(0))));
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
             return cached.clone().map(Some);
         }
-        self.render_choices(program, None, &mut LazyRng::new(None))
+        self.render_choices(program, None, &mut PyRandom::from_entropy())
             .map(Some)
     }
 
@@ -439,7 +454,12 @@ mod tests {
     }
 
     fn row(fields: &[(&str, Datum)]) -> Row {
-        Row::new(fields.iter().map(|(k, v)| (Arc::from(*k), v.clone())).collect())
+        Row::new(
+            fields
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -456,7 +476,10 @@ mod tests {
             )
             .expect("applies");
         assert_eq!(applied.parts, vec!["a ||| b Label?", "Yes"]);
-        assert_eq!(applied.answer_choices, Some(vec!["No".to_string(), "Yes".to_string()]));
+        assert_eq!(
+            applied.answer_choices,
+            Some(vec!["No".to_string(), "Yes".to_string()])
+        );
         assert_eq!(
             compiled.fixed_answer_choices().expect("renders"),
             Some(vec!["No".to_string(), "Yes".to_string()])
@@ -474,9 +497,13 @@ mod tests {
 
     #[test]
     fn hyphenated_keys_are_renamed() {
-        let compiled = CompiledTemplate::compile(&template("{{ video_id }}", None)).expect("compiles");
+        let compiled =
+            CompiledTemplate::compile(&template("{{ video_id }}", None)).expect("compiles");
         let applied = compiled
-            .apply(&row(&[("video-id", Datum::str("v1"))]), &ApplyOptions::default())
+            .apply(
+                &row(&[("video-id", Datum::str("v1"))]),
+                &ApplyOptions::default(),
+            )
             .expect("applies");
         assert_eq!(applied.parts, vec!["v1"]);
         assert_eq!(compiled.undeclared_variables(), vec!["video_id"]);
@@ -484,13 +511,17 @@ mod tests {
 
     #[test]
     fn spans_follow_parts() {
-        let compiled = CompiledTemplate::compile(&template("Q: {{ q }} ||| {{ a }}", None)).expect("compiles");
+        let compiled =
+            CompiledTemplate::compile(&template("Q: {{ q }} ||| {{ a }}", None)).expect("compiles");
         let options = ApplyOptions {
             track_spans: true,
             ..ApplyOptions::default()
         };
         let applied = compiled
-            .apply(&row(&[("q", Datum::str("why")), ("a", Datum::str("because"))]), &options)
+            .apply(
+                &row(&[("q", Datum::str("why")), ("a", Datum::str("because"))]),
+                &options,
+            )
             .expect("applies");
         assert_eq!(applied.spans, vec![vec![3..6], vec![0..7]]);
     }
@@ -511,8 +542,11 @@ mod tests {
             assert_eq!(error.kind, "RenderLimitExceeded", "{source}");
         }
         // With truncation the right operand becomes a string, as in PromptSource.
-        let compiled = CompiledTemplate::compile(&template("{{ 'x' * 10**10 }}", None)).expect("compiles");
-        let error = compiled.apply(&Row::default(), &ApplyOptions::default()).expect_err("fails");
+        let compiled =
+            CompiledTemplate::compile(&template("{{ 'x' * 10**10 }}", None)).expect("compiles");
+        let error = compiled
+            .apply(&Row::default(), &ApplyOptions::default())
+            .expect_err("fails");
         assert_eq!(error.kind, "TypeError");
     }
 }

@@ -18,17 +18,19 @@ mod methods;
 mod ops;
 mod parser;
 mod predicates;
-mod pyshim;
 mod undeclared;
 mod value;
 
+#[cfg(test)]
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::str_repr;
 use ast::{Args, Expr, ExprKind, NameId, Stmt, StmtKind};
 pub(crate) use error::Exc;
-pub(crate) use eval::{Context, EmptyContext, LazyRng};
+pub(crate) use eval::{Context, EmptyContext};
 pub(crate) use value::{Const, Value};
 
 /// A template that failed to compile (Jinja2's `TemplateSyntaxError` and
@@ -42,7 +44,11 @@ pub struct SyntaxError {
 
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (line {}, column {})", self.message, self.line, self.column)
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
     }
 }
 
@@ -71,7 +77,12 @@ impl Program {
         check_filters_and_tests(&body, false)?;
         reject_recursive_loops(&body)?;
         let names = parser.names;
-        let find = |name: &str| names.iter().position(|n| n.as_ref() == name).map(|i| i as NameId);
+        let find = |name: &str| {
+            names
+                .iter()
+                .position(|n| n.as_ref() == name)
+                .map(|i| i as NameId)
+        };
         let mut program = Program {
             body: Vec::new(),
             loop_name: find("loop"),
@@ -106,7 +117,7 @@ impl Program {
     }
 
     /// Performs the random draws Jinja2 makes while compiling, in order.
-    pub(crate) fn draw(&self, rng: &mut LazyRng) -> Vec<Option<Const>> {
+    pub(crate) fn draw(&self, rng: &mut PyRandom) -> Vec<Option<Const>> {
         let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
         for site in &self.draw_sites {
             let ExprKind::Filter {
@@ -137,7 +148,7 @@ impl Program {
         &self,
         context: &dyn Context,
         drawn: &[Option<Const>],
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
         out: &mut String,
         spans: Option<&mut Vec<std::ops::Range<usize>>>,
     ) -> Result<(), Exc> {
@@ -226,20 +237,21 @@ fn check_filters_and_tests(body: &[Stmt], conditional: bool) -> Result<(), Synta
 }
 
 fn check_args(args: &Args, conditional: bool, line: usize) -> Result<(), SyntaxError> {
-    args.exprs().try_for_each(|e| check_expr(e, conditional, line))
+    args.exprs()
+        .try_for_each(|e| check_expr(e, conditional, line))
 }
 
 fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxError> {
     let fail = |what: &str, name: &str| SyntaxError {
-        message: format!("No {what} named {}.", pyshim::str_repr(name)),
+        message: format!("No {what} named {}.", str_repr(name)),
         line: expr.line.max(line),
         column: 1,
     };
     match &expr.kind {
         ExprKind::Const(_) | ExprKind::Name(_) => Ok(()),
-        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => {
-            items.iter().try_for_each(|e| check_expr(e, conditional, line))
-        }
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => items
+            .iter()
+            .try_for_each(|e| check_expr(e, conditional, line)),
         ExprKind::Dict(pairs) => pairs.iter().try_for_each(|(k, v)| {
             check_expr(k, conditional, line)?;
             check_expr(v, conditional, line)
@@ -258,7 +270,8 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
             .try_for_each(|e| check_expr(e, conditional, line)),
         ExprKind::Compare(first, rest) => {
             check_expr(first, conditional, line)?;
-            rest.iter().try_for_each(|(_, e)| check_expr(e, conditional, line))
+            rest.iter()
+                .try_for_each(|(_, e)| check_expr(e, conditional, line))
         }
         ExprKind::Cond {
             test,
@@ -341,10 +354,12 @@ fn reject_recursive_loops(body: &[Stmt]) -> Result<(), SyntaxError> {
 }
 
 /// A context backed by a map of names to values.
+#[cfg(test)]
 pub(crate) struct MapContext {
     pub values: HashMap<Arc<str>, Value>,
 }
 
+#[cfg(test)]
 impl Context for MapContext {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.values.get(name).cloned()
@@ -353,12 +368,20 @@ impl Context for MapContext {
 
 /// Renders `source` with `vars` (a convenience for tests and one-off renders).
 #[cfg(test)]
-pub(crate) fn render_str(source: &str, vars: &[(&str, Value)], seed: Option<u64>) -> Result<String, String> {
-    let program = Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
-    let mut rng = LazyRng::new(seed);
+pub(crate) fn render_str(
+    source: &str,
+    vars: &[(&str, Value)],
+    seed: Option<u64>,
+) -> Result<String, String> {
+    let program =
+        Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
+    let mut rng = seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed);
     let drawn = program.draw(&mut rng);
     let context = MapContext {
-        values: vars.iter().map(|(k, v)| (Arc::from(*k), v.clone())).collect(),
+        values: vars
+            .iter()
+            .map(|(k, v)| (Arc::from(*k), v.clone()))
+            .collect(),
     };
     let mut out = String::new();
     program

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::error::Exc;
 use super::eval::{CallArgs, State, MAX_OUTPUT_BYTES};
 use super::format::percent_format;
-use super::methods::{py_capitalize, py_split, sort_values};
+use super::methods::sort_values;
 use super::ops;
 use super::predicates;
-use super::pyshim::float_repr;
 use super::value::*;
+use crate::core::py::float::{float_repr, parse_python_float, parse_python_int, round_half_even};
+use crate::core::py::strings::{self as pystr, is_python_space, str_repr};
 
 type R<T> = Result<T, Exc>;
 
@@ -25,13 +26,62 @@ pub(crate) fn needs_context(name: &str) -> bool {
 
 pub(crate) fn exists(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e",
-        "escape", "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent",
-        "int", "join", "last", "length", "list", "lower", "items", "map", "min", "max", "pprint",
-        "random", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select",
-        "selectattr", "slice", "sort", "string", "striptags", "sum", "title", "trim", "truncate",
-        "unique", "upper", "urlencode", "wordcount", "wordwrap", "xmlattr", "tojson", "choice",
-        "most_frequent", "highlight",
+        "abs",
+        "attr",
+        "batch",
+        "capitalize",
+        "center",
+        "count",
+        "d",
+        "default",
+        "dictsort",
+        "e",
+        "escape",
+        "filesizeformat",
+        "first",
+        "float",
+        "forceescape",
+        "format",
+        "groupby",
+        "indent",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "items",
+        "map",
+        "min",
+        "max",
+        "pprint",
+        "random",
+        "reject",
+        "rejectattr",
+        "replace",
+        "reverse",
+        "round",
+        "safe",
+        "select",
+        "selectattr",
+        "slice",
+        "sort",
+        "string",
+        "striptags",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "urlencode",
+        "wordcount",
+        "wordwrap",
+        "xmlattr",
+        "tojson",
+        "choice",
+        "most_frequent",
+        "highlight",
     ];
     NAMES.contains(&name)
 }
@@ -56,7 +106,7 @@ fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
 
 fn lower_if_str(value: Value) -> Value {
     match value {
-        Value::Str(s) => Value::Str(Arc::from(s.to_lowercase())),
+        Value::Str(s) => Value::Str(Arc::from(pystr::lower(&s))),
         other => other,
     }
 }
@@ -68,7 +118,9 @@ fn attribute_parts(attribute: &Value) -> Vec<Value> {
             .split('.')
             .map(|part| {
                 if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
-                    part.parse().map(Value::Int).unwrap_or_else(|_| Value::str(part))
+                    part.parse()
+                        .map(Value::Int)
+                        .unwrap_or_else(|_| Value::str(part))
                 } else {
                     Value::str(part)
                 }
@@ -98,58 +150,15 @@ fn to_python_int(value: &Value) -> Option<i64> {
     }
 }
 
-/// Python's `int(text, base)`.
-fn parse_int(text: &str, base: u32) -> Option<i64> {
-    let t = text.trim_matches(py_isspace);
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let lowered = digits.to_ascii_lowercase();
-    let digits = match (base, lowered.get(..2)) {
-        (16, Some("0x")) | (8, Some("0o")) | (2, Some("0b")) => &digits[2..],
-        _ => digits,
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return None;
-    }
-    let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
-    if !cleaned.chars().all(|c| c.is_digit(base)) {
-        return None;
-    }
-    let n = i64::from_str_radix(&cleaned, base).ok()?;
-    Some(if negative { -n } else { n })
-}
-
-/// Python's `float(text)`.
-pub(crate) fn parse_float(text: &str) -> Option<f64> {
-    let t = text.trim_matches(py_isspace);
-    let lower = t.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if matches!(unsigned, "inf" | "infinity" | "nan") {
-        let negative = lower.starts_with('-');
-        let value = if unsigned == "nan" { f64::NAN } else { f64::INFINITY };
-        return Some(if negative { -value } else { value });
-    }
-    if t.is_empty() || t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-        return None;
-    }
-    if !t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_')) {
-        return None;
-    }
-    let cleaned: String = t.chars().filter(|c| *c != '_').collect();
-    cleaned.parse().ok()
-}
-
 fn do_int(value: &Value, default: Value, base: i64) -> R<Value> {
     if let Value::Undefined(u) = value {
         return Err(Exc::undefined(u));
     }
     if let Value::Str(s) = value {
-        if let Some(n) = parse_int(s, base as u32) {
+        if let Some(n) = parse_python_int(s, base as u32) {
             return Ok(Value::Int(n));
         }
-        return Ok(match parse_float(s) {
+        return Ok(match parse_python_float(s) {
             Some(f) if f.is_finite() => Value::Int(f.trunc() as i64),
             _ => default,
         });
@@ -160,36 +169,17 @@ fn do_int(value: &Value, default: Value, base: i64) -> R<Value> {
 fn do_float(value: &Value, default: Value) -> R<Value> {
     Ok(match value {
         Value::Undefined(u) => return Err(Exc::undefined(u)),
-        Value::Str(s) => parse_float(s).map(Value::Float).unwrap_or(default),
+        Value::Str(s) => parse_python_float(s).map(Value::Float).unwrap_or(default),
         other => as_f64(other).map(Value::Float).unwrap_or(default),
     })
 }
 
-/// Python's `round(x, ndigits)` for floats (correctly rounded, ties to even).
-pub(crate) fn round_float(x: f64, ndigits: i64) -> f64 {
-    if !x.is_finite() {
-        return x;
-    }
-    if ndigits >= 0 {
-        if ndigits > 300 {
-            return x;
-        }
-        return format!("{:.*}", ndigits as usize, x).parse().unwrap_or(x);
-    }
-    let scale = 10f64.powi((-ndigits).min(308) as i32);
-    let scaled = x / scale;
-    let rounded = scaled.round();
-    let rounded = if (scaled - scaled.trunc()).abs() == 0.5 {
-        2.0 * (scaled / 2.0).round()
-    } else {
-        rounded
-    };
-    rounded * scale
-}
-
 fn do_round(value: &Value, precision: i64, method: &str) -> R<Value> {
     if !matches!(method, "common" | "ceil" | "floor") {
-        return Err(Exc::new("FilterArgumentError", "method must be common, ceil or floor"));
+        return Err(Exc::new(
+            "FilterArgumentError",
+            "method must be common, ceil or floor",
+        ));
     }
     let number = match value {
         Value::Int(_) | Value::Bool(_) | Value::Float(_) => value,
@@ -202,13 +192,15 @@ fn do_round(value: &Value, precision: i64, method: &str) -> R<Value> {
     };
     if method == "common" {
         return Ok(match number {
-            Value::Float(f) => Value::Float(round_float(*f, precision)),
+            Value::Float(f) => {
+                Value::Float(round_half_even(*f, precision.clamp(-400, 400) as i32)?)
+            }
             other => {
                 let n = as_int(other).unwrap_or(0);
                 if precision >= 0 {
                     Value::Int(n)
                 } else {
-                    Value::Int(round_float(n as f64, precision) as i64)
+                    Value::Int(round_half_even(n as f64, precision.clamp(-400, 400) as i32)? as i64)
                 }
             }
         });
@@ -216,7 +208,11 @@ fn do_round(value: &Value, precision: i64, method: &str) -> R<Value> {
     let x = as_f64(number).unwrap_or(0.0);
     let scale = 10f64.powi(precision.clamp(-308, 308) as i32);
     let scaled = x * scale;
-    let whole = if method == "ceil" { scaled.ceil() } else { scaled.floor() };
+    let whole = if method == "ceil" {
+        scaled.ceil()
+    } else {
+        scaled.floor()
+    };
     Ok(Value::Float(whole / scale))
 }
 
@@ -303,14 +299,18 @@ fn striptags(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&nbsp;", "\u{a0}")
         .replace("&amp;", "&");
-    py_split(&unescaped, None, -1).unwrap_or_default().join(" ")
+    pystr::split(&unescaped, None, -1)
+        .unwrap_or_default()
+        .join(" ")
 }
 
 fn url_quote(value: &Value, for_qs: bool) -> String {
     let text = value.to_str();
     let mut out = String::new();
     for b in text.bytes() {
-        let safe = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~') || (!for_qs && b == b'/');
+        let safe = b.is_ascii_alphanumeric()
+            || matches!(b, b'_' | b'.' | b'-' | b'~')
+            || (!for_qs && b == b'/');
         if safe {
             out.push(b as char);
         } else if for_qs && b == b' ' {
@@ -433,7 +433,7 @@ fn wrap_line(line: &str, width: usize, break_long: bool) -> Vec<String> {
     let mut start = 0;
     let mut in_space = None;
     for (i, c) in line.char_indices() {
-        let space = py_isspace(c);
+        let space = is_python_space(c);
         if in_space.is_some_and(|s| s != space) {
             chunks.push(line[start..i].to_string());
             start = i;
@@ -444,7 +444,7 @@ fn wrap_line(line: &str, width: usize, break_long: bool) -> Vec<String> {
         chunks.push(line[start..].to_string());
     }
     chunks.reverse();
-    let is_blank = |c: &str| c.trim_matches(py_isspace).is_empty();
+    let is_blank = |c: &str| c.trim_matches(is_python_space).is_empty();
     let mut lines = Vec::new();
     while !chunks.is_empty() {
         let mut current: Vec<String> = Vec::new();
@@ -464,7 +464,10 @@ fn wrap_line(line: &str, width: usize, break_long: bool) -> Vec<String> {
             if break_long {
                 let room = width.saturating_sub(current_len).max(1);
                 let chunk = chunks.pop().unwrap_or_default();
-                let split = chunk.char_indices().nth(room).map_or(chunk.len(), |(i, _)| i);
+                let split = chunk
+                    .char_indices()
+                    .nth(room)
+                    .map_or(chunk.len(), |(i, _)| i);
                 current.push(chunk[..split].to_string());
                 chunks.push(chunk[split..].to_string());
             } else if current.is_empty() {
@@ -496,7 +499,8 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             })
         }
         "truncate" => {
-            let [length, killwords, end, leeway] = take4(args.bind("do_truncate", &["length", "killwords", "end", "leeway"])?);
+            let [length, killwords, end, leeway] =
+                take4(args.bind("do_truncate", &["length", "killwords", "end", "leeway"])?);
             let length = int_param(length, 255, "truncate")?;
             let killwords = bool_arg(killwords);
             let end = end.map_or_else(|| Arc::from("..."), |v| v.to_str());
@@ -533,7 +537,9 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "replace" => {
             let [old, new, count] = take3(args.bind("do_replace", &["old", "new", "count"])?);
             let (Some(old), Some(new)) = (old, new) else {
-                return Err(Exc::type_error("do_replace() missing required positional arguments: 'old' and 'new'"));
+                return Err(Exc::type_error(
+                    "do_replace() missing required positional arguments: 'old' and 'new'",
+                ));
             };
             let count = match count {
                 None | Some(Value::None) => -1,
@@ -584,15 +590,15 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "lower" => {
             args.bind("do_lower", &[])?;
-            Ok(Value::Str(Arc::from(input.to_str().to_lowercase())))
+            Ok(Value::Str(Arc::from(pystr::lower(&input.to_str()))))
         }
         "upper" => {
             args.bind("do_upper", &[])?;
-            Ok(Value::Str(Arc::from(input.to_str().to_uppercase())))
+            Ok(Value::Str(Arc::from(pystr::upper(&input.to_str()))))
         }
         "capitalize" => {
             args.bind("do_capitalize", &[])?;
-            Ok(Value::Str(Arc::from(py_capitalize(&input.to_str()))))
+            Ok(Value::Str(Arc::from(pystr::capitalize(&input.to_str()))))
         }
         "title" => {
             args.bind("do_title", &[])?;
@@ -602,7 +608,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let [chars] = take1(args.bind("do_trim", &["chars"])?);
             let text = input.to_str();
             let out = match chars {
-                None | Some(Value::None) => text.trim_matches(py_isspace).to_string(),
+                None | Some(Value::None) => text.trim_matches(is_python_space).to_string(),
                 Some(chars) => {
                     let set = chars.to_str();
                     text.trim_matches(|c| set.contains(c)).to_string()
@@ -611,11 +617,16 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             Ok(Value::Str(Arc::from(out)))
         }
         "map" => filter_map(state, input, args),
-        "select" | "reject" | "selectattr" | "rejectattr" => {
-            select_or_reject(state, input, args, name.starts_with("select"), name.ends_with("attr"))
-        }
+        "select" | "reject" | "selectattr" | "rejectattr" => select_or_reject(
+            state,
+            input,
+            args,
+            name.starts_with("select"),
+            name.ends_with("attr"),
+        ),
         "unique" => {
-            let [case_sensitive, attribute] = take2(args.bind("do_unique", &["case_sensitive", "attribute"])?);
+            let [case_sensitive, attribute] =
+                take2(args.bind("do_unique", &["case_sensitive", "attribute"])?);
             let case_sensitive = bool_arg(case_sensitive);
             let parts = attribute.map(|a| attribute_parts(&a)).unwrap_or_default();
             let mut seen = HashSet::new();
@@ -632,11 +643,15 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             Ok(Value::iter("generator", out))
         }
         "sort" => {
-            let [reverse, case_sensitive, attribute] = take3(args.bind("do_sort", &["reverse", "case_sensitive", "attribute"])?);
+            let [reverse, case_sensitive, attribute] =
+                take3(args.bind("do_sort", &["reverse", "case_sensitive", "attribute"])?);
             let reverse = bool_arg(reverse);
             let case_sensitive = bool_arg(case_sensitive);
             let getters: Vec<Vec<Value>> = match &attribute {
-                Some(Value::Str(s)) => s.split(',').map(|a| attribute_parts(&Value::str(a))).collect(),
+                Some(Value::Str(s)) => s
+                    .split(',')
+                    .map(|a| attribute_parts(&Value::str(a)))
+                    .collect(),
                 Some(other) => vec![attribute_parts(other)],
                 None => vec![Vec::new()],
             };
@@ -648,7 +663,11 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                         .iter()
                         .map(|parts| {
                             let key = get_path(item, parts, None)?;
-                            Ok(if case_sensitive { key } else { lower_if_str(key) })
+                            Ok(if case_sensitive {
+                                key
+                            } else {
+                                lower_if_str(key)
+                            })
                         })
                         .collect::<R<Vec<_>>>()?;
                     Ok(Value::list(keys))
@@ -658,7 +677,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             Ok(Value::list(items))
         }
         "min" | "max" => {
-            let [case_sensitive, attribute] = take2(args.bind(if name == "min" { "do_min" } else { "do_max" }, &["case_sensitive", "attribute"])?);
+            let [case_sensitive, attribute] = take2(args.bind(
+                if name == "min" { "do_min" } else { "do_max" },
+                &["case_sensitive", "attribute"],
+            )?);
             let case_sensitive = bool_arg(case_sensitive);
             let parts = attribute.map(|a| attribute_parts(&a)).unwrap_or_default();
             let items = input.iterate()?;
@@ -668,7 +690,11 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let mut best = 0;
             let key_of = |item: &Value| -> R<Value> {
                 let key = get_path(item, &parts, None)?;
-                Ok(if case_sensitive { key } else { lower_if_str(key) })
+                Ok(if case_sensitive {
+                    key
+                } else {
+                    lower_if_str(key)
+                })
             };
             let mut best_key = key_of(&items[0])?;
             for (i, item) in items.iter().enumerate().skip(1) {
@@ -697,7 +723,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "last" => {
             args.bind("do_last", &[])?;
             if matches!(input, Value::Iter(..)) {
-                return Err(Exc::type_error(format!("'{}' object is not reversible", input.type_name())));
+                return Err(Exc::type_error(format!(
+                    "'{}' object is not reversible",
+                    input.type_name()
+                )));
             }
             Ok(input
                 .iterate()?
@@ -727,7 +756,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "abs" => {
             args.bind("abs", &[])?;
             match input {
-                Value::Int(n) => n.checked_abs().map(Value::Int).ok_or_else(|| Exc::new("OverflowError", "integer overflow")),
+                Value::Int(n) => n
+                    .checked_abs()
+                    .map(Value::Int)
+                    .ok_or_else(|| Exc::new("OverflowError", "integer overflow")),
                 Value::Bool(b) => Ok(Value::Int(b as i64)),
                 Value::Float(f) => Ok(Value::Float(f.abs())),
                 other => Err(Exc::type_error(format!(
@@ -757,7 +789,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "random" => {
             args.bind("do_random", &[])?;
             let items = sequence_for_choice(&input)?;
-            match state.rng.get().choice_index(items.len()) {
+            match state.rng.choice_index(items.len()) {
                 Some(i) => pick(&input, &items, i),
                 None => Ok(Value::hint("No random item, sequence was empty.")),
             }
@@ -793,7 +825,9 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     input.type_name()
                 )));
             };
-            Ok(Value::Str(Arc::from(format!("<span style='color: #F08080'>{text}</span>"))))
+            Ok(Value::Str(Arc::from(format!(
+                "<span style='color: #F08080'>{text}</span>"
+            ))))
         }
         "wordcount" => {
             args.bind("do_wordcount", &[])?;
@@ -812,16 +846,28 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "center" => {
             let [width] = take1(args.bind("do_center", &["width"])?);
             let width = int_param(width, 80, "center")?;
-            super::methods::call(state, &Value::Str(input.to_str()), "center", CallArgs::positional(vec![Value::Int(width)]))
+            super::methods::call(
+                state,
+                &Value::Str(input.to_str()),
+                "center",
+                CallArgs::positional(vec![Value::Int(width)]),
+            )
         }
         "indent" => {
-            let [width, first, blank] = take3(args.bind("do_indent", &["width", "first", "blank"])?);
+            let [width, first, blank] =
+                take3(args.bind("do_indent", &["width", "first", "blank"])?);
             let indention = match width {
                 Some(Value::Str(s)) => s.to_string(),
                 other => " ".repeat(int_param(other, 4, "indent")?.max(0) as usize),
             };
             let text = format!("{}\n", input.to_str());
-            let lines = super::methods::call(state, &Value::Str(Arc::from(text)), "splitlines", CallArgs::default())?.iterate()?;
+            let lines = super::methods::call(
+                state,
+                &Value::Str(Arc::from(text)),
+                "splitlines",
+                CallArgs::default(),
+            )?
+            .iterate()?;
             let lines: Vec<String> = lines.iter().map(|l| l.to_str().to_string()).collect();
             let mut out = if bool_arg(blank) {
                 lines.join(&format!("\n{indention}"))
@@ -901,12 +947,16 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             args.bind("do_items", &[])?;
             match &input {
                 Value::Undefined(_) => Ok(Value::iter("generator", Vec::new())),
-                Value::Dict(d) => Ok(Value::iter("generator", Value::View(ViewKind::Items, d.clone()).iterate()?)),
+                Value::Dict(d) => Ok(Value::iter(
+                    "generator",
+                    Value::View(ViewKind::Items, d.clone()).iterate()?,
+                )),
                 _ => Err(Exc::type_error("Can only get item pairs from a mapping.")),
             }
         }
         "dictsort" => {
-            let [case_sensitive, by, reverse] = take3(args.bind("do_dictsort", &["case_sensitive", "by", "reverse"])?);
+            let [case_sensitive, by, reverse] =
+                take3(args.bind("do_dictsort", &["case_sensitive", "by", "reverse"])?);
             let case_sensitive = bool_arg(case_sensitive);
             let position = match by.map(|b| b.to_str()).as_deref() {
                 None | Some("key") => 0,
@@ -932,7 +982,11 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                         Value::Tuple(kv) => kv[position].clone(),
                         other => other.clone(),
                     };
-                    Ok(if case_sensitive { key } else { lower_if_str(key) })
+                    Ok(if case_sensitive {
+                        key
+                    } else {
+                        lower_if_str(key)
+                    })
                 },
                 bool_arg(reverse),
             )?;
@@ -969,12 +1023,24 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 if kv.len() != 2 {
                     return Err(Exc::value_error("too many values to unpack (expected 2)"));
                 }
-                parts.push(format!("{}={}", url_quote(&kv[0], true), url_quote(&kv[1], true)));
+                parts.push(format!(
+                    "{}={}",
+                    url_quote(&kv[0], true),
+                    url_quote(&kv[1], true)
+                ));
             }
             Ok(Value::Str(Arc::from(parts.join("&"))))
         }
         "wordwrap" => {
-            let [width, break_long, wrapstring, _hyphens] = take4(args.bind("do_wordwrap", &["width", "break_long_words", "wrapstring", "break_on_hyphens"])?);
+            let [width, break_long, wrapstring, _hyphens] = take4(args.bind(
+                "do_wordwrap",
+                &[
+                    "width",
+                    "break_long_words",
+                    "wrapstring",
+                    "break_on_hyphens",
+                ],
+            )?);
             let width = int_param(width, 79, "wordwrap")?.max(1) as usize;
             let break_long = break_long.is_none_or(|v| v.truthy());
             let wrapstring = match wrapstring {
@@ -982,7 +1048,9 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 Some(v) => v.to_str(),
             };
             let text = input.to_str();
-            let lines = super::methods::call(state, &Value::Str(text), "splitlines", CallArgs::default())?.iterate()?;
+            let lines =
+                super::methods::call(state, &Value::Str(text), "splitlines", CallArgs::default())?
+                    .iterate()?;
             let wrapped: Vec<String> = lines
                 .iter()
                 .map(|line| wrap_line(&line.to_str(), width, break_long).join(&wrapstring))
@@ -999,11 +1067,18 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "attr" => {
             let [attribute] = take1(args.bind("do_attr", &["name"])?);
-            let attribute = attribute.map(|a| a.to_str()).unwrap_or_else(|| Arc::from(""));
+            let attribute = attribute
+                .map(|a| a.to_str())
+                .unwrap_or_else(|| Arc::from(""));
             if let Value::Undefined(u) = &input {
                 return Err(Exc::undefined(u));
             }
-            if super::methods::lookup(&input, &attribute).is_some() || matches!(input, Value::Loop(_) | Value::Namespace(_) | Value::Range(_)) {
+            if super::methods::lookup(&input, &attribute).is_some()
+                || matches!(
+                    input,
+                    Value::Loop(_) | Value::Namespace(_) | Value::Range(_)
+                )
+            {
                 return ops::getattr(&input, &attribute);
             }
             Ok(Value::undefined(UndefinedReason::Attribute {
@@ -1014,7 +1089,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "xmlattr" => {
             let [autospace] = take1(args.bind("do_xmlattr", &["autospace"])?);
             let Value::Dict(d) = &input else {
-                return Err(Exc::new("AttributeError", format!("'{}' object has no attribute 'items'", input.type_name())));
+                return Err(Exc::new(
+                    "AttributeError",
+                    format!("'{}' object has no attribute 'items'", input.type_name()),
+                ));
             };
             let mut items = Vec::new();
             for (k, v) in d.borrow().values() {
@@ -1022,13 +1100,20 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     continue;
                 }
                 let key = k.to_str();
-                if key.chars().any(|c| py_isspace(c) || matches!(c, '/' | '>' | '=')) {
+                if key
+                    .chars()
+                    .any(|c| is_python_space(c) || matches!(c, '/' | '>' | '='))
+                {
                     return Err(Exc::value_error(format!(
                         "Invalid character in attribute name: {}",
                         k.repr()
                     )));
                 }
-                items.push(format!("{}=\"{}\"", html_escape(&key), html_escape(&v.to_str())));
+                items.push(format!(
+                    "{}=\"{}\"",
+                    html_escape(&key),
+                    html_escape(&v.to_str())
+                ));
             }
             let mut out = items.join(" ");
             if autospace.is_none_or(|v| v.truthy()) && !out.is_empty() {
@@ -1040,7 +1125,12 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let [binary] = take1(args.bind("do_filesizeformat", &["binary"])?);
             let bytes = match do_float(&input, Value::None)? {
                 Value::Float(f) => f,
-                _ => return Err(Exc::value_error(format!("could not convert string to float: {}", input.repr()))),
+                _ => {
+                    return Err(Exc::value_error(format!(
+                        "could not convert string to float: {}",
+                        input.repr()
+                    )))
+                }
             };
             let binary = bool_arg(binary);
             let base = if binary { 1024.0 } else { 1000.0 };
@@ -1053,7 +1143,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 return Ok(Value::str("1 Byte"));
             }
             if bytes < base {
-                return Ok(Value::Str(Arc::from(format!("{} Bytes", bytes.trunc() as i64))));
+                return Ok(Value::Str(Arc::from(format!(
+                    "{} Bytes",
+                    bytes.trunc() as i64
+                ))));
             }
             let mut text = String::new();
             for (i, prefix) in prefixes.iter().enumerate() {
@@ -1070,13 +1163,18 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             Ok(Value::Str(Arc::from(input.repr())))
         }
         "groupby" => {
-            let [attribute, default, case_sensitive] = take3(args.bind("do_groupby", &["attribute", "default", "case_sensitive"])?);
+            let [attribute, default, case_sensitive] =
+                take3(args.bind("do_groupby", &["attribute", "default", "case_sensitive"])?);
             let parts = attribute.map(|a| attribute_parts(&a)).unwrap_or_default();
             let case_sensitive = bool_arg(case_sensitive);
             let mut items = input.iterate()?;
             let key_of = |item: &Value| -> R<Value> {
                 let key = get_path(item, &parts, default.as_ref())?;
-                Ok(if case_sensitive { key } else { lower_if_str(key) })
+                Ok(if case_sensitive {
+                    key
+                } else {
+                    lower_if_str(key)
+                })
             };
             sort_values(&mut items, key_of, false)?;
             let mut groups: Vec<(Value, Vec<Value>)> = Vec::new();
@@ -1089,14 +1187,18 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             }
             let mut out = Vec::new();
             for (key, members) in groups {
-                let shown = if case_sensitive { key } else { get_path(&members[0], &parts, default.as_ref())? };
+                let shown = if case_sensitive {
+                    key
+                } else {
+                    get_path(&members[0], &parts, default.as_ref())?
+                };
                 out.push(Value::tuple(vec![shown, Value::list(members)]));
             }
             Ok(Value::list(out))
         }
         _ => Err(Exc::new(
             "TemplateRuntimeError",
-            format!("No filter named {} found.", super::pyshim::str_repr(name)),
+            format!("No filter named {} found.", str_repr(name)),
         )),
     }
 }
@@ -1106,7 +1208,7 @@ fn jinja_title(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at_word_start = true;
     for c in text.chars() {
-        let separator = c == '-' || py_isspace(c) || matches!(c, '(' | '{' | '[' | '<');
+        let separator = c == '-' || is_python_space(c) || matches!(c, '(' | '{' | '[' | '<');
         if separator {
             out.push(c);
             at_word_start = true;
@@ -1125,9 +1227,12 @@ fn jinja_title(text: &str) -> String {
 fn sequence_for_choice(input: &Value) -> R<Vec<Value>> {
     match input {
         Value::Undefined(_) => Ok(Vec::new()),
-        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Range(_) | Value::Dict(_) | Value::Bytes(_) => {
-            input.iterate()
-        }
+        Value::List(_)
+        | Value::Tuple(_)
+        | Value::Str(_)
+        | Value::Range(_)
+        | Value::Dict(_)
+        | Value::Bytes(_) => input.iterate(),
         other => Err(Exc::type_error(format!(
             "object of type '{}' has no len()",
             other.type_name()
@@ -1150,9 +1255,12 @@ fn pick(input: &Value, items: &[Value], index: usize) -> R<Value> {
 /// PromptSource's `choice`: Python's `random.choice(seq)`.
 pub(crate) fn choose(state: &mut State<'_>, input: &Value) -> R<Value> {
     let items = sequence_for_choice(input)?;
-    match state.rng.get().choice_index(items.len()) {
+    match state.rng.choice_index(items.len()) {
         Some(i) => pick(input, &items, i),
-        None => Err(Exc::new("IndexError", "Cannot choose from an empty sequence")),
+        None => Err(Exc::new(
+            "IndexError",
+            "Cannot choose from an empty sequence",
+        )),
     }
 }
 
@@ -1168,7 +1276,7 @@ fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Valu
                 other => {
                     return Err(Exc::new(
                         "FilterArgumentError",
-                        format!("Unexpected keyword argument {}", super::pyshim::str_repr(other)),
+                        format!("Unexpected keyword argument {}", str_repr(other)),
                     ))
                 }
             }
@@ -1182,13 +1290,16 @@ fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Valu
         return Ok(Value::iter("generator", out));
     }
     if args.positional.is_empty() {
-        return Err(Exc::new("FilterArgumentError", "map requires a filter argument"));
+        return Err(Exc::new(
+            "FilterArgumentError",
+            "map requires a filter argument",
+        ));
     }
     let name = args.positional.remove(0).to_str();
     if !exists(&name) {
         return Err(Exc::new(
             "TemplateRuntimeError",
-            format!("No filter named {} found.", super::pyshim::str_repr(&name)),
+            format!("No filter named {} found.", str_repr(&name)),
         ));
     }
     let mut out = Vec::with_capacity(items.len());
@@ -1202,13 +1313,22 @@ fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Valu
     Ok(Value::iter("generator", out))
 }
 
-fn select_or_reject(state: &mut State<'_>, input: Value, mut args: CallArgs, keep: bool, by_attribute: bool) -> R<Value> {
+fn select_or_reject(
+    state: &mut State<'_>,
+    input: Value,
+    mut args: CallArgs,
+    keep: bool,
+    by_attribute: bool,
+) -> R<Value> {
     if !input.truthy() {
         return Ok(Value::iter("generator", Vec::new()));
     }
     let parts = if by_attribute {
         if args.positional.is_empty() {
-            return Err(Exc::new("FilterArgumentError", "Missing parameter for attribute name"));
+            return Err(Exc::new(
+                "FilterArgumentError",
+                "Missing parameter for attribute name",
+            ));
         }
         attribute_parts(&args.positional.remove(0))
     } else {
@@ -1242,44 +1362,209 @@ fn select_or_reject(state: &mut State<'_>, input: Value, mut args: CallArgs, kee
 /// Jinja2's `lipsum` global: random lorem ipsum paragraphs.
 pub(crate) fn lipsum(state: &mut State<'_>, args: CallArgs) -> R<Value> {
     const WORDS: &[&str] = &[
-        "a", "ac", "accumsan", "ad", "adipiscing", "aenean", "aliquam", "aliquet", "amet", "ante",
-        "aptent", "arcu", "at", "auctor", "augue", "bibendum", "blandit", "class", "commodo",
-        "condimentum", "congue", "consectetuer", "consequat", "conubia", "convallis", "cras",
-        "cubilia", "cum", "curabitur", "curae", "cursus", "dapibus", "diam", "dictum", "dictumst",
-        "dignissim", "dis", "dolor", "donec", "dui", "duis", "egestas", "eget", "eleifend",
-        "elementum", "elit", "enim", "erat", "eros", "est", "et", "etiam", "eu", "euismod",
-        "facilisi", "facilisis", "fames", "faucibus", "felis", "fermentum", "feugiat", "fringilla",
-        "fusce", "gravida", "habitant", "habitasse", "hac", "hendrerit", "hymenaeos", "iaculis",
-        "id", "imperdiet", "in", "inceptos", "integer", "interdum", "ipsum", "justo", "lacinia",
-        "lacus", "laoreet", "lectus", "leo", "libero", "ligula", "litora", "lobortis", "lorem",
-        "luctus", "maecenas", "magna", "magnis", "malesuada", "massa", "mattis", "mauris", "metus",
-        "mi", "molestie", "mollis", "montes", "morbi", "mus", "nam", "nascetur", "natoque", "nec",
-        "neque", "netus", "nibh", "nisi", "nisl", "non", "nonummy", "nostra", "nulla", "nullam",
-        "nunc", "odio", "orci", "ornare", "parturient", "pede", "pellentesque", "penatibus", "per",
-        "pharetra", "phasellus", "placerat", "platea", "porta", "porttitor", "posuere", "potenti",
-        "praesent", "pretium", "primis", "proin", "pulvinar", "purus", "quam", "quis", "quisque",
-        "rhoncus", "ridiculus", "risus", "rutrum", "sagittis", "sapien", "scelerisque", "sed",
-        "sem", "semper", "senectus", "sit", "sociis", "sociosqu", "sodales", "sollicitudin",
-        "suscipit", "suspendisse", "taciti", "tellus", "tempor", "tempus", "tincidunt", "torquent",
-        "tortor", "tristique", "turpis", "ullamcorper", "ultrices", "ultricies", "urna", "ut",
-        "varius", "vehicula", "vel", "velit", "venenatis", "vestibulum", "vitae", "vivamus",
-        "viverra", "volutpat", "vulputate",
+        "a",
+        "ac",
+        "accumsan",
+        "ad",
+        "adipiscing",
+        "aenean",
+        "aliquam",
+        "aliquet",
+        "amet",
+        "ante",
+        "aptent",
+        "arcu",
+        "at",
+        "auctor",
+        "augue",
+        "bibendum",
+        "blandit",
+        "class",
+        "commodo",
+        "condimentum",
+        "congue",
+        "consectetuer",
+        "consequat",
+        "conubia",
+        "convallis",
+        "cras",
+        "cubilia",
+        "cum",
+        "curabitur",
+        "curae",
+        "cursus",
+        "dapibus",
+        "diam",
+        "dictum",
+        "dictumst",
+        "dignissim",
+        "dis",
+        "dolor",
+        "donec",
+        "dui",
+        "duis",
+        "egestas",
+        "eget",
+        "eleifend",
+        "elementum",
+        "elit",
+        "enim",
+        "erat",
+        "eros",
+        "est",
+        "et",
+        "etiam",
+        "eu",
+        "euismod",
+        "facilisi",
+        "facilisis",
+        "fames",
+        "faucibus",
+        "felis",
+        "fermentum",
+        "feugiat",
+        "fringilla",
+        "fusce",
+        "gravida",
+        "habitant",
+        "habitasse",
+        "hac",
+        "hendrerit",
+        "hymenaeos",
+        "iaculis",
+        "id",
+        "imperdiet",
+        "in",
+        "inceptos",
+        "integer",
+        "interdum",
+        "ipsum",
+        "justo",
+        "lacinia",
+        "lacus",
+        "laoreet",
+        "lectus",
+        "leo",
+        "libero",
+        "ligula",
+        "litora",
+        "lobortis",
+        "lorem",
+        "luctus",
+        "maecenas",
+        "magna",
+        "magnis",
+        "malesuada",
+        "massa",
+        "mattis",
+        "mauris",
+        "metus",
+        "mi",
+        "molestie",
+        "mollis",
+        "montes",
+        "morbi",
+        "mus",
+        "nam",
+        "nascetur",
+        "natoque",
+        "nec",
+        "neque",
+        "netus",
+        "nibh",
+        "nisi",
+        "nisl",
+        "non",
+        "nonummy",
+        "nostra",
+        "nulla",
+        "nullam",
+        "nunc",
+        "odio",
+        "orci",
+        "ornare",
+        "parturient",
+        "pede",
+        "pellentesque",
+        "penatibus",
+        "per",
+        "pharetra",
+        "phasellus",
+        "placerat",
+        "platea",
+        "porta",
+        "porttitor",
+        "posuere",
+        "potenti",
+        "praesent",
+        "pretium",
+        "primis",
+        "proin",
+        "pulvinar",
+        "purus",
+        "quam",
+        "quis",
+        "quisque",
+        "rhoncus",
+        "ridiculus",
+        "risus",
+        "rutrum",
+        "sagittis",
+        "sapien",
+        "scelerisque",
+        "sed",
+        "sem",
+        "semper",
+        "senectus",
+        "sit",
+        "sociis",
+        "sociosqu",
+        "sodales",
+        "sollicitudin",
+        "suscipit",
+        "suspendisse",
+        "taciti",
+        "tellus",
+        "tempor",
+        "tempus",
+        "tincidunt",
+        "torquent",
+        "tortor",
+        "tristique",
+        "turpis",
+        "ullamcorper",
+        "ultrices",
+        "ultricies",
+        "urna",
+        "ut",
+        "varius",
+        "vehicula",
+        "vel",
+        "velit",
+        "venenatis",
+        "vestibulum",
+        "vitae",
+        "vivamus",
+        "viverra",
+        "volutpat",
+        "vulputate",
     ];
-    let [n, html, min, max] = take4(args.bind("generate_lorem_ipsum", &["n", "html", "min", "max"])?);
+    let [n, html, min, max] =
+        take4(args.bind("generate_lorem_ipsum", &["n", "html", "min", "max"])?);
     let n = int_param(n, 5, "lipsum")?.clamp(0, 1000);
     let html = html.is_none_or(|v| v.truthy());
     let min = int_param(min, 20, "lipsum")?.max(1) as u64;
     let max = int_param(max, 100, "lipsum")?.max(min as i64) as u64;
     let mut paragraphs = Vec::new();
     for _ in 0..n {
-        let rng = state.rng.get();
+        let rng = &mut *state.rng;
         let count = min + rng.randbelow(max - min + 1);
         let mut words = Vec::new();
         let mut capitalize_next = true;
         for i in 0..count {
             let mut word = WORDS[rng.randbelow(WORDS.len() as u64) as usize].to_string();
             if capitalize_next {
-                word = py_capitalize(&word);
+                word = pystr::capitalize(&word);
                 capitalize_next = false;
             }
             if i + 1 < count && rng.randbelow(10) == 0 {
@@ -1294,7 +1579,11 @@ pub(crate) fn lipsum(state: &mut State<'_>, args: CallArgs) -> R<Value> {
         }
         paragraphs.push(if html { format!("<p>{text}</p>") } else { text });
     }
-    Ok(Value::Str(Arc::from(paragraphs.join(if html { "\n" } else { "\n\n" }))))
+    Ok(Value::Str(Arc::from(paragraphs.join(if html {
+        "\n"
+    } else {
+        "\n\n"
+    }))))
 }
 
 fn take1(v: Vec<Option<Value>>) -> [Option<Value>; 1] {
@@ -1309,12 +1598,21 @@ fn take2(v: Vec<Option<Value>>) -> [Option<Value>; 2] {
 
 fn take3(v: Vec<Option<Value>>) -> [Option<Value>; 3] {
     let mut it = v.into_iter();
-    [it.next().flatten(), it.next().flatten(), it.next().flatten()]
+    [
+        it.next().flatten(),
+        it.next().flatten(),
+        it.next().flatten(),
+    ]
 }
 
 fn take4(v: Vec<Option<Value>>) -> [Option<Value>; 4] {
     let mut it = v.into_iter();
-    [it.next().flatten(), it.next().flatten(), it.next().flatten(), it.next().flatten()]
+    [
+        it.next().flatten(),
+        it.next().flatten(),
+        it.next().flatten(),
+        it.next().flatten(),
+    ]
 }
 
 #[cfg(test)]
@@ -1322,29 +1620,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn python_number_parsing() {
-        assert_eq!(parse_int(" 42 ", 10), Some(42));
-        assert_eq!(parse_int("4_2", 10), Some(42));
-        assert_eq!(parse_int("3.7", 10), None);
-        assert_eq!(parse_float("3.7"), Some(3.7));
-        assert_eq!(parse_float("x"), None);
-    }
-
-    #[test]
-    fn rounding_is_pythons() {
-        assert_eq!(round_float(2.675, 2), 2.67);
-        assert_eq!(round_float(0.5, 0), 0.0);
-        assert_eq!(round_float(1.5, 0), 2.0);
-        assert_eq!(round_float(1250.0, -2), 1200.0);
-    }
-
-    #[test]
     fn jinja_title_differs_from_str_title() {
-        assert_eq!(jinja_title("they're here-now (ok)"), "They're Here-Now (Ok)");
+        assert_eq!(
+            jinja_title("they're here-now (ok)"),
+            "They're Here-Now (Ok)"
+        );
     }
 
     #[test]
     fn striptags_collapses_whitespace() {
-        assert_eq!(striptags("Main &raquo;\t<em>About</em> <!-- x -->"), "Main &raquo; About");
+        assert_eq!(
+            striptags("Main &raquo;\t<em>About</em> <!-- x -->"),
+            "Main &raquo; About"
+        );
     }
 }

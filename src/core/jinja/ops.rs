@@ -58,7 +58,12 @@ fn plain_attribute(obj: &Value, name: &str) -> Option<Value> {
             "step" => Some(Value::Int(r.step)),
             _ => None,
         },
-        Value::Cycler(c) if name == "current" => Some(c.items.get(c.position.get()).cloned().unwrap_or(Value::None)),
+        Value::Cycler(c) if name == "current" => Some(
+            c.items
+                .get(c.position.get())
+                .cloned()
+                .unwrap_or(Value::None),
+        ),
         Value::Int(n) => match name {
             "real" | "numerator" => Some(Value::Int(*n)),
             "imag" => Some(Value::Int(0)),
@@ -116,7 +121,9 @@ fn sequence_index(obj: &Value, index: i64) -> Option<Value> {
             } else {
                 let len = s.chars().count();
                 let i = fix(len)?;
-                s.chars().nth(i).map(|c| Value::Str(Arc::from(c.to_string())))
+                s.chars()
+                    .nth(i)
+                    .map(|c| Value::Str(Arc::from(c.to_string())))
             }
         }
         Value::Bytes(b) => fix(b.len()).map(|i| Value::Int(b[i] as i64)),
@@ -198,7 +205,8 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
             key_repr: format!("slice({}, {}, {})", start.repr(), stop.repr(), step.repr()),
         })
     };
-    let (Ok(lo), Ok(hi), Ok(st)) = (slice_bound(start), slice_bound(stop), slice_bound(step)) else {
+    let (Ok(lo), Ok(hi), Ok(st)) = (slice_bound(start), slice_bound(stop), slice_bound(step))
+    else {
         return Ok(element_missing());
     };
     let st = st.unwrap_or(1);
@@ -227,13 +235,18 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
                     let bytes = s.as_bytes();
                     let picked = slice_indices(s.len(), lo, hi, st);
                     Value::Str(Arc::from(
-                        picked.into_iter().map(|i| bytes[i] as char).collect::<String>(),
+                        picked
+                            .into_iter()
+                            .map(|i| bytes[i] as char)
+                            .collect::<String>(),
                     ))
                 }
             } else {
                 let chars: Vec<char> = s.chars().collect();
                 let picked = slice_indices(chars.len(), lo, hi, st);
-                Value::Str(Arc::from(picked.into_iter().map(|i| chars[i]).collect::<String>()))
+                Value::Str(Arc::from(
+                    picked.into_iter().map(|i| chars[i]).collect::<String>(),
+                ))
             }
         }
         Value::Bytes(b) => {
@@ -264,9 +277,7 @@ pub(crate) fn unary(op: UnaryOp, value: &Value) -> R<Value> {
         Value::Int(_) | Value::Bool(_) => {
             let n = as_int(value).unwrap_or(0);
             if op == UnaryOp::Neg {
-                n.checked_neg()
-                    .map(Value::Int)
-                    .ok_or_else(|| overflow())
+                n.checked_neg().map(Value::Int).ok_or_else(|| overflow())
             } else {
                 Ok(Value::Int(n))
             }
@@ -315,11 +326,25 @@ fn repeat(seq: &Value, n: i64) -> R<Value> {
         Value::List(items) => {
             let items = items.borrow();
             let count = repeat_count(n, items.len() * 16)?;
-            Value::list(items.iter().cloned().cycle().take(items.len() * count).collect())
+            Value::list(
+                items
+                    .iter()
+                    .cloned()
+                    .cycle()
+                    .take(items.len() * count)
+                    .collect(),
+            )
         }
         Value::Tuple(items) => {
             let count = repeat_count(n, items.len() * 16)?;
-            Value::tuple(items.iter().cloned().cycle().take(items.len() * count).collect())
+            Value::tuple(
+                items
+                    .iter()
+                    .cloned()
+                    .cycle()
+                    .take(items.len() * count)
+                    .collect(),
+            )
         }
         _ => return Err(Exc::runtime("not a sequence")),
     })
@@ -370,10 +395,16 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> R<Value> {
         BinOp::Add => add(a, b),
         BinOp::Sub => arith(a, b, "-", i64::checked_sub, |x, y| x - y),
         BinOp::Mul => {
-            if let (Some(n), true) = (as_int(b), matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_))) {
+            if let (Some(n), true) = (
+                as_int(b),
+                matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)),
+            ) {
                 return repeat(a, n);
             }
-            if let (Some(n), true) = (as_int(a), matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_))) {
+            if let (Some(n), true) = (
+                as_int(a),
+                matches!(b, Value::Str(_) | Value::List(_) | Value::Tuple(_)),
+            ) {
                 return repeat(b, n);
             }
             if matches!(a, Value::Str(_) | Value::List(_) | Value::Tuple(_)) && is_number(b) {
@@ -400,7 +431,11 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> R<Value> {
                     return Err(Exc::zero_division("integer division or modulo by zero"));
                 }
                 let q = x.checked_div(y).ok_or_else(overflow)?;
-                let floor = if x % y != 0 && ((x < 0) != (y < 0)) { q - 1 } else { q };
+                let floor = if x % y != 0 && ((x < 0) != (y < 0)) {
+                    q - 1
+                } else {
+                    q
+                };
                 return Ok(Value::Int(floor));
             }
             if !(is_number(a) && is_number(b)) {
@@ -418,7 +453,11 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> R<Value> {
                     return Err(Exc::zero_division("integer modulo by zero"));
                 }
                 let r = x.checked_rem(y).ok_or_else(overflow)?;
-                return Ok(Value::Int(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }));
+                return Ok(Value::Int(if r != 0 && ((r < 0) != (y < 0)) {
+                    r + y
+                } else {
+                    r
+                }));
             }
             if !(is_number(a) && is_number(b)) {
                 return Err(unsupported("%", a, b));
@@ -436,7 +475,9 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> R<Value> {
                     return x.checked_pow(exp).map(Value::Int).ok_or_else(overflow);
                 }
                 if x == 0 {
-                    return Err(Exc::zero_division("0.0 cannot be raised to a negative power"));
+                    return Err(Exc::zero_division(
+                        "0.0 cannot be raised to a negative power",
+                    ));
                 }
                 return Ok(Value::Float((x as f64).powf(y as f64)));
             }
@@ -445,7 +486,9 @@ pub(crate) fn binary(op: BinOp, a: &Value, b: &Value) -> R<Value> {
             }
             let (x, y) = (as_f64(a).unwrap_or(0.0), as_f64(b).unwrap_or(0.0));
             if x == 0.0 && y < 0.0 {
-                return Err(Exc::zero_division("0.0 cannot be raised to a negative power"));
+                return Err(Exc::zero_division(
+                    "0.0 cannot be raised to a negative power",
+                ));
             }
             Ok(Value::Float(x.powf(y)))
         }

@@ -967,7 +967,11 @@ impl Parser {
 
     /// `| name(args)` repeated (Jinja2's `parse_filter`); with `start_inline`
     /// the first filter has no leading pipe, as in `{% filter upper %}`.
-    fn parse_filter_chain(&mut self, input: Option<Expr>, start_inline: bool) -> PResult<Option<Expr>> {
+    fn parse_filter_chain(
+        &mut self,
+        input: Option<Expr>,
+        start_inline: bool,
+    ) -> PResult<Option<Expr>> {
         let mut node = input;
         let mut inline = start_inline;
         while inline || self.is_op("|") {

@@ -10,20 +10,56 @@ type R<T> = Result<T, Exc>;
 
 pub(crate) fn exists(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "odd", "even", "divisibleby", "defined", "undefined", "filter", "test", "none", "boolean",
-        "false", "true", "integer", "float", "lower", "upper", "string", "mapping", "number",
-        "sequence", "iterable", "callable", "sameas", "escaped", "in", "==", "eq", "equalto", "!=",
-        "ne", ">", "gt", "greaterthan", "ge", ">=", "<", "lt", "lessthan", "<=", "le",
+        "odd",
+        "even",
+        "divisibleby",
+        "defined",
+        "undefined",
+        "filter",
+        "test",
+        "none",
+        "boolean",
+        "false",
+        "true",
+        "integer",
+        "float",
+        "lower",
+        "upper",
+        "string",
+        "mapping",
+        "number",
+        "sequence",
+        "iterable",
+        "callable",
+        "sameas",
+        "escaped",
+        "in",
+        "==",
+        "eq",
+        "equalto",
+        "!=",
+        "ne",
+        ">",
+        "gt",
+        "greaterthan",
+        "ge",
+        ">=",
+        "<",
+        "lt",
+        "lessthan",
+        "<=",
+        "le",
     ];
     NAMES.contains(&name)
 }
 
 fn one_arg(name: &str, args: CallArgs) -> R<Value> {
     let mut bound = args.bind(name, &["other"])?;
-    bound
-        .pop()
-        .flatten()
-        .ok_or_else(|| Exc::type_error(format!("test_{name}() missing 1 required positional argument")))
+    bound.pop().flatten().ok_or_else(|| {
+        Exc::type_error(format!(
+            "test_{name}() missing 1 required positional argument"
+        ))
+    })
 }
 
 fn int_value(value: &Value, what: &str) -> R<i64> {
@@ -54,7 +90,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, value: &Value, args: Call
         "mapping" => matches!(value, Value::Dict(_)),
         "sequence" => matches!(
             value,
-            Value::Str(_) | Value::List(_) | Value::Tuple(_) | Value::Dict(_) | Value::Range(_) | Value::Bytes(_) | Value::Undefined(_)
+            Value::Str(_)
+                | Value::List(_)
+                | Value::Tuple(_)
+                | Value::Dict(_)
+                | Value::Range(_)
+                | Value::Bytes(_)
+                | Value::Undefined(_)
         ),
         "iterable" => value.iterate().is_ok() && !matches!(value, Value::Opaque { .. }),
         "callable" => matches!(value, Value::Func(_) | Value::Joiner(_)),
@@ -107,7 +149,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, value: &Value, args: Call
         _ => {
             return Err(Exc::new(
                 "TemplateRuntimeError",
-                format!("No test named {} found.", super::pyshim::str_repr(name)),
+                format!(
+                    "No test named {} found.",
+                    crate::core::py::strings::str_repr(name)
+                ),
             ))
         }
     })

@@ -10,7 +10,15 @@ use std::sync::Arc;
 use super::ast::*;
 
 /// PromptSource's environment globals: never reported.
-const GLOBALS: &[&str] = &["range", "dict", "lipsum", "cycler", "joiner", "namespace", "zip"];
+const GLOBALS: &[&str] = &[
+    "range",
+    "dict",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "namespace",
+    "zip",
+];
 
 struct Frame<'a> {
     declared: HashSet<NameId>,
@@ -41,7 +49,13 @@ fn target_names(target: &Target, out: &mut Vec<NameId>) {
 }
 
 impl<'a> Finder<'a> {
-    fn frame(&mut self, params: &[NameId], bodies: Vec<&'a [Stmt]>, exprs: Vec<&'a Expr>, parent: &HashSet<NameId>) {
+    fn frame(
+        &mut self,
+        params: &[NameId],
+        bodies: Vec<&'a [Stmt]>,
+        exprs: Vec<&'a Expr>,
+        parent: &HashSet<NameId>,
+    ) {
         let mut frame = Frame {
             declared: params.iter().copied().collect(),
             deferred: Vec::new(),
@@ -103,7 +117,10 @@ impl<'a> Finder<'a> {
                 // are resolved from the context.
                 let before = frame.declared.clone();
                 let mut branch_sets = Vec::new();
-                let mut run = |finder: &mut Self, frame: &mut Frame<'a>, test: Option<&'a Expr>, body: &'a [Stmt]| {
+                let mut run = |finder: &mut Self,
+                               frame: &mut Frame<'a>,
+                               test: Option<&'a Expr>,
+                               body: &'a [Stmt]| {
                     frame.declared = before.clone();
                     if let Some(test) = test {
                         finder.expr(test, frame, parent);
@@ -144,10 +161,21 @@ impl<'a> Finder<'a> {
                 let mut params = Vec::new();
                 target_names(target, &mut params);
                 let mut loop_params = params.clone();
-                loop_params.extend(self.names.iter().position(|n| n.as_ref() == "loop").map(|i| i as NameId));
-                frame.deferred.push((loop_params, vec![body.as_slice()], Vec::new()));
-                frame.deferred.push((params, Vec::new(), filter.iter().collect()));
-                frame.deferred.push((Vec::new(), vec![otherwise.as_slice()], Vec::new()));
+                loop_params.extend(
+                    self.names
+                        .iter()
+                        .position(|n| n.as_ref() == "loop")
+                        .map(|i| i as NameId),
+                );
+                frame
+                    .deferred
+                    .push((loop_params, vec![body.as_slice()], Vec::new()));
+                frame
+                    .deferred
+                    .push((params, Vec::new(), filter.iter().collect()));
+                frame
+                    .deferred
+                    .push((Vec::new(), vec![otherwise.as_slice()], Vec::new()));
             }
             StmtKind::Assign { target, value } => {
                 self.expr(value, frame, parent);
@@ -158,7 +186,9 @@ impl<'a> Finder<'a> {
                 filter,
                 body,
             } => {
-                frame.deferred.push((Vec::new(), vec![body.as_slice()], Vec::new()));
+                frame
+                    .deferred
+                    .push((Vec::new(), vec![body.as_slice()], Vec::new()));
                 if let Some(filter) = filter {
                     self.expr(filter, frame, parent);
                 }
@@ -170,11 +200,15 @@ impl<'a> Finder<'a> {
                     self.expr(value, frame, parent);
                     target_names(target, &mut params);
                 }
-                frame.deferred.push((params, vec![body.as_slice()], Vec::new()));
+                frame
+                    .deferred
+                    .push((params, vec![body.as_slice()], Vec::new()));
             }
             StmtKind::FilterBlock { filter, body } => {
                 self.expr(filter, frame, parent);
-                frame.deferred.push((Vec::new(), vec![body.as_slice()], Vec::new()));
+                frame
+                    .deferred
+                    .push((Vec::new(), vec![body.as_slice()], Vec::new()));
             }
             StmtKind::Macro(def) => {
                 frame.declared.insert(def.name);
@@ -190,9 +224,18 @@ impl<'a> Finder<'a> {
     fn macro_frame(&mut self, def: &'a MacroDef, frame: &mut Frame<'a>) {
         let mut params = def.params.clone();
         for special in ["caller", "varargs", "kwargs"] {
-            params.extend(self.names.iter().position(|n| n.as_ref() == special).map(|i| i as NameId));
+            params.extend(
+                self.names
+                    .iter()
+                    .position(|n| n.as_ref() == special)
+                    .map(|i| i as NameId),
+            );
         }
-        frame.deferred.push((params, vec![def.body.as_slice()], def.defaults.iter().collect()));
+        frame.deferred.push((
+            params,
+            vec![def.body.as_slice()],
+            def.defaults.iter().collect(),
+        ));
     }
 
     fn args(&mut self, args: &'a Args, frame: &mut Frame<'a>, parent: &HashSet<NameId>) {
@@ -213,7 +256,10 @@ impl<'a> Finder<'a> {
                 self.expr(v, frame, parent);
             }),
             ExprKind::GetAttr(obj, _) | ExprKind::Unary(_, obj) => self.expr(obj, frame, parent),
-            ExprKind::GetItem(a, b) | ExprKind::Binary(_, a, b) | ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            ExprKind::GetItem(a, b)
+            | ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b) => {
                 self.expr(a, frame, parent);
                 self.expr(b, frame, parent);
             }

@@ -11,14 +11,10 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::error::Exc;
-use super::pyshim::{float_repr, str_repr};
 use crate::core::datum::Datum;
-
-/// Python's `str.isspace` for one character (wider than `char::is_whitespace`:
-/// it includes the ASCII separators U+001C..U+001F).
-pub(crate) fn py_isspace(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}') || (c > '\u{7f}' && c.is_whitespace())
-}
+use crate::core::py::float::float_repr;
+pub(crate) use crate::core::py::strings::is_python_space;
+use crate::core::py::strings::str_repr;
 
 /// A compile-time constant: what Jinja2's optimizer may fold an expression
 /// into. Unlike [`Value`] it is thread-safe, so compiled templates can be shared.
@@ -144,7 +140,10 @@ pub(crate) enum Value {
     /// Jinja2's `namespace()`: attributes assignable with `{% set ns.x %}`.
     Namespace(Rc<RefCell<Dict>>),
     /// A row value shown through its own `str()`/`repr()` (dates, decimals).
-    Opaque { str: Arc<str>, repr: Arc<str> },
+    Opaque {
+        str: Arc<str>,
+        repr: Arc<str>,
+    },
     Func(Rc<Func>),
     Loop(Rc<LoopState>),
     Cycler(Rc<Cycler>),
@@ -541,7 +540,10 @@ impl Value {
     pub(crate) fn iterate(&self) -> Result<Vec<Value>, Exc> {
         Ok(match self {
             Value::Undefined(_) => Vec::new(),
-            Value::Str(s) => s.chars().map(|c| Value::Str(Arc::from(c.to_string()))).collect(),
+            Value::Str(s) => s
+                .chars()
+                .map(|c| Value::Str(Arc::from(c.to_string())))
+                .collect(),
             Value::Bytes(b) => b.iter().map(|&x| Value::Int(x as i64)).collect(),
             Value::List(items) => items.borrow().clone(),
             Value::Tuple(items) => items.to_vec(),
@@ -651,9 +653,7 @@ pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
         (Bool(_) | Int(_) | Float(_), Bool(_) | Int(_) | Float(_)) => num_eq(a, b),
         (Str(x), Str(y)) => x == y,
         (Bytes(x), Bytes(y)) => x == y,
-        (List(x), List(y)) => {
-            Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow())
-        }
+        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow()),
         (Tuple(x), Tuple(y)) => seq_eq(x, y),
         (Dict(x), Dict(y)) => {
             if Rc::ptr_eq(x, y) {
@@ -767,7 +767,11 @@ mod tests {
     #[test]
     fn numeric_keys_collapse() {
         let mut dict = Dict::new();
-        for (key, value) in [(Value::Int(1), 2), (Value::Float(1.0), 3), (Value::Bool(true), 4)] {
+        for (key, value) in [
+            (Value::Int(1), 2),
+            (Value::Float(1.0), 3),
+            (Value::Bool(true), 4),
+        ] {
             let hash = key.hash_key().expect("hashable");
             dict_insert(&mut dict, hash, key, Value::Int(value));
         }
