@@ -567,10 +567,7 @@ mod saving {
         reloaded.save_if_unchanged(&saved).expect("saves again");
         let again = DatasetTemplates::load(&file.path).expect("loads");
         assert_eq!(again.templates.len(), 2);
-        assert_eq!(
-            &*again.template("a1").expect("kept").jinja,
-            "edited here"
-        );
+        assert_eq!(&*again.template("a1").expect("kept").jinja, "edited here");
     }
 
     #[test]
