@@ -329,18 +329,13 @@ pub fn remove_stale_files(blobs: &Path) {
     for entry in entries.flatten() {
         let path = entry.path();
         let extension = path.extension().and_then(|ext| ext.to_str());
-        match extension {
-            Some("lock") => {
-                if is_unlocked(&path) {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-            Some("part" | "incomplete") => {
-                if path.with_extension("").exists() {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
-            _ => {}
+        let stale = match extension {
+            Some("lock") => is_unlocked(&path),
+            Some("part" | "incomplete") => path.with_extension("").exists(),
+            _ => false,
+        };
+        if stale {
+            let _ = std::fs::remove_file(&path);
         }
     }
 }
@@ -355,8 +350,7 @@ fn is_unlocked(path: &Path) -> bool {
     };
     // SAFETY: `flock` on a descriptor this function owns; the lock is
     // released when `file` is closed at the end of the function.
-    let acquired = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    acquired
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
 #[cfg(not(unix))]
