@@ -223,12 +223,16 @@ pub struct CatalogState {
     pub scroll: Cell<usize>,
 }
 
+/// A file's place in the filtered catalog: (best score, file index, its
+/// matching prompts as (score, template index)).
+type FileMatch = (i64, usize, Vec<(i64, usize)>);
+
 impl CatalogState {
     /// The visible rows: each file with its prompts, narrowed by the fuzzy
     /// filter (matched against `dataset/subset prompt name`).
     pub fn rows(&self) -> Vec<CatalogRow> {
         let filtering = !self.filter.is_empty();
-        let mut groups: Vec<(i64, usize, Vec<(i64, usize)>)> = Vec::new();
+        let mut groups: Vec<FileMatch> = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
             let title = file_title(file);
             let mut matched: Vec<(i64, usize)> = file

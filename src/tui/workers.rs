@@ -23,10 +23,13 @@ const SCAN_BLOCK: usize = 1024;
 /// Statistics progress is sent at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// A split's files and the data epoch it was opened in.
+type SourceKey = (Vec<PathBuf>, u64);
+
 /// Opened sources, shared by the workers; reopened when a data file changes.
 #[derive(Default)]
 struct Sources {
-    open: Mutex<HashMap<(Vec<PathBuf>, u64), Arc<dyn RowSource>>>,
+    open: Mutex<HashMap<SourceKey, Arc<dyn RowSource>>>,
 }
 
 impl Sources {
