@@ -45,12 +45,22 @@ fn parse_all_single_thread(bencher: divan::Bencher) {
     let texts: Vec<(PathBuf, String)> = catalog
         .files
         .iter()
-        .map(|f| (f.path.clone(), std::fs::read_to_string(&f.path).expect("readable")))
+        .map(|f| {
+            (
+                f.path.clone(),
+                std::fs::read_to_string(&f.path).expect("readable"),
+            )
+        })
         .collect();
     bencher.bench(|| {
         texts
             .iter()
-            .map(|(path, text)| DatasetTemplates::parse(text, path).expect("parses").templates.len())
+            .map(|(path, text)| {
+                DatasetTemplates::parse(text, path)
+                    .expect("parses")
+                    .templates
+                    .len()
+            })
             .sum::<usize>()
     });
 }
@@ -60,5 +70,11 @@ fn parse_all_single_thread(bencher: divan::Bencher) {
 fn write_all(bencher: divan::Bencher) {
     let Some(dir) = templates_dir() else { return };
     let catalog = Catalog::discover(&dir);
-    bencher.bench(|| catalog.files.iter().map(|f| f.to_yaml().len()).sum::<usize>());
+    bencher.bench(|| {
+        catalog
+            .files
+            .iter()
+            .map(|f| f.to_yaml().len())
+            .sum::<usize>()
+    });
 }
