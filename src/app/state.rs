@@ -241,10 +241,17 @@ impl CatalogState {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, t)| {
+                    if !filtering {
+                        return Some((0, i));
+                    }
                     fuzzy::score(&self.filter, &format!("{title} {}", t.name)).map(|s| (s, i))
                 })
                 .collect();
-            let title_score = fuzzy::score(&self.filter, &title);
+            let title_score = if filtering {
+                fuzzy::score(&self.filter, &title)
+            } else {
+                Some(0)
+            };
             if filtering && matched.is_empty() && title_score.is_none() {
                 continue;
             }
