@@ -27,7 +27,10 @@ pub enum Datum {
     Dict(Arc<[(Arc<str>, Datum)]>),
     /// A value Python would show through its own `str()`, e.g. `datetime.date`
     /// (`2020-01-31`) or `decimal.Decimal`. `repr` is what it shows inside a container.
-    Display { str: Arc<str>, repr: Arc<str> },
+    Display {
+        str: Arc<str>,
+        repr: Arc<str>,
+    },
 }
 
 /// A row: the top-level fields in column order, with their original names
