@@ -1,0 +1,116 @@
+//! A collection: every `templates.yaml` under a folder.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::core::template::{DatasetTemplates, Template};
+use crate::core::yaml::LoadError;
+
+/// The files found under `root`, loaded, and the ones that failed to load.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub root: PathBuf,
+    /// Sorted by (dataset, subset).
+    pub files: Vec<DatasetTemplates>,
+    /// Sorted by path.
+    pub errors: Vec<LoadError>,
+}
+
+impl Catalog {
+    /// Finds and loads every `templates.yaml` under `root`, at any depth,
+    /// skipping hidden folders and `target`. Each file names its own dataset
+    /// and subset, so the folder layout does not matter. A folder that
+    /// cannot be listed is reported as an error, like a file that cannot be
+    /// loaded.
+    pub fn discover(root: &Path) -> Catalog {
+        let mut paths = Vec::new();
+        let mut errors = Vec::new();
+        collect_template_files(root, &mut paths, &mut errors);
+        let loaded: Vec<Result<DatasetTemplates, LoadError>> = paths
+            .par_iter()
+            .map(|path| DatasetTemplates::load(path))
+            .collect();
+        let mut files = Vec::with_capacity(loaded.len());
+        for result in loaded {
+            match result {
+                Ok(file) => files.push(file),
+                Err(error) => errors.push(error),
+            }
+        }
+        files.sort_by(|a, b| (&a.dataset, &a.subset).cmp(&(&b.dataset, &b.subset)));
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        Catalog {
+            root: root.to_path_buf(),
+            files,
+            errors,
+        }
+    }
+
+    /// The file of a (dataset, subset).
+    pub fn find(&self, dataset: &str, subset: Option<&str>) -> Option<&DatasetTemplates> {
+        self.files
+            .iter()
+            .find(|file| file.dataset == dataset && file.subset.as_deref() == subset)
+    }
+
+    pub fn find_mut(
+        &mut self,
+        dataset: &str,
+        subset: Option<&str>,
+    ) -> Option<&mut DatasetTemplates> {
+        self.files
+            .iter_mut()
+            .find(|file| file.dataset == dataset && file.subset.as_deref() == subset)
+    }
+
+    /// A template of a (dataset, subset) by id, else by name.
+    pub fn template(
+        &self,
+        dataset: &str,
+        subset: Option<&str>,
+        name_or_id: &str,
+    ) -> Option<&Template> {
+        self.find(dataset, subset)?.template(name_or_id)
+    }
+
+    /// Number of templates over all files.
+    pub fn template_count(&self) -> usize {
+        self.files.iter().map(|file| file.templates.len()).sum()
+    }
+}
+
+fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(LoadError::whole_file(
+                folder,
+                format!("cannot list folder: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut children: Vec<(PathBuf, bool)> = Vec::new();
+    for entry in entries {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Follows symlinks, so a linked collection is found too.
+        let is_dir = entry.path().is_dir();
+        if is_dir && (name.starts_with('.') || name == "target") {
+            continue;
+        }
+        if is_dir || name == "templates.yaml" {
+            children.push((entry.path(), is_dir));
+        }
+    }
+    children.sort();
+    for (path, is_dir) in children {
+        if is_dir {
+            collect_template_files(&path, paths, errors);
+        } else {
+            paths.push(path);
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Parquet files, read lazily.
+//!
+//! Opening reads only the footer (schema, row groups, offset index), so a
+//! multi-GB file opens in milliseconds. Row N decodes only the pages of its
+//! row group that hold it: the row group is picked from the footer's row
+//! counts, and a `RowSelection` together with the offset index lets the
+//! reader skip the other pages.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::PageIndexPolicy;
+
+use crate::core::datum::Row;
+use crate::data::error::DataError;
+use crate::data::value::{batch_rows, CellError};
+
+const FORMAT: &str = "Parquet";
+
+/// Rows decoded per batch when streaming; small enough that a batch of long
+/// texts stays a few MB.
+pub const DEFAULT_BATCH_ROWS: usize = 1024;
+
+/// Reads every row of a (small) Parquet file, each exactly as
+/// `datasets.Dataset(pyarrow.parquet.read_table(path))[i]` yields it.
+pub fn read_rows(path: &Path) -> Result<Vec<Row>, DataError> {
+    let file = ParquetFile::open(path)?;
+    let mut rows = Vec::new();
+    for batch in file.batches(DEFAULT_BATCH_ROWS)? {
+        rows.extend(batch?);
+    }
+    Ok(rows)
+}
+
+/// An open Parquet file: its footer, and the rows on demand.
+#[derive(Debug)]
+pub struct ParquetFile {
+    path: PathBuf,
+    file: File,
+    metadata: ArrowReaderMetadata,
+    /// Row number at which each row group starts, plus the total at the end.
+    row_group_starts: Vec<u64>,
+    /// Root column indices read, in schema order; `None` reads them all.
+    projection: Option<Vec<usize>>,
+    /// Names of the columns read, shared by every row.
+    names: Vec<Arc<str>>,
+}
+
+impl ParquetFile {
+    pub fn open(path: &Path) -> Result<ParquetFile, DataError> {
+        let file = File::open(path).map_err(|error| DataError::io(path, error))?;
+        // Only the offset index helps find a row's page; the column index
+        // (min/max statistics) would cost reading for nothing.
+        let options = ArrowReaderOptions::new()
+            .with_offset_index_policy(PageIndexPolicy::Optional)
+            .with_column_index_policy(PageIndexPolicy::Skip);
+        let metadata = ArrowReaderMetadata::load(&file, options)
+            .map_err(|error| DataError::format(path, FORMAT, error))?;
+        let mut row_group_starts = Vec::with_capacity(metadata.metadata().num_row_groups() + 1);
+        let mut total = 0u64;
+        for row_group in metadata.metadata().row_groups() {
+            row_group_starts.push(total);
+            let rows = u64::try_from(row_group.num_rows()).map_err(|_| {
+                DataError::format(path, FORMAT, "a row group has a negative row count")
+            })?;
+            total = total.checked_add(rows).ok_or_else(|| {
+                DataError::format(path, FORMAT, "the row groups' row counts overflow")
+            })?;
+        }
+        row_group_starts.push(total);
+        let names = metadata
+            .schema()
+            .fields()
+            .iter()
+            .map(|field| Arc::from(field.name().as_str()))
+            .collect();
+        Ok(ParquetFile {
+            path: path.to_path_buf(),
+            file,
+            metadata,
+            row_group_starts,
+            projection: None,
+            names,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The Arrow schema of the whole file (all columns), with its metadata.
+    pub fn schema(&self) -> &SchemaRef {
+        self.metadata.schema()
+    }
+
+    /// The `huggingface` key of the schema metadata, as `datasets` wrote it.
+    pub fn huggingface_metadata(&self) -> Option<&str> {
+        self.schema()
+            .metadata()
+            .get("huggingface")
+            .map(String::as_str)
+    }
+
+    pub fn num_rows(&self) -> u64 {
+        self.row_group_starts.last().copied().unwrap_or(0)
+    }
+
+    pub fn num_row_groups(&self) -> usize {
+        self.row_group_starts.len().saturating_sub(1)
+    }
+
+    /// Reads only the named columns from now on (in the file's order);
+    /// `None` reads them all again.
+    pub fn set_projection(&mut self, columns: Option<&[&str]>) -> Result<(), DataError> {
+        let schema = self.metadata.schema().clone();
+        let Some(columns) = columns else {
+            self.projection = None;
+            self.names = schema
+                .fields()
+                .iter()
+                .map(|field| Arc::from(field.name().as_str()))
+                .collect();
+            return Ok(());
+        };
+        let mut indices = Vec::with_capacity(columns.len());
+        for column in columns {
+            let index = schema
+                .index_of(column)
+                .map_err(|_| DataError::UnknownColumn {
+                    path: self.path.clone(),
+                    column: column.to_string(),
+                    available: schema
+                        .fields()
+                        .iter()
+                        .map(|field| field.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            indices.push(index);
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        self.names = indices
+            .iter()
+            .map(|&index| Arc::from(schema.field(index).name().as_str()))
+            .collect();
+        self.projection = Some(indices);
+        Ok(())
+    }
+
+    /// Row `index`, decoding only the pages that hold it.
+    pub fn row(&self, index: u64) -> Result<Row, DataError> {
+        let mut rows = self.rows(index..index.saturating_add(1))?;
+        rows.pop().ok_or(DataError::RowOutOfRange {
+            path: self.path.clone(),
+            row: index,
+            len: self.num_rows(),
+        })
+    }
+
+    /// Rows `range` (clamped to the file), reading only their row groups.
+    pub fn rows(&self, range: Range<u64>) -> Result<Vec<Row>, DataError> {
+        let len = self.num_rows();
+        if range.start >= len {
+            return Err(DataError::RowOutOfRange {
+                path: self.path.clone(),
+                row: range.start,
+                len,
+            });
+        }
+        let end = range.end.min(len);
+        if range.start >= end {
+            return Ok(Vec::new());
+        }
+        // Row groups are sorted by start: the first holding `start` is the
+        // last one starting at or before it.
+        let first = self
+            .row_group_starts
+            .partition_point(|&start| start <= range.start)
+            - 1;
+        let last = self.row_group_starts.partition_point(|&start| start < end) - 1;
+        let groups_start = self.row_group_starts[first];
+        let groups_end = self.row_group_starts[last + 1];
+        let selection = RowSelection::from(vec![
+            RowSelector::skip(to_usize(range.start - groups_start)),
+            RowSelector::select(to_usize(end - range.start)),
+            RowSelector::skip(to_usize(groups_end - end)),
+        ]);
+        let batch_rows = to_usize(end - range.start).clamp(1, DEFAULT_BATCH_ROWS);
+        let reader = self
+            .builder()?
+            .with_row_groups((first..=last).collect())
+            .with_row_selection(selection)
+            .with_batch_size(batch_rows)
+            .build()
+            .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
+        let mut rows = Vec::with_capacity(to_usize(end - range.start));
+        for batch in (Batches {
+            file: self,
+            reader,
+            next_row: range.start,
+        }) {
+            rows.extend(batch?);
+        }
+        Ok(rows)
+    }
+
+    /// Every row, as batches of at most `batch_rows` rows, decoded as they
+    /// are consumed (memory stays one batch).
+    pub fn batches(&self, batch_rows: usize) -> Result<Batches<'_>, DataError> {
+        let reader = self
+            .builder()?
+            .with_batch_size(batch_rows.max(1))
+            .build()
+            .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
+        Ok(Batches {
+            file: self,
+            reader,
+            next_row: 0,
+        })
+    }
+
+    /// Record batches of the projected columns, for callers that work on
+    /// Arrow directly (column summaries).
+    pub fn record_batches(&self, batch_rows: usize) -> Result<RecordBatches<'_>, DataError> {
+        let reader = self
+            .builder()?
+            .with_batch_size(batch_rows.max(1))
+            .build()
+            .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
+        Ok(RecordBatches { file: self, reader })
+    }
+
+    fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, DataError> {
+        let file = self
+            .file
+            .try_clone()
+            .map_err(|error| DataError::io(&self.path, error))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
+        Ok(match &self.projection {
+            Some(indices) => {
+                let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
+                builder.with_projection(mask)
+            }
+            None => builder,
+        })
+    }
+
+    fn cell_error(&self, first_row: u64, error: CellError) -> DataError {
+        DataError::Value {
+            path: self.path.clone(),
+            row: first_row + error.row_in_batch as u64,
+            column: error.column,
+            message: error.message,
+        }
+    }
+
+    pub(crate) fn names(&self) -> &[Arc<str>] {
+        &self.names
+    }
+}
+
+/// Row counts come from a file that was opened on this machine; a row group
+/// larger than memory could never be read anyway, so saturate.
+fn to_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+/// Rows of a Parquet file, a batch at a time.
+pub struct Batches<'a> {
+    file: &'a ParquetFile,
+    reader: ParquetRecordBatchReader,
+    next_row: u64,
+}
+
+impl Iterator for Batches<'_> {
+    type Item = Result<Vec<Row>, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.reader.next()? {
+            Ok(batch) => batch,
+            Err(error) => {
+                return Some(Err(DataError::format(
+                    &self.file.path,
+                    FORMAT,
+                    format!("near row {}: {error}", self.next_row),
+                )))
+            }
+        };
+        let first_row = self.next_row;
+        self.next_row += batch.num_rows() as u64;
+        Some(
+            batch_rows(&batch, self.file.names())
+                .map_err(|error| self.file.cell_error(first_row, error)),
+        )
+    }
+}
+
+/// Arrow record batches of a Parquet file.
+pub struct RecordBatches<'a> {
+    file: &'a ParquetFile,
+    reader: ParquetRecordBatchReader,
+}
+
+impl Iterator for RecordBatches<'_> {
+    type Item = Result<RecordBatch, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(
+            self.reader
+                .next()?
+                .map_err(|error| DataError::format(&self.file.path, FORMAT, error)),
+        )
+    }
+}
