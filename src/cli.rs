@@ -1,1 +1,2 @@
 //! The headless commands.
+pub mod export;

@@ -31,6 +31,7 @@ pub mod progress;
 pub mod record;
 pub mod sample;
 pub mod shard;
+pub mod sources;
 pub mod tokenize;
 pub mod writer;
 
