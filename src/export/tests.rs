@@ -581,3 +581,96 @@ fn seeds_too_large_for_the_split_are_refused() {
     .to_string();
     assert!(error.contains("--seed"), "{error}");
 }
+
+const WORD_LEVEL_TOKENIZER: &str = r#"{
+  "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+  "normalizer": null, "pre_tokenizer": {"type": "Whitespace"}, "post_processor": null,
+  "decoder": null,
+  "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "text": 1, "number": 2, "one": 3, "two": 4}, "unk_token": "[UNK]"}
+}"#;
+
+fn export_with_tokenizer(out: &Path, max_input_tokens: Option<usize>, format: Format) -> Report {
+    let tokenizer_path = out.join("tokenizer.json");
+    std::fs::create_dir_all(out).unwrap();
+    std::fs::write(&tokenizer_path, WORD_LEVEL_TOKENIZER).unwrap();
+    let counter = TokenCounter::load(&tokenizer_path).unwrap();
+    let mut tokenized = settings(format);
+    tokenized.tokenizer_sha256 = Some(counter.sha256().to_string());
+    tokenized.max_input_tokens = max_input_tokens;
+    tokenized.rank_classification = true;
+    let data = out.join("export");
+    let mut exporter = Exporter::open(
+        &data,
+        tokenized,
+        RunOptions::default(),
+        Some(counter),
+        Arc::new(AtomicBool::new(false)),
+        Progress::new(progress::ProgressMode::Quiet),
+    )
+    .unwrap();
+    let renderer = plain();
+    exporter
+        .export_split(&job(&[("a", &renderer)]), &mut rows(3))
+        .unwrap();
+    exporter.finish()
+}
+
+#[test]
+fn tokenizer_adds_token_ids_and_drops_long_inputs() {
+    let out = tempfile::tempdir().unwrap();
+    // "text number 1 (seed 1)" is 7 word-level tokens.
+    let report = export_with_tokenizer(out.path(), Some(7), Format::Jsonl);
+    assert_eq!(report.totals.too_long, 0);
+    let records = jsonl(&out.path().join("export/demo_sub_a/train.jsonl"));
+    assert_eq!(
+        records[1]["inputs"],
+        serde_json::json!([1, 2, 0, 0, 0, 0, 0])
+    );
+    assert_eq!(records[1]["targets"], serde_json::json!([3]));
+    let rank = jsonl(&out.path().join("export/demo_sub_a_score_eval/train.jsonl"));
+    // Row 1's choices are zero (unknown), one, two.
+    let targets: Vec<&serde_json::Value> =
+        rank[3..6].iter().map(|record| &record["targets"]).collect();
+    assert_eq!(
+        targets,
+        vec![
+            &serde_json::json!([0]),
+            &serde_json::json!([3]),
+            &serde_json::json!([4])
+        ]
+    );
+
+    let dropped = tempfile::tempdir().unwrap();
+    let report = export_with_tokenizer(dropped.path(), Some(6), Format::Parquet);
+    // Three rows dropped, counted once per output (plain and rank).
+    assert_eq!(report.totals.too_long, 6);
+    let manifest = Manifest::load(&dropped.path().join("export"))
+        .unwrap()
+        .unwrap();
+    assert!(manifest
+        .outputs
+        .iter()
+        .all(|entry| entry.counts.too_long == 3 && entry.counts.records == 0));
+    let batches = parquet_rows(&dropped.path().join("export/demo_sub_a/train.parquet"));
+    assert!(batches.iter().all(|batch| batch.num_rows() == 0));
+}
+
+#[test]
+fn parquet_token_columns_are_int32_lists() {
+    let out = tempfile::tempdir().unwrap();
+    export_with_tokenizer(out.path(), None, Format::Parquet);
+    let batches = parquet_rows(&out.path().join("export/demo_sub_a/train.parquet"));
+    let schema = batches[0].schema();
+    let expected = arrow_schema::DataType::List(Arc::new(arrow_schema::Field::new_list_field(
+        arrow_schema::DataType::Int32,
+        true,
+    )));
+    assert_eq!(
+        schema.field_with_name("inputs").unwrap().data_type(),
+        &expected
+    );
+    assert_eq!(
+        schema.field_with_name("targets").unwrap().data_type(),
+        &expected
+    );
+}
