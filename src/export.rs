@@ -120,7 +120,11 @@ pub struct Report {
     pub outputs_written: usize,
     /// Outputs a previous run had completed.
     pub outputs_skipped: usize,
-    pub totals: Counts,
+    /// Row accounting summed over the plain outputs (a rank-classification
+    /// output sees the same rows again).
+    pub rows: Counts,
+    /// Records written, all outputs.
+    pub records: u64,
     /// Outputs that ended with no record at all although rows were selected.
     pub empty_outputs: Vec<String>,
 }
@@ -336,74 +340,26 @@ impl Exporter {
             .map(|entry| entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64)
             .sum();
         self.progress.start(&label, total_renders);
-        let context = RenderContext {
-            seed: settings.seed,
-            tokens: self.tokens.as_ref(),
-            max_input_tokens: settings.max_input_tokens,
-            want_token_ids: self.tokens.is_some() && settings.style == Style::P3,
-            want_choice_tokens: settings.rank_classification,
+        let pass = SplitPass {
+            label: &label,
+            rows: rows.clone(),
+            active: &active,
+            context: RenderContext {
+                seed: settings.seed,
+                tokens: self.tokens.as_ref(),
+                max_input_tokens: settings.max_input_tokens,
+                want_token_ids: self.tokens.is_some() && settings.style == Style::P3,
+                want_choice_tokens: settings.rank_classification,
+            },
+            strict: self.options.strict,
         };
-        let batches = batch_ranges(rows.clone(), BATCH_ROWS)
-            .filter(|batch| active.iter().any(|entry| entry.wants_any(batch)));
-
-        let mut next = None;
-        let mut batches = batches.peekable();
-        if let Some(range) = batches.next() {
-            next = Some((
-                range.clone(),
-                source
-                    .read_rows(range.clone())
-                    .with_context(|| read_error(&label, &range))?,
-            ));
-        }
-        while let Some((range, batch_rows)) = next.take() {
-            if self.cancel.load(Ordering::SeqCst) {
-                return Err(Interrupted.into());
-            }
-            if batch_rows.len() != range.len() {
-                anyhow::bail!(
-                    "{label}: the data source gave {} rows for rows {}..{}",
-                    batch_rows.len(),
-                    range.start,
-                    range.end
-                );
-            }
-            let mut step: anyhow::Result<u64> = Ok(0);
-            let mut following: Option<anyhow::Result<(Range<usize>, Vec<Row>)>> = None;
-            let active_ref = &active;
-            let outputs_ref = &mut outputs;
-            let strict = self.options.strict;
-            let context_ref = &context;
-            let label_ref = &label;
-            let batch_range = range.clone();
-            let batch_rows_ref = &batch_rows;
-            self.pool.in_place_scope(|scope| {
-                // Render and write this batch on the workers while this
-                // thread reads the next one (the data source need not be Send).
-                scope.spawn(|_| {
-                    step = render_and_write(
-                        active_ref,
-                        outputs_ref,
-                        &batch_range,
-                        batch_rows_ref,
-                        context_ref,
-                        strict,
-                        label_ref,
-                    );
-                });
-                if let Some(range) = batches.next() {
-                    following = Some(
-                        source
-                            .read_rows(range.clone())
-                            .with_context(|| read_error(&label, &range))
-                            .map(|rows| (range, rows)),
-                    );
-                }
-            });
-            let renders = step?;
-            self.progress.advance(renders);
-            next = following.transpose()?;
-        }
+        pass.run(
+            &self.pool,
+            &self.cancel,
+            &mut self.progress,
+            &mut outputs,
+            source,
+        )?;
 
         let mut summary = Counts::default();
         for output in outputs {
@@ -437,8 +393,9 @@ impl Exporter {
             }
             if variant == Variant::Plain {
                 summary.add(&counts);
+                self.report.rows.add(&counts);
             }
-            self.report.totals.add(&counts);
+            self.report.records += counts.records;
             self.report.outputs_written += 1;
             self.manifest.upsert(OutputEntry {
                 task,
@@ -490,6 +447,164 @@ fn batch_ranges(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<
     range
         .step_by(size.max(1))
         .map(move |start| start..(start + size).min(end))
+}
+
+/// One pass over a split's rows for its active templates.
+struct SplitPass<'a> {
+    label: &'a str,
+    rows: Range<usize>,
+    active: &'a [ActiveTemplate<'a>],
+    context: RenderContext<'a>,
+    strict: bool,
+}
+
+impl SplitPass<'_> {
+    /// Reads the rows batch by batch on this thread while the previous
+    /// batch is rendered and written on the pool (the data source need not
+    /// be `Send`); checks for Ctrl-C between batches.
+    fn run(
+        &self,
+        pool: &rayon::ThreadPool,
+        cancel: &AtomicBool,
+        progress: &mut Progress,
+        outputs: &mut [OpenOutput],
+        source: &mut dyn RowSource,
+    ) -> anyhow::Result<()> {
+        let mut batches = batch_ranges(self.rows.clone(), BATCH_ROWS)
+            .filter(|batch| self.active.iter().any(|entry| entry.wants_any(batch)));
+        let mut read = |range: Range<usize>| {
+            source
+                .read_rows(range.clone())
+                .with_context(|| read_error(self.label, &range))
+                .map(|rows| (range, rows))
+        };
+        let mut next = batches.next().map(&mut read).transpose()?;
+        while let Some((range, batch_rows)) = next.take() {
+            if cancel.load(Ordering::SeqCst) {
+                return Err(Interrupted.into());
+            }
+            if batch_rows.len() != range.len() {
+                anyhow::bail!(
+                    "{}: the data source gave {} rows for rows {}..{}",
+                    self.label,
+                    batch_rows.len(),
+                    range.start,
+                    range.end
+                );
+            }
+            let mut step: anyhow::Result<u64> = Ok(0);
+            let mut following = None;
+            let outputs_now = &mut *outputs;
+            let batch = (&range, batch_rows.as_slice());
+            pool.in_place_scope(|scope| {
+                scope.spawn(|_| step = self.render_and_write(outputs_now, batch.0, batch.1));
+                following = batches.next().map(&mut read);
+            });
+            progress.advance(step?);
+            next = following.transpose()?;
+        }
+        Ok(())
+    }
+
+    /// Renders one batch for every active template on the pool, then appends
+    /// the kept rows to each output in row order. Returns the renders done.
+    fn render_and_write(
+        &self,
+        outputs: &mut [OpenOutput],
+        batch: &Range<usize>,
+        rows: &[Row],
+    ) -> anyhow::Result<u64> {
+        let (active, context, strict, label) =
+            (self.active, &self.context, self.strict, self.label);
+        let mut work: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (template_index, entry) in active.iter().enumerate() {
+            let wanted: Vec<usize> = entry.rows_in(batch).collect();
+            for chunk in wanted.chunks(RENDER_CHUNK_ROWS) {
+                work.push((template_index, chunk.to_vec()));
+            }
+        }
+        let rendered: Vec<(usize, Vec<(usize, Outcome)>)> = work
+            .par_iter()
+            .map(|(template_index, chunk)| {
+                let renderer = active[*template_index].template.renderer;
+                let outcomes = chunk
+                    .iter()
+                    .map(|&row_index| {
+                        let row = &rows[row_index - batch.start];
+                        (row_index, context.outcome(renderer, row_index, row))
+                    })
+                    .collect();
+                (*template_index, outcomes)
+            })
+            .collect();
+
+        let mut renders = 0u64;
+        let mut examples: Vec<Vec<Example>> = vec![Vec::new(); active.len()];
+        let mut tallies: Vec<Counts> = vec![Counts::default(); active.len()];
+        let mut errors: Vec<Vec<RowError>> = vec![Vec::new(); active.len()];
+        for (template_index, outcomes) in rendered {
+            for (row_index, outcome) in outcomes {
+                renders += 1;
+                let tally = &mut tallies[template_index];
+                let template = active[template_index].template;
+                match outcome {
+                    Outcome::Kept(example) => {
+                        tally.kept += 1;
+                        examples[template_index].push(example);
+                    }
+                    Outcome::Error(message) => {
+                        if strict {
+                            anyhow::bail!(
+                                "{label}: template {:?} failed on row {row_index}: {message} (--strict)",
+                                template.name
+                            );
+                        }
+                        tally.errors += 1;
+                        errors[template_index].push(RowError {
+                            row: row_index as u64,
+                            message,
+                        });
+                    }
+                    Outcome::Blank => {
+                        if strict {
+                            anyhow::bail!(
+                                "{label}: template {:?} gives a blank input or target on row {row_index} (--strict)",
+                                template.name
+                            );
+                        }
+                        tally.blank += 1;
+                    }
+                    Outcome::TooLong => tally.too_long += 1,
+                }
+            }
+        }
+
+        outputs.par_iter_mut().try_for_each(|output| {
+            let index = output.template_index;
+            let kept = &examples[index];
+            let tally = &tallies[index];
+            output.counts.errors += tally.errors;
+            output.counts.blank += tally.blank;
+            output.counts.too_long += tally.too_long;
+            match output.variant {
+                Variant::Plain => output.counts.kept += tally.kept,
+                Variant::RankClassification => {
+                    let with_choices = kept
+                        .iter()
+                        .filter(|example| record::has_choices(example))
+                        .count() as u64;
+                    output.counts.kept += with_choices;
+                    output.counts.no_choices += tally.kept - with_choices;
+                }
+            }
+            let room = KEPT_ERROR_MESSAGES.saturating_sub(output.first_errors.len());
+            output
+                .first_errors
+                .extend(errors[index].iter().take(room).cloned());
+            output.file.write(kept).map(|_| ())
+        })?;
+        Ok(renders)
+    }
 }
 
 struct ActiveTemplate<'a> {
@@ -589,107 +704,6 @@ impl RenderContext<'_> {
             choices,
         })
     }
-}
-
-/// Renders one batch for every active template on the pool, then appends
-/// the kept rows to each output in row order. Returns the renders done.
-fn render_and_write(
-    active: &[ActiveTemplate],
-    outputs: &mut [OpenOutput],
-    batch: &Range<usize>,
-    rows: &[Row],
-    context: &RenderContext,
-    strict: bool,
-    label: &str,
-) -> anyhow::Result<u64> {
-    let mut work: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (template_index, entry) in active.iter().enumerate() {
-        let wanted: Vec<usize> = entry.rows_in(batch).collect();
-        for chunk in wanted.chunks(RENDER_CHUNK_ROWS) {
-            work.push((template_index, chunk.to_vec()));
-        }
-    }
-    let rendered: Vec<(usize, Vec<(usize, Outcome)>)> = work
-        .par_iter()
-        .map(|(template_index, chunk)| {
-            let renderer = active[*template_index].template.renderer;
-            let outcomes = chunk
-                .iter()
-                .map(|&row_index| {
-                    let row = &rows[row_index - batch.start];
-                    (row_index, context.outcome(renderer, row_index, row))
-                })
-                .collect();
-            (*template_index, outcomes)
-        })
-        .collect();
-
-    let mut renders = 0u64;
-    let mut examples: Vec<Vec<Example>> = vec![Vec::new(); active.len()];
-    let mut tallies: Vec<Counts> = vec![Counts::default(); active.len()];
-    let mut errors: Vec<Vec<RowError>> = vec![Vec::new(); active.len()];
-    for (template_index, outcomes) in rendered {
-        for (row_index, outcome) in outcomes {
-            renders += 1;
-            let tally = &mut tallies[template_index];
-            let template = active[template_index].template;
-            match outcome {
-                Outcome::Kept(example) => {
-                    tally.kept += 1;
-                    examples[template_index].push(example);
-                }
-                Outcome::Error(message) => {
-                    if strict {
-                        anyhow::bail!(
-                            "{label}: template {:?} failed on row {row_index}: {message} (--strict)",
-                            template.name
-                        );
-                    }
-                    tally.errors += 1;
-                    errors[template_index].push(RowError {
-                        row: row_index as u64,
-                        message,
-                    });
-                }
-                Outcome::Blank => {
-                    if strict {
-                        anyhow::bail!(
-                            "{label}: template {:?} gives a blank input or target on row {row_index} (--strict)",
-                            template.name
-                        );
-                    }
-                    tally.blank += 1;
-                }
-                Outcome::TooLong => tally.too_long += 1,
-            }
-        }
-    }
-
-    outputs.par_iter_mut().try_for_each(|output| {
-        let index = output.template_index;
-        let kept = &examples[index];
-        let tally = &tallies[index];
-        output.counts.errors += tally.errors;
-        output.counts.blank += tally.blank;
-        output.counts.too_long += tally.too_long;
-        match output.variant {
-            Variant::Plain => output.counts.kept += tally.kept,
-            Variant::RankClassification => {
-                let with_choices = kept
-                    .iter()
-                    .filter(|example| record::has_choices(example))
-                    .count() as u64;
-                output.counts.kept += with_choices;
-                output.counts.no_choices += tally.kept - with_choices;
-            }
-        }
-        let room = KEPT_ERROR_MESSAGES.saturating_sub(output.first_errors.len());
-        output
-            .first_errors
-            .extend(errors[index].iter().take(room).cloned());
-        output.file.write(kept).map(|_| ())
-    })?;
-    Ok(renders)
 }
 
 #[cfg(test)]

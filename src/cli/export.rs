@@ -277,13 +277,13 @@ pub fn execute(
         );
     }
     let report = exporter.finish();
-    let totals = &report.totals;
+    let totals = &report.rows;
     writeln!(
         out,
         "{} outputs written, {} already complete; {} records from {} rows ({} errors, {} blank, {} too long skipped) in {}",
         report.outputs_written,
         report.outputs_skipped,
-        totals.records,
+        report.records,
         totals.selected_rows,
         totals.errors,
         totals.blank,

@@ -620,7 +620,7 @@ fn tokenizer_adds_token_ids_and_drops_long_inputs() {
     let out = tempfile::tempdir().unwrap();
     // "text number 1 (seed 1)" is 7 word-level tokens.
     let report = export_with_tokenizer(out.path(), Some(7), Format::Jsonl);
-    assert_eq!(report.totals.too_long, 0);
+    assert_eq!(report.rows.too_long, 0);
     let records = jsonl(&out.path().join("export/demo_sub_a/train.jsonl"));
     assert_eq!(
         records[1]["inputs"],
@@ -642,8 +642,7 @@ fn tokenizer_adds_token_ids_and_drops_long_inputs() {
 
     let dropped = tempfile::tempdir().unwrap();
     let report = export_with_tokenizer(dropped.path(), Some(6), Format::Parquet);
-    // Three rows dropped, counted once per output (plain and rank).
-    assert_eq!(report.totals.too_long, 6);
+    assert_eq!((report.rows.too_long, report.records), (3, 0));
     let manifest = Manifest::load(&dropped.path().join("export"))
         .unwrap()
         .unwrap();
