@@ -320,20 +320,39 @@ impl Exporter {
                     split: job.split.clone(),
                 };
                 let file = OutputFile::create(spec, &self.out.join(&relative), row_group_bytes)?;
+                let selected_rows = entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64;
                 outputs.push(OpenOutput {
                     template_index,
-                    variant: *variant,
-                    task: task.clone(),
-                    relative,
                     file,
-                    counts: Counts {
-                        shard_rows: rows.len() as u64,
-                        ..Counts::default()
+                    entry: OutputEntry {
+                        task: task.clone(),
+                        split: job.split.clone(),
+                        variant: *variant,
+                        dataset: job.dataset.clone(),
+                        subset: job.subset.clone(),
+                        template_id: entry.template.id.clone(),
+                        template_name: entry.template.name.clone(),
+                        template_sha256: entry.template.sha256.clone(),
+                        split_rows: split_rows as u64,
+                        files: vec![relative],
+                        counts: Counts {
+                            shard_rows: rows.len() as u64,
+                            selected_rows,
+                            not_selected: rows.len() as u64 - selected_rows,
+                            ..Counts::default()
+                        },
+                        first_errors: Vec::new(),
+                        complete: false,
                     },
-                    first_errors: Vec::new(),
                 });
             }
         }
+        // Recorded as incomplete while in flight, so the manifest of an
+        // interrupted run shows what was being written.
+        for output in &outputs {
+            self.manifest.upsert(output.entry.clone());
+        }
+        self.manifest.save(&self.out)?;
 
         let total_renders: u64 = active
             .iter()
@@ -364,54 +383,32 @@ impl Exporter {
         let mut summary = Counts::default();
         for output in outputs {
             let OpenOutput {
-                template_index,
-                variant,
-                task,
-                relative,
-                file,
-                mut counts,
-                first_errors,
+                file, mut entry, ..
             } = output;
-            let entry = &active[template_index];
-            counts.selected_rows = entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64;
-            counts.not_selected = counts.shard_rows - counts.selected_rows;
-            counts.records = file.records();
+            entry.counts.records = file.records();
             file.finish()?;
+            entry.complete = true;
+            let counts = &entry.counts;
+            let name = format!("{}/{}", entry.task, entry.split);
             if counts.records == 0 && counts.selected_rows > 0 {
-                let reason = first_errors
+                let reason = entry
+                    .first_errors
                     .first()
                     .map(|error| format!(": row {}: {}", error.row, error.message))
                     .unwrap_or_default();
-                let warning = format!(
-                    "warning: {task}/{}: no record from {} rows ({} errors, {} blank, {} too long){reason}",
-                    job.split, counts.selected_rows, counts.errors, counts.blank, counts.too_long
-                );
-                self.progress.note(&warning);
-                self.report
-                    .empty_outputs
-                    .push(format!("{task}/{}", job.split));
+                self.progress.note(&format!(
+                    "warning: {name}: no record from {} rows ({} errors, {} blank, {} too long){reason}",
+                    counts.selected_rows, counts.errors, counts.blank, counts.too_long
+                ));
+                self.report.empty_outputs.push(name);
             }
-            if variant == Variant::Plain {
-                summary.add(&counts);
-                self.report.rows.add(&counts);
+            if entry.variant == Variant::Plain {
+                summary.add(counts);
+                self.report.rows.add(counts);
             }
             self.report.records += counts.records;
             self.report.outputs_written += 1;
-            self.manifest.upsert(OutputEntry {
-                task,
-                split: job.split.clone(),
-                variant,
-                dataset: job.dataset.clone(),
-                subset: job.subset.clone(),
-                template_id: entry.template.id.clone(),
-                template_name: entry.template.name.clone(),
-                template_sha256: entry.template.sha256.clone(),
-                split_rows: split_rows as u64,
-                files: vec![relative],
-                counts,
-                first_errors,
-                complete: true,
-            });
+            self.manifest.upsert(entry);
         }
         self.manifest.save(&self.out)?;
         self.progress.finish(&format!(
@@ -583,22 +580,23 @@ impl SplitPass<'_> {
             let index = output.template_index;
             let kept = &examples[index];
             let tally = &tallies[index];
-            output.counts.errors += tally.errors;
-            output.counts.blank += tally.blank;
-            output.counts.too_long += tally.too_long;
-            match output.variant {
-                Variant::Plain => output.counts.kept += tally.kept,
+            let entry = &mut output.entry;
+            entry.counts.errors += tally.errors;
+            entry.counts.blank += tally.blank;
+            entry.counts.too_long += tally.too_long;
+            match entry.variant {
+                Variant::Plain => entry.counts.kept += tally.kept,
                 Variant::RankClassification => {
                     let with_choices = kept
                         .iter()
                         .filter(|example| record::has_choices(example))
                         .count() as u64;
-                    output.counts.kept += with_choices;
-                    output.counts.no_choices += tally.kept - with_choices;
+                    entry.counts.kept += with_choices;
+                    entry.counts.no_choices += tally.kept - with_choices;
                 }
             }
-            let room = KEPT_ERROR_MESSAGES.saturating_sub(output.first_errors.len());
-            output
+            let room = KEPT_ERROR_MESSAGES.saturating_sub(entry.first_errors.len());
+            entry
                 .first_errors
                 .extend(errors[index].iter().take(room).cloned());
             output.file.write(kept).map(|_| ())
@@ -634,12 +632,9 @@ impl ActiveTemplate<'_> {
 
 struct OpenOutput {
     template_index: usize,
-    variant: Variant,
-    task: String,
-    relative: String,
     file: OutputFile,
-    counts: Counts,
-    first_errors: Vec<RowError>,
+    /// Its manifest entry, counts filled in as batches are written.
+    entry: OutputEntry,
 }
 
 struct RenderContext<'a> {

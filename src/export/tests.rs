@@ -512,6 +512,10 @@ fn interrupted_export_leaves_no_file_and_resumes() {
     let task_folder = out.path().join("demo_sub_a");
     let leftovers: Vec<_> = std::fs::read_dir(&task_folder).unwrap().collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The manifest shows the output that was in flight, as incomplete.
+    let manifest = Manifest::load(out.path()).unwrap().unwrap();
+    assert_eq!(manifest.outputs.len(), 1);
+    assert!(!manifest.outputs[0].complete);
 
     let first = run_export(
         out.path(),
