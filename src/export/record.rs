@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// The shape of the records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Style {
     /// P3/T0 fields: `inputs_pretokenized`, `targets_pretokenized`, ...
