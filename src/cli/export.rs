@@ -165,6 +165,11 @@ pub fn execute(
     if args.dataset.is_empty() && !args.all {
         anyhow::bail!("say which datasets to export: --dataset NAME[/SUBSET] or --all");
     }
+    if args.tokenizer.is_some() && args.style != StyleArg::P3 && args.max_input_tokens.is_none() {
+        anyhow::bail!(
+            "--tokenizer adds token ids to --style p3 only; with another style it serves --max-input-tokens"
+        );
+    }
     if args.threads == Some(0) {
         anyhow::bail!("--threads must be at least 1");
     }
