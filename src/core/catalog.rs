@@ -1,5 +1,6 @@
 //! A collection: every `templates.yaml` under a folder.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -26,7 +27,8 @@ impl Catalog {
     pub fn discover(root: &Path) -> Catalog {
         let mut paths = Vec::new();
         let mut errors = Vec::new();
-        collect_template_files(root, &mut paths, &mut errors);
+        let mut visited = HashSet::new();
+        collect_template_files(root, &mut visited, &mut paths, &mut errors);
         let loaded: Vec<Result<DatasetTemplates, LoadError>> = paths
             .par_iter()
             .map(|path| DatasetTemplates::load(path))
@@ -80,7 +82,18 @@ impl Catalog {
     }
 }
 
-fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+fn collect_template_files(
+    folder: &Path,
+    visited: &mut HashSet<PathBuf>,
+    paths: &mut Vec<PathBuf>,
+    errors: &mut Vec<LoadError>,
+) {
+    // Symlinked folders are followed, so a link back up the tree must not
+    // send the walk round in circles.
+    let canonical = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+    if !visited.insert(canonical) {
+        return;
+    }
     let entries = match std::fs::read_dir(folder) {
         Ok(entries) => entries,
         Err(e) => {
@@ -108,7 +121,7 @@ fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut 
     children.sort();
     for (path, is_dir) in children {
         if is_dir {
-            collect_template_files(&path, paths, errors);
+            collect_template_files(&path, visited, paths, errors);
         } else {
             paths.push(path);
         }
