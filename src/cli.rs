@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod apply;
 pub mod check;
+pub mod export;
 pub mod fmt;
 pub mod inspect;
 pub mod render;
