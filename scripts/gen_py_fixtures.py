@@ -11,6 +11,7 @@ Each line is one call: {"fn": name, "args": [...], "ok": result} or
 """
 import json
 import math
+import random
 import struct
 import sys
 
@@ -116,7 +117,14 @@ def floats():
               2.2250738585072014e-308, 1.7976931348623157e308, math.pi, -math.e, 1e100, 123456.789e-300,
               float("inf"), float("-inf"), float("nan"), 0.3, 1.25, -2.5, 0.125, 1250.0, 1350.0, 149.9999,
               -0.4, 0.05, 0.15, 0.25, 0.35, 5.0, 15.5, 1e-10]
-    for x in values:
+    # Values whose exact binary value lies halfway between the two shortest
+    # round-tripping strings: dtoa takes the even one.
+    halfway = [1625778306789547.25, -96134048182981.125, -28975870461626.8125, 253259742241373.625,
+               10659663733501.5625]
+    generator = random.Random(11)
+    scattered = [struct.unpack("<d", struct.pack("<Q", generator.getrandbits(64)))[0] for _ in range(60)]
+    scattered += [generator.uniform(-1e16, 1e16) for _ in range(60)]
+    for x in values + halfway + scattered:
         w.call("repr", [float_bits(x)], lambda: repr(x))
     for x in values:
         for ndigits in [0, 1, 2, 3, -1, -2, -3, 5, 15, 20, 323, 400, -308, -400]:

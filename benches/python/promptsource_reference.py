@@ -226,6 +226,9 @@ def inside(args):
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "templates_tree": os.path.abspath(args.templates),
+        # Other work on the machine slows every number below; keep the load
+        # with the results.
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
     }
 
     work = tempfile.mkdtemp(prefix="promptsource-reference-work-")
@@ -306,6 +309,7 @@ def inside(args):
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+    report["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     json.dump(report, sys.stdout, indent=2)
     print()
     return 0

@@ -15,10 +15,25 @@ const ROUND_NDIGITS_MIN: i32 = -308;
 
 /// The shortest decimal digits that round-trip to `magnitude` (no leading
 /// or trailing zeros, except `"0"` for zero) and the exponent of the first
-/// digit: `magnitude = 0.d1d2... * 10^(exponent + 1)`.
+/// digit: `magnitude = d1.d2d3... * 10^exponent`.
+///
+/// When two strings of that length both round-trip, CPython's `dtoa` takes
+/// the one nearest the exact binary value (ties to even): the value rounded
+/// correctly to that many digits. Rust's shortest formatting may take the
+/// other, so the correctly rounded one is preferred whenever it round-trips.
 fn shortest_digits(magnitude: f64) -> (String, i32) {
-    let scientific = format!("{magnitude:e}");
-    split_scientific(&scientific)
+    let shortest = format!("{magnitude:e}");
+    let (digits, exponent) = split_scientific(&shortest);
+    if digits.len() < 2 {
+        return (digits, exponent);
+    }
+    let nearest = format!("{magnitude:.prec$e}", prec = digits.len() - 1);
+    if nearest.parse::<f64>() == Ok(magnitude) {
+        let (nearest_digits, nearest_exponent) = split_scientific(&nearest);
+        let trimmed = nearest_digits.trim_end_matches('0');
+        return (trimmed.to_owned(), nearest_exponent);
+    }
+    (digits, exponent)
 }
 
 /// Splits Rust's `{:e}` output (`1.2345e-7`) into digits and exponent.
