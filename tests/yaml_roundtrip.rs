@@ -686,4 +686,8 @@ fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
         Some("hello")
     );
     assert!(catalog.template("demo", None, "nope").is_none());
+
+    let single = Catalog::discover(&dir.path().join("odd/place/templates.yaml"));
+    assert_eq!(single.files.len(), 1);
+    assert!(single.errors.is_empty());
 }
