@@ -691,3 +691,37 @@ fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
     assert_eq!(single.files.len(), 1);
     assert!(single.errors.is_empty());
 }
+
+#[test]
+fn whole_file_problems_are_reported_with_their_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("templates.yaml");
+    let cases: &[(&[u8], Option<(usize, usize)>, &str)] = &[
+        (b"dataset: caf\xe9\n", Some((1, 13)), "not valid UTF-8"),
+        (b"", Some((1, 1)), "the file is empty"),
+        (b"# only a comment\n", Some((1, 1)), "the file is empty"),
+        (
+            b"dataset: a\ntemplates: {}\n---\ndataset: b\n",
+            Some((3, 1)),
+            "single document",
+        ),
+        (
+            b"- a\n- b\n",
+            Some((1, 1)),
+            "top level: expected a mapping, found a sequence",
+        ),
+    ];
+    for &(bytes, position, message) in cases {
+        std::fs::write(&path, bytes).expect("writable");
+        let error = DatasetTemplates::load(&path).expect_err("must fail");
+        assert_eq!(error.path, path);
+        assert_eq!(error.line.zip(error.column), position, "{error}");
+        assert!(error.message.contains(message), "{error}");
+    }
+    let missing = DatasetTemplates::load(&dir.path().join("missing.yaml")).expect_err("no file");
+    assert_eq!((missing.line, missing.column), (None, None));
+    assert!(missing.to_string().starts_with(&format!(
+        "{}: cannot read",
+        dir.path().join("missing.yaml").display()
+    )));
+}
