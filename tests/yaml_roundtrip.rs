@@ -725,3 +725,24 @@ fn whole_file_problems_are_reported_with_their_position() {
         dir.path().join("missing.yaml").display()
     )));
 }
+
+#[test]
+fn nesting_too_deep_is_an_error_not_a_crash() {
+    // Flow collections: the parser's own limit.
+    let flow = format!("dataset: a\ntemplates: {{}}\nx: {}\n", "[".repeat(100_000));
+    let error = DatasetTemplates::parse(&flow, Path::new("deep.yaml")).expect_err("too deep");
+    assert_eq!(error.line, Some(3), "{error}");
+    assert!(error.message.contains("recursion limit"), "{error}");
+    // Block mappings, nested by indentation.
+    let mut block = String::from("dataset: a\ntemplates: {}\n");
+    for level in 0..600 {
+        block.push_str(&format!("{}k:\n", "  ".repeat(level)));
+    }
+    block.push_str(&format!("{}k: v\n", "  ".repeat(600)));
+    let error = DatasetTemplates::parse(&block, Path::new("deep.yaml")).expect_err("too deep");
+    assert!(
+        error.message.contains("nested more than 512 deep"),
+        "{error}"
+    );
+    assert_eq!(error.line, Some(3 + 512), "{error}");
+}

@@ -27,6 +27,10 @@ const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
 pub(super) type NodeId = usize;
 
+/// How deep collections may nest. Checking and writing recurse, so this
+/// bounds their stack use; PyYAML itself stops near Python's recursion limit.
+pub(super) const MAX_DEPTH: usize = 512;
+
 #[derive(Debug, PartialEq)]
 pub(super) struct Node<'a> {
     pub(super) kind: Kind<'a>,
@@ -192,6 +196,14 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
                 let id = nodes.len() - 1;
                 if anchor != 0 {
                     anchors.insert(anchor, id);
+                }
+                if open.len() == MAX_DEPTH {
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        column,
+                        format!("collections are nested more than {MAX_DEPTH} deep"),
+                    ));
                 }
                 open.push((id, None));
                 continue;
