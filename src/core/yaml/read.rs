@@ -17,7 +17,9 @@ use std::sync::Arc;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::fast;
-use super::resolve::{bool_value, float_value, int_value, resolve_plain, Implicit};
+use super::resolve::{
+    bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
+};
 use super::LoadError;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
 
@@ -255,7 +257,8 @@ enum Scalar<'g> {
     Int(i128),
     Float(f64),
     Str(&'g str),
-    Timestamp(&'g str),
+    /// In the form PyYAML writes it back.
+    Timestamp(String),
 }
 
 impl Scalar<'_> {
@@ -330,7 +333,9 @@ impl<'g, 'a> Checker<'g, 'a> {
                 Scalar::Int(int_value(text).ok_or_else(|| invalid("integer (or it is too large)"))?)
             }
             Implicit::Float => Scalar::Float(float_value(text).ok_or_else(|| invalid("float"))?),
-            Implicit::Timestamp => Scalar::Timestamp(text),
+            Implicit::Timestamp => {
+                Scalar::Timestamp(timestamp_value(text).ok_or_else(|| invalid("timestamp"))?)
+            }
             Implicit::Merge => {
                 return Err(self.error(id, "merge keys (`<<`) are not supported".into()))
             }
@@ -450,7 +455,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                 Scalar::Int(i) => Value::Int(i),
                 Scalar::Float(f) => Value::Float(f),
                 Scalar::Str(s) => Value::Str(s.to_owned()),
-                Scalar::Timestamp(s) => Value::Timestamp(s.to_owned()),
+                Scalar::Timestamp(s) => Value::Timestamp(s),
             },
             Kind::Seq(items) => {
                 if let Some(tag) = self
