@@ -510,6 +510,21 @@ mod saving {
     }
 
     #[test]
+    fn atomic_write_keeps_the_owner_when_allowed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        std::fs::write(&path, "old").expect("writable");
+        if std::os::unix::fs::chown(&path, Some(4321), Some(4321)).is_err() {
+            println!("SKIP: giving a file away needs root");
+            return;
+        }
+        write_atomic(&path, b"new").expect("writes");
+        let metadata = std::fs::metadata(&path).expect("metadata");
+        assert_eq!((metadata.uid(), metadata.gid()), (4321, 4321));
+    }
+
+    #[test]
     fn atomic_write_through_a_symlink_replaces_the_target() {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("real.yaml");
