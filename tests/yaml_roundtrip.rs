@@ -607,6 +607,21 @@ mod saving {
     }
 
     #[test]
+    fn a_new_collection_is_saved_in_a_new_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("my_dataset/my_subset/templates.yaml");
+        let mut file = DatasetTemplates::new(&path, "my_dataset", Some("my_subset".into()));
+        let mut template = Template::new("first");
+        template.jinja = "{{text}} ||| {{label}}".into();
+        file.templates.push(template);
+        let saved = file.save().expect("saves");
+        let loaded = DatasetTemplates::load(&path).expect("loads");
+        assert_eq!(loaded.fingerprint.as_ref(), Some(&saved));
+        assert_eq!(loaded.templates, file.templates);
+        assert_eq!(loaded.subset.as_deref(), Some("my_subset"));
+    }
+
+    #[test]
     fn saving_an_edit_changes_only_the_edited_lines() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut file = loaded_copy(dir.path());
