@@ -8,6 +8,10 @@
 //! literals, comments all work) are assembled into a small node graph that
 //! keeps node identity and positions, and that graph is checked against the
 //! PromptSource model with PyYAML's (YAML 1.1) scalar resolution.
+//!
+//! Files as PyYAML writes them (all of PromptSource's) are first tried with
+//! the faster line-based reader in [`super::fast`], which builds the same
+//! graph; anything else comes here.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -118,11 +122,18 @@ fn full_tag(handle: &str, suffix: &str) -> String {
     tag
 }
 
+/// What an open collection has collected so far.
+enum Children {
+    Items(Vec<NodeId>),
+    /// The entries and the key waiting for its value.
+    Entries(Vec<(NodeId, NodeId)>, Option<NodeId>),
+}
+
 /// The graph of any YAML document, from saphyr-parser's events.
 pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
     let mut nodes: Vec<Node<'a>> = Vec::new();
-    // Open collections, each with the key waiting for its value (mappings).
-    let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+    // Open collections; their children are attached when they close.
+    let mut open: Vec<(NodeId, Children)> = Vec::new();
     let mut anchors: HashMap<usize, NodeId> = HashMap::new();
     let mut root = None;
     let mut documents = 0;
@@ -199,6 +210,11 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
                 if anchor != 0 {
                     anchors.insert(anchor, id);
                 }
+                let children = if is_mapping {
+                    Children::Entries(Vec::new(), None)
+                } else {
+                    Children::Items(Vec::new())
+                };
                 if open.len() == MAX_DEPTH {
                     return Err(LoadError::at(
                         path,
@@ -207,11 +223,17 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
                         format!("collections are nested more than {MAX_DEPTH} deep"),
                     ));
                 }
-                open.push((id, None));
+                open.push((id, children));
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match open.pop() {
-                Some((id, _)) => (id, 0),
+                Some((id, children)) => {
+                    nodes[id].kind = match children {
+                        Children::Items(items) => Kind::Seq(items),
+                        Children::Entries(entries, _) => Kind::Map(entries),
+                    };
+                    (id, 0)
+                }
                 None => continue,
             },
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
@@ -221,13 +243,10 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
         }
         match open.last_mut() {
             None => root = Some(completed),
-            Some((parent, pending_key)) => match &mut nodes[*parent].kind {
-                Kind::Seq(items) => items.push(completed),
-                Kind::Map(entries) => match pending_key.take() {
-                    None => *pending_key = Some(completed),
-                    Some(key) => entries.push((key, completed)),
-                },
-                Kind::Scalar(..) => unreachable!("only collections are ever open"),
+            Some((_, Children::Items(items))) => items.push(completed),
+            Some((_, Children::Entries(entries, pending_key))) => match pending_key.take() {
+                None => *pending_key = Some(completed),
+                Some(key) => entries.push((key, completed)),
             },
         }
     }
@@ -374,8 +393,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                 (Some(expected), Some(found)) => {
                     format!("{what}: expected tag `{expected}`, found `{found}`")
                 }
-                (None, Some(found)) => format!("{what}: unexpected tag `{found}`"),
-                (None, None) => unreachable!("equal tags"),
+                (None, found) => format!("{what}: unexpected tag `{}`", found.unwrap_or("")),
             };
             return Err(self.error(id, message));
         }
