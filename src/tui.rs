@@ -81,10 +81,22 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
         terminal::TerminalGuard::enter(options.mouse).context("cannot set up the terminal")?;
     let (sender, receiver) = mpsc::channel::<Incoming>();
     terminal::spawn_input_thread(sender.clone());
-    let watcher = watcher::watch(&workspace.watch_roots(), sender.clone());
-    let workers = workers::Workers::start(engine, workspace.clone(), sender);
-
-    let mut app = App::new(workspace, keymap);
+    let workers = workers::Workers::start(engine, workspace.clone(), sender.clone());
+    let mut app = App::new(workspace.clone(), keymap);
+    let mut roots = workspace.watch_roots();
+    // Each templates file's own folder, so atomic saves into it are seen
+    // even when the templates root is not watched recursively.
+    for file in &app.catalog.files {
+        if let Some(folder) = file.templates.path.parent() {
+            let covered = roots.iter().any(|(root, recursive)| {
+                folder == root || (*recursive && folder.starts_with(root))
+            });
+            if !covered {
+                roots.push((folder.to_path_buf(), false));
+            }
+        }
+    }
+    let watcher = watcher::watch(&roots, sender);
     app.mouse = options.mouse;
     if let Err(error) = &watcher {
         app.notice = Some(Notice {

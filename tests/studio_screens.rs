@@ -181,3 +181,32 @@ fn too_small_a_terminal_says_so() {
     let app = app(workspace());
     insta::assert_snapshot!(draw(&app, 50, 10));
 }
+
+#[test]
+fn clicks_focus_the_pane_under_the_mouse() {
+    use promptstudio::app::Focus;
+    let mut app = app(workspace());
+    draw(&app, 80, 24);
+    app.update(Event::Click {
+        column: 40,
+        row: 20,
+    });
+    assert_eq!(app.focus, Focus::Preview);
+    app.update(Event::Click { column: 40, row: 3 });
+    assert_eq!(app.focus, Focus::Editor);
+    app.update(Event::Click { column: 5, row: 5 });
+    assert_eq!(app.focus, Focus::Catalog);
+}
+
+#[test]
+fn zoom_gives_the_focused_pane_the_whole_screen() {
+    let mut app = app(workspace());
+    rendered_first_row(&mut app);
+    app.update(Event::Action(Action::FocusPreview));
+    app.update(Event::Action(Action::ToggleZoom));
+    let screen = draw(&app, 80, 24);
+    let text = format!("{screen}");
+    assert!(text.contains("Preview"));
+    assert!(!text.contains("Catalog"), "{text}");
+    assert!(!text.contains("Template"), "{text}");
+}

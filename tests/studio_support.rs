@@ -94,7 +94,7 @@ impl Workspace for MemoryWorkspace {
             rows: self.rows.clone(),
         }))
     }
-    fn watch_roots(&self) -> Vec<PathBuf> {
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
         Vec::new()
     }
 }

@@ -157,6 +157,7 @@ pub trait Workspace: Send + Sync {
     fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef>;
     /// Opens a split. May be slow (it reads a file footer): called off the UI thread.
     fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>>;
-    /// The folders to watch for outside changes.
-    fn watch_roots(&self) -> Vec<PathBuf>;
+    /// The folders to watch for outside changes, and whether to watch the
+    /// folders under them too.
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)>;
 }

@@ -223,12 +223,16 @@ pub struct CatalogState {
     pub scroll: Cell<usize>,
 }
 
+/// A file's place in the filtered catalog: (best score, file index, its
+/// matching prompts as (score, template index)).
+type FileMatch = (i64, usize, Vec<(i64, usize)>);
+
 impl CatalogState {
     /// The visible rows: each file with its prompts, narrowed by the fuzzy
     /// filter (matched against `dataset/subset prompt name`).
     pub fn rows(&self) -> Vec<CatalogRow> {
         let filtering = !self.filter.is_empty();
-        let mut groups: Vec<(i64, usize, Vec<(i64, usize)>)> = Vec::new();
+        let mut groups: Vec<FileMatch> = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
             let title = file_title(file);
             let mut matched: Vec<(i64, usize)> = file
@@ -237,10 +241,17 @@ impl CatalogState {
                 .iter()
                 .enumerate()
                 .filter_map(|(i, t)| {
+                    if !filtering {
+                        return Some((0, i));
+                    }
                     fuzzy::score(&self.filter, &format!("{title} {}", t.name)).map(|s| (s, i))
                 })
                 .collect();
-            let title_score = fuzzy::score(&self.filter, &title);
+            let title_score = if filtering {
+                fuzzy::score(&self.filter, &title)
+            } else {
+                Some(0)
+            };
             if filtering && matched.is_empty() && title_score.is_none() {
                 continue;
             }

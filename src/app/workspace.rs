@@ -128,11 +128,18 @@ impl Workspace for FolderWorkspace {
         }))
     }
 
-    fn watch_roots(&self) -> Vec<PathBuf> {
-        let mut roots = vec![self.templates_root.clone()];
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+        // A dedicated `templates/` tree is watched whole, so new files show
+        // up; a workspace that is any folder (a checkout with a `target/`)
+        // is not, and the studio watches its templates files' folders instead.
+        let dedicated = self
+            .templates_root
+            .file_name()
+            .is_some_and(|n| n == "templates");
+        let mut roots = vec![(self.templates_root.clone(), dedicated)];
         let data = self.data_root.join("data");
-        if data.is_dir() && !data.starts_with(&self.templates_root) {
-            roots.push(data);
+        if data.is_dir() && !(dedicated && data.starts_with(&self.templates_root)) {
+            roots.push((data, true));
         }
         roots
     }

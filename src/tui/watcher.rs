@@ -16,7 +16,7 @@ use crate::app::Event;
 pub type Watcher = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 
 /// Starts watching; the returned value must be kept alive.
-pub fn watch(roots: &[PathBuf], sender: Sender<Incoming>) -> notify::Result<Watcher> {
+pub fn watch(roots: &[(PathBuf, bool)], sender: Sender<Incoming>) -> notify::Result<Watcher> {
     let mut debouncer = new_debouncer(
         Duration::from_millis(150),
         None,
@@ -36,8 +36,13 @@ pub fn watch(roots: &[PathBuf], sender: Sender<Incoming>) -> notify::Result<Watc
             }
         },
     )?;
-    for root in roots {
-        debouncer.watch(root, RecursiveMode::Recursive)?;
+    for (root, recursive) in roots {
+        let mode = if *recursive {
+            RecursiveMode::Recursive
+        } else {
+            RecursiveMode::NonRecursive
+        };
+        debouncer.watch(root, mode)?;
     }
     Ok(debouncer)
 }

@@ -23,10 +23,13 @@ const SCAN_BLOCK: usize = 1024;
 /// Statistics progress is sent at most this often.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// A split's files and the data epoch it was opened in.
+type SourceKey = (Vec<PathBuf>, u64);
+
 /// Opened sources, shared by the workers; reopened when a data file changes.
 #[derive(Default)]
 struct Sources {
-    open: Mutex<HashMap<(Vec<PathBuf>, u64), Arc<dyn RowSource>>>,
+    open: Mutex<HashMap<SourceKey, Arc<dyn RowSource>>>,
 }
 
 impl Sources {
@@ -372,4 +375,204 @@ fn batch(
         generation: request.generation,
         stats,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::backend::{LoadProblem, Rendered, SaveError};
+    use crate::core::datum::Datum;
+    use crate::core::template::DatasetTemplates;
+    use crate::data::features::Feature;
+    use crate::data::resolve::{Found, Origin};
+    use std::path::Path;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+
+    /// Compiles slowly and counts compilations; renders `jinja` + the row index.
+    struct SlowEngine {
+        compiles: AtomicUsize,
+    }
+
+    struct Echo(String);
+
+    impl CompiledPrompt for Echo {
+        fn apply(
+            &self,
+            row: &Row,
+            _seed: Option<u64>,
+            _spans: bool,
+        ) -> Result<Rendered, Diagnostic> {
+            let index = match row.get("index") {
+                Some(Datum::Int(i)) => *i,
+                _ => -1,
+            };
+            Ok(Rendered {
+                parts: vec![format!("{} #{index}", self.0)],
+                ..Rendered::default()
+            })
+        }
+    }
+
+    impl Engine for SlowEngine {
+        fn compile(&self, template: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic> {
+            self.compiles.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(30));
+            Ok(Arc::new(Echo(template.jinja.to_string())))
+        }
+    }
+
+    struct Numbers(usize);
+
+    impl RowSource for Numbers {
+        fn len(&self) -> usize {
+            self.0
+        }
+        fn row(&self, index: usize) -> anyhow::Result<Row> {
+            Ok(Row::new(vec![(
+                Arc::from("index"),
+                Datum::Int(index as i64),
+            )]))
+        }
+        fn features(&self) -> Vec<(String, Feature)> {
+            Vec::new()
+        }
+    }
+
+    struct NumbersWorkspace;
+
+    impl Workspace for NumbersWorkspace {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+            (Vec::new(), Vec::new())
+        }
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+            Err(LoadProblem {
+                path: path.to_owned(),
+                message: "none".into(),
+            })
+        }
+        fn save(&self, _: &mut DatasetTemplates, _: bool) -> Result<(), SaveError> {
+            Ok(())
+        }
+        fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
+            Vec::new()
+        }
+        fn open(&self, _: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+            Ok(Arc::new(Numbers(5000)))
+        }
+        fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+            Vec::new()
+        }
+    }
+
+    fn split() -> SplitRef {
+        SplitRef {
+            name: "train".into(),
+            found: Found {
+                dataset: "numbers".into(),
+                subset: None,
+                split: "train".into(),
+                origin: Origin::Workspace,
+                paths: vec![PathBuf::from("/numbers/train.parquet")],
+            },
+        }
+    }
+
+    fn request(generation: u64, jinja: &str, row: usize) -> Effect {
+        let mut template = Template::new("t");
+        template.jinja = jinja.into();
+        Effect::Preview(PreviewRequest {
+            generation,
+            template,
+            split: Some(split()),
+            row,
+            seed: 0,
+            data_epoch: 0,
+        })
+    }
+
+    fn next_event(receiver: &mpsc::Receiver<Incoming>) -> Event {
+        match receiver.recv_timeout(Duration::from_secs(10)) {
+            Ok(Incoming::App(event)) => event,
+            Ok(_) => panic!("unexpected message"),
+            Err(error) => panic!("no answer from the workers: {error}"),
+        }
+    }
+
+    #[test]
+    fn the_newest_preview_request_wins_and_compiles_are_reused() {
+        let (sender, receiver) = mpsc::channel();
+        let engine = Arc::new(SlowEngine {
+            compiles: AtomicUsize::new(0),
+        });
+        let workers = Workers::start(engine.clone(), Arc::new(NumbersWorkspace), sender);
+        for generation in 1..=20 {
+            workers.run(request(generation, &format!("v{generation}"), 0));
+        }
+        let mut seen = Vec::new();
+        loop {
+            let Event::Preview(result) = next_event(&receiver) else {
+                panic!("expected a preview");
+            };
+            seen.push(result.generation);
+            if result.generation == 20 {
+                assert_eq!(result.outcome.unwrap().parts, vec!["v20 #0".to_owned()]);
+                assert_eq!(result.row_count, Some(5000));
+                break;
+            }
+        }
+        assert!(seen.len() < 20, "stale requests were rendered: {seen:?}");
+        let compiles = engine.compiles.load(Ordering::SeqCst);
+        // Moving to another row of the same template compiles nothing.
+        workers.run(request(21, "v20", 7));
+        let Event::Preview(result) = next_event(&receiver) else {
+            panic!("expected a preview");
+        };
+        assert_eq!(result.outcome.unwrap().parts, vec!["v20 #7".to_owned()]);
+        assert_eq!(engine.compiles.load(Ordering::SeqCst), compiles);
+    }
+
+    #[test]
+    fn batch_sends_a_page_then_whole_split_statistics() {
+        let (sender, receiver) = mpsc::channel();
+        let engine = Arc::new(SlowEngine {
+            compiles: AtomicUsize::new(0),
+        });
+        let workers = Workers::start(engine, Arc::new(NumbersWorkspace), sender);
+        let mut template = Template::new("t");
+        template.jinja = "x".into();
+        workers.run(Effect::Batch(BatchRequest {
+            generation: 3,
+            template,
+            split: split(),
+            offset: 4990,
+            count: 50,
+            seed: 0,
+            with_stats: true,
+            data_epoch: 0,
+        }));
+        let Event::Batch(BatchUpdate::Page {
+            generation,
+            rows,
+            row_count,
+            ..
+        }) = next_event(&receiver)
+        else {
+            panic!("expected a page");
+        };
+        assert_eq!((generation, row_count), (3, 5000));
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 10, "the page is clamped to the split");
+        assert_eq!(rows[0].index, 4990);
+        loop {
+            let Event::Batch(BatchUpdate::Stats { stats, .. }) = next_event(&receiver) else {
+                panic!("expected statistics");
+            };
+            if stats.finished {
+                assert_eq!((stats.done, stats.total, stats.errors), (5000, 5000, 0));
+                assert_eq!(stats.empty_targets, 5000);
+                break;
+            }
+        }
+    }
 }

@@ -291,6 +291,8 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // The other columns take 45 and the bar about 10: the name gets the rest.
+    let name = (inner.width as usize).saturating_sub(56).clamp(12, 40);
     let mut lines = vec![
         Line::from(vec![label("datasets"), value(datasets.len().to_string())]),
         Line::from(vec![
@@ -307,7 +309,7 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         Line::default(),
         Line::styled(
             format!(
-                "{:<40} {:>8} {:>9}  {:<12} {:>10}",
+                "{:<name$} {:>8} {:>9}  {:<12} {:>10}",
                 "dataset/subset", "prompts", "original", "split", "rows"
             ),
             ui.style("preview.label"),
@@ -330,7 +332,12 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
             .filter(|t| t.metadata.original_task == Some(true))
             .count();
         let splits: Vec<_> = sizes.iter().filter(|(t, _, _)| *t == title).collect();
-        let head = format!("{:<40} {:>8} {:>9}", ellipsize(&title, 40), count, original);
+        let head = format!(
+            "{:<name$} {:>8} {:>9}",
+            ellipsize(&title, name),
+            count,
+            original
+        );
         if splits.is_empty() {
             lines.push(Line::from(vec![
                 value(head.clone()),

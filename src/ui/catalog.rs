@@ -16,7 +16,10 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         .map(|f| f.templates.templates.len())
         .sum();
     let title = if catalog.filter.is_empty() {
-        format!(" Catalog · {prompts} prompts ")
+        format!(
+            " Catalog · {prompts} prompt{} ",
+            if prompts == 1 { "" } else { "s" }
+        )
     } else {
         format!(" Catalog · /{} ", catalog.filter)
     };
