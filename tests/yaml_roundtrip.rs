@@ -776,3 +776,21 @@ fn nesting_too_deep_is_an_error_not_a_crash() {
     );
     assert_eq!(error.line, Some(3 + 512), "{error}");
 }
+
+#[test]
+fn exponential_aliases_are_refused_not_expanded() {
+    let mut text =
+        String::from("dataset: a\ntemplates: {}\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..10 {
+        let previous = format!("*l{}", level - 1);
+        text.push_str(&format!(
+            "l{level}: &l{level} [{}]\n",
+            vec![previous; 10].join(", ")
+        ));
+    }
+    let error = DatasetTemplates::parse(&text, Path::new("laughs.yaml")).expect_err("refused");
+    assert!(
+        error.message.contains("aliases expand to more than"),
+        "{error}"
+    );
+}

@@ -14,6 +14,7 @@
 //! graph; anything else comes here.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadErr
     Checker {
         graph: &graph,
         path,
+        expanded: Cell::new(0),
     }
     .dataset_templates()
 }
@@ -296,7 +298,14 @@ impl Scalar<'_> {
 struct Checker<'g, 'a> {
     graph: &'g Graph<'a>,
     path: &'g Path,
+    /// Values built for unknown keys so far. Aliases are expanded into
+    /// copies, so a small file of nested aliases ("billion laughs") could
+    /// otherwise ask for unbounded memory.
+    expanded: Cell<usize>,
 }
+
+/// More values than any real unknown key holds.
+const MAX_EXPANDED_VALUES: usize = 1_000_000;
 
 impl<'g, 'a> Checker<'g, 'a> {
     fn node(&self, id: NodeId) -> &'g Node<'a> {
@@ -466,6 +475,13 @@ impl<'g, 'a> Checker<'g, 'a> {
     }
 
     fn value(&self, id: NodeId) -> Result<Value, LoadError> {
+        self.expanded.set(self.expanded.get() + 1);
+        if self.expanded.get() > MAX_EXPANDED_VALUES {
+            return Err(self.error(
+                id,
+                format!("aliases expand to more than {MAX_EXPANDED_VALUES} values"),
+            ));
+        }
         Ok(match &self.node(id).kind {
             Kind::Scalar(..) => match self.scalar(id)? {
                 Scalar::Null => Value::Null,
