@@ -298,7 +298,7 @@ impl Scalar<'_> {
 struct Checker<'g, 'a> {
     graph: &'g Graph<'a>,
     path: &'g Path,
-    /// Values built for unknown keys so far. Aliases are expanded into
+    /// Values built so far for unknown keys and metadata lists. Aliases are expanded into
     /// copies, so a small file of nested aliases ("billion laughs") could
     /// otherwise ask for unbounded memory.
     expanded: Cell<usize>,
@@ -468,20 +468,26 @@ impl<'g, 'a> Checker<'g, 'a> {
                 ),
             ));
         };
+        self.count_expanded(id, items.len())?;
         items
             .iter()
             .map(|&item| self.string(item, field).map(str::to_owned))
             .collect()
     }
 
-    fn value(&self, id: NodeId) -> Result<Value, LoadError> {
-        self.expanded.set(self.expanded.get() + 1);
+    fn count_expanded(&self, id: NodeId, count: usize) -> Result<(), LoadError> {
+        self.expanded.set(self.expanded.get() + count);
         if self.expanded.get() > MAX_EXPANDED_VALUES {
             return Err(self.error(
                 id,
                 format!("aliases expand to more than {MAX_EXPANDED_VALUES} values"),
             ));
         }
+        Ok(())
+    }
+
+    fn value(&self, id: NodeId) -> Result<Value, LoadError> {
+        self.count_expanded(id, 1)?;
         Ok(match &self.node(id).kind {
             Kind::Scalar(..) => match self.scalar(id)? {
                 Scalar::Null => Value::Null,
