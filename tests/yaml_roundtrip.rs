@@ -794,3 +794,15 @@ fn exponential_aliases_are_refused_not_expanded() {
         "{error}"
     );
 }
+
+#[test]
+fn a_long_text_repeated_through_aliases_is_refused() {
+    let mut text = format!(
+        "dataset: a\ntemplates: {{}}\nlong: &s '{}'\nmany: [",
+        "x".repeat(100_000)
+    );
+    text.push_str(&vec!["*s"; 100].join(", "));
+    text.push_str("]\n");
+    let error = DatasetTemplates::parse(&text, Path::new("long.yaml")).expect_err("refused");
+    assert!(error.message.contains("too much text"), "{error}");
+}

@@ -75,6 +75,8 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadErr
         graph: &graph,
         path,
         expanded: Cell::new(0),
+        text_read: Cell::new(0),
+        text_limit: 4 * text.len() + (1 << 20),
     }
     .dataset_templates()
 }
@@ -302,6 +304,9 @@ struct Checker<'g, 'a> {
     /// copies, so a small file of nested aliases ("billion laughs") could
     /// otherwise ask for unbounded memory.
     expanded: Cell<usize>,
+    /// Bytes of scalar text read so far, and how many may be.
+    text_read: Cell<usize>,
+    text_limit: usize,
 }
 
 /// More values than any real unknown key holds.
@@ -337,6 +342,12 @@ impl<'g, 'a> Checker<'g, 'a> {
             ));
         };
         let text: &'g str = text;
+        // Text read through aliases is copied each time: bound it by the size
+        // of the file, with room for what legitimately shares nodes.
+        self.text_read.set(self.text_read.get() + text.len());
+        if self.text_read.get() > self.text_limit {
+            return Err(self.error(id, "aliases expand to too much text".into()));
+        }
         let plain = *style == ScalarStyle::Plain;
         let kind = match node.tag.as_deref() {
             None if plain => resolve_plain(text),
