@@ -510,6 +510,21 @@ mod saving {
     }
 
     #[test]
+    fn atomic_write_keeps_the_owner_when_allowed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        std::fs::write(&path, "old").expect("writable");
+        if std::os::unix::fs::chown(&path, Some(4321), Some(4321)).is_err() {
+            println!("SKIP: giving a file away needs root");
+            return;
+        }
+        write_atomic(&path, b"new").expect("writes");
+        let metadata = std::fs::metadata(&path).expect("metadata");
+        assert_eq!((metadata.uid(), metadata.gid()), (4321, 4321));
+    }
+
+    #[test]
     fn atomic_write_through_a_symlink_replaces_the_target() {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("real.yaml");
@@ -589,6 +604,21 @@ mod saving {
             .expect_err("deleted counts as changed");
         assert!(matches!(error, SaveError::ChangedOnDisk { .. }));
         assert!(!file.path.exists());
+    }
+
+    #[test]
+    fn a_new_collection_is_saved_in_a_new_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("my_dataset/my_subset/templates.yaml");
+        let mut file = DatasetTemplates::new(&path, "my_dataset", Some("my_subset".into()));
+        let mut template = Template::new("first");
+        template.jinja = "{{text}} ||| {{label}}".into();
+        file.templates.push(template);
+        let saved = file.save().expect("saves");
+        let loaded = DatasetTemplates::load(&path).expect("loads");
+        assert_eq!(loaded.fingerprint.as_ref(), Some(&saved));
+        assert_eq!(loaded.templates, file.templates);
+        assert_eq!(loaded.subset.as_deref(), Some("my_subset"));
     }
 
     #[test]
@@ -686,4 +716,93 @@ fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
         Some("hello")
     );
     assert!(catalog.template("demo", None, "nope").is_none());
+
+    let single = Catalog::discover(&dir.path().join("odd/place/templates.yaml"));
+    assert_eq!(single.files.len(), 1);
+    assert!(single.errors.is_empty());
+}
+
+#[test]
+fn whole_file_problems_are_reported_with_their_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("templates.yaml");
+    let cases: &[(&[u8], Option<(usize, usize)>, &str)] = &[
+        (b"dataset: caf\xe9\n", Some((1, 13)), "not valid UTF-8"),
+        (b"", Some((1, 1)), "the file is empty"),
+        (b"# only a comment\n", Some((1, 1)), "the file is empty"),
+        (
+            b"dataset: a\ntemplates: {}\n---\ndataset: b\n",
+            Some((3, 1)),
+            "single document",
+        ),
+        (
+            b"- a\n- b\n",
+            Some((1, 1)),
+            "top level: expected a mapping, found a sequence",
+        ),
+    ];
+    for &(bytes, position, message) in cases {
+        std::fs::write(&path, bytes).expect("writable");
+        let error = DatasetTemplates::load(&path).expect_err("must fail");
+        assert_eq!(error.path, path);
+        assert_eq!(error.line.zip(error.column), position, "{error}");
+        assert!(error.message.contains(message), "{error}");
+    }
+    let missing = DatasetTemplates::load(&dir.path().join("missing.yaml")).expect_err("no file");
+    assert_eq!((missing.line, missing.column), (None, None));
+    assert!(missing.to_string().starts_with(&format!(
+        "{}: cannot read",
+        dir.path().join("missing.yaml").display()
+    )));
+}
+
+#[test]
+fn nesting_too_deep_is_an_error_not_a_crash() {
+    // Flow collections: the parser's own limit.
+    let flow = format!("dataset: a\ntemplates: {{}}\nx: {}\n", "[".repeat(100_000));
+    let error = DatasetTemplates::parse(&flow, Path::new("deep.yaml")).expect_err("too deep");
+    assert_eq!(error.line, Some(3), "{error}");
+    assert!(error.message.contains("recursion limit"), "{error}");
+    // Block mappings, nested by indentation.
+    let mut block = String::from("dataset: a\ntemplates: {}\n");
+    for level in 0..600 {
+        block.push_str(&format!("{}k:\n", "  ".repeat(level)));
+    }
+    block.push_str(&format!("{}k: v\n", "  ".repeat(600)));
+    let error = DatasetTemplates::parse(&block, Path::new("deep.yaml")).expect_err("too deep");
+    assert!(
+        error.message.contains("nested more than 512 deep"),
+        "{error}"
+    );
+    assert_eq!(error.line, Some(3 + 512), "{error}");
+}
+
+#[test]
+fn exponential_aliases_are_refused_not_expanded() {
+    let mut text =
+        String::from("dataset: a\ntemplates: {}\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..10 {
+        let previous = format!("*l{}", level - 1);
+        text.push_str(&format!(
+            "l{level}: &l{level} [{}]\n",
+            vec![previous; 10].join(", ")
+        ));
+    }
+    let error = DatasetTemplates::parse(&text, Path::new("laughs.yaml")).expect_err("refused");
+    assert!(
+        error.message.contains("aliases expand to more than"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_long_text_repeated_through_aliases_is_refused() {
+    let mut text = format!(
+        "dataset: a\ntemplates: {{}}\nlong: &s '{}'\nmany: [",
+        "x".repeat(100_000)
+    );
+    text.push_str(&vec!["*s"; 100].join(", "));
+    text.push_str("]\n");
+    let error = DatasetTemplates::parse(&text, Path::new("long.yaml")).expect_err("refused");
+    assert!(error.message.contains("too much text"), "{error}");
 }

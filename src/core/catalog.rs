@@ -20,15 +20,21 @@ pub struct Catalog {
 
 impl Catalog {
     /// Finds and loads every `templates.yaml` under `root`, at any depth,
-    /// skipping hidden folders and `target`. Each file names its own dataset
+    /// skipping hidden folders and `target` (or just `root`, if it is a file). Each file names its own dataset
     /// and subset, so the folder layout does not matter. A folder that
     /// cannot be listed is reported as an error, like a file that cannot be
     /// loaded.
     pub fn discover(root: &Path) -> Catalog {
         let mut paths = Vec::new();
         let mut errors = Vec::new();
-        let mut visited = HashSet::new();
-        collect_template_files(root, &mut visited, &mut paths, &mut errors);
+        if root.is_file() {
+            // A single file, whatever its name: what a user means by
+            // `promptstudio fmt path/to/templates.yaml`.
+            paths.push(root.to_path_buf());
+        } else {
+            let mut visited = HashSet::new();
+            collect_template_files(root, &mut visited, &mut paths, &mut errors);
+        }
         let loaded: Vec<Result<DatasetTemplates, LoadError>> = paths
             .par_iter()
             .map(|path| DatasetTemplates::load(path))

@@ -76,7 +76,7 @@ pub enum SaveError {
 /// old or the new content, never a mix, even after a crash: a temporary file
 /// in the same folder is written and flushed to disk, then renamed over the
 /// target, and the folder is flushed so the rename itself is durable. The
-/// target's permissions are kept; a symbolic link is followed and its
+/// target's permissions (and, where allowed, owner) are kept; a symbolic link is followed and its
 /// target replaced. Returns the new file's fingerprint.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Fingerprint, SaveError> {
     write_with_check(path, bytes, |_| Ok(()))
@@ -139,6 +139,7 @@ fn write_with_check(
         if let Ok(existing) = fs::metadata(&target) {
             temp.set_permissions(existing.permissions())
                 .map_err(io_error)?;
+            keep_owner(&temp, &existing);
         }
         temp.sync_all().map_err(io_error)?;
         let metadata = temp.metadata().ok();
@@ -184,6 +185,22 @@ fn create_temp_beside(target: &Path, folder: &Path) -> io::Result<(PathBuf, File
         }
     }
 }
+
+/// Gives the new file the old one's owner and group, where allowed (only
+/// root may give files away; for anyone else they are already theirs).
+#[cfg(unix)]
+fn keep_owner(file: &File, existing: &fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(current) = file.metadata() else { return };
+    if (current.uid(), current.gid()) != (existing.uid(), existing.gid()) {
+        // Best effort: failing to chown leaves the file owned by the writer,
+        // which is what a plain overwrite by a different user would do.
+        let _ = std::os::unix::fs::fchown(file, Some(existing.uid()), Some(existing.gid()));
+    }
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &File, _existing: &fs::Metadata) {}
 
 #[cfg(unix)]
 fn sync_folder(folder: &Path) -> io::Result<()> {

@@ -67,7 +67,8 @@ pub enum Value {
     Int(i128),
     Float(f64),
     Str(String),
-    /// A plain scalar PyYAML resolves as a timestamp, kept as written.
+    /// A date or date-time, as Python writes the `datetime` PyYAML loads
+    /// (`2001-12-14`, `2001-12-14 21:59:43.100000-05:00`).
     Timestamp(String),
     Seq(Vec<Value>),
     /// Entries in file order; keys are scalars (PyYAML cannot hash anything else).

@@ -80,9 +80,17 @@ impl DatasetTemplates {
         represent::to_yaml(self)
     }
 
-    /// Writes the file atomically. Prefer [`save_if_unchanged`](Self::save_if_unchanged)
-    /// when the file was loaded: this one overwrites whatever is on disk.
+    /// Writes the file atomically, creating its folder if needed (as
+    /// PromptSource does for a new dataset). Prefer
+    /// [`save_if_unchanged`](Self::save_if_unchanged) when the file was
+    /// loaded: this one overwrites whatever is on disk.
     pub fn save(&self) -> Result<Fingerprint, SaveError> {
+        if let Some(folder) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|source| SaveError::Io {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        }
         fsutil::write_atomic(&self.path, self.to_yaml().as_bytes())
     }
 

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use saphyr_parser::ScalarStyle;
 
-use super::read::{Graph, Kind, Node, NodeId};
+use super::read::{Graph, Kind, Node, NodeId, MAX_DEPTH};
 
 /// The graph of `text`, or `None` if it is not in the subset this reader knows.
 pub(super) fn build_graph(text: &str) -> Option<Graph<'_>> {
@@ -33,6 +33,7 @@ pub(super) fn build_graph(text: &str) -> Option<Graph<'_>> {
         line: 0,
         nodes: Vec::with_capacity(text.len() / 16),
         anchors: HashMap::new(),
+        depth: 0,
     };
     if reader.indentation(0)? != 0 {
         return None;
@@ -60,6 +61,8 @@ struct Reader<'a> {
     line: usize,
     nodes: Vec<Node<'a>>,
     anchors: HashMap<&'a str, NodeId>,
+    /// Collections open around the current line.
+    depth: usize,
 }
 
 fn is_space_or_tab(c: char) -> bool {
@@ -86,6 +89,16 @@ impl<'a> Reader<'a> {
             None | Some(b'\t' | b'#') => None,
             Some(_) => Some(indent),
         }
+    }
+
+    /// Opens a collection, leaving nesting past the limit to the general
+    /// reader, which reports it.
+    fn enter(&mut self) -> Option<()> {
+        if self.depth == MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        Some(())
     }
 
     fn push(&mut self, kind: Kind<'a>, tag: Option<String>, start: Start) -> NodeId {
@@ -117,6 +130,7 @@ impl<'a> Reader<'a> {
         start: Start,
         tag: Option<String>,
     ) -> Option<NodeId> {
+        self.enter()?;
         let map = self.push(Kind::Map(Vec::new()), tag, start);
         while self.line < self.lines.len() {
             let current = self.indentation(self.line)?;
@@ -147,6 +161,7 @@ impl<'a> Reader<'a> {
             let value = self.value(indent, after, true)?;
             self.add_entry(map, key, value);
         }
+        self.depth -= 1;
         Some(map)
     }
 
@@ -157,6 +172,7 @@ impl<'a> Reader<'a> {
         start: Start,
         tag: Option<String>,
     ) -> Option<NodeId> {
+        self.enter()?;
         let seq = self.push(Kind::Seq(Vec::new()), tag, start);
         while self.line < self.lines.len() && self.indentation(self.line)? == indent {
             let rest = &self.lines[self.line][indent..];
@@ -166,6 +182,7 @@ impl<'a> Reader<'a> {
             let item = self.value(indent, indent + 1, false)?;
             self.add_child(seq, item);
         }
+        self.depth -= 1;
         Some(seq)
     }
 
@@ -237,6 +254,9 @@ impl<'a> Reader<'a> {
             self.line += 1;
             return self.anchors.get(name).copied();
         } else if rest == "[]" || rest == "{}" {
+            if self.depth == MAX_DEPTH {
+                return None;
+            }
             self.line += 1;
             let kind = if rest == "[]" {
                 Kind::Seq(Vec::new())

@@ -8,8 +8,13 @@
 //! literals, comments all work) are assembled into a small node graph that
 //! keeps node identity and positions, and that graph is checked against the
 //! PromptSource model with PyYAML's (YAML 1.1) scalar resolution.
+//!
+//! Files as PyYAML writes them (all of PromptSource's) are first tried with
+//! the faster line-based reader in [`super::fast`], which builds the same
+//! graph; anything else comes here.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +22,9 @@ use std::sync::Arc;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::fast;
-use super::resolve::{bool_value, float_value, int_value, resolve_plain, Implicit};
+use super::resolve::{
+    bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
+};
 use super::LoadError;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
 
@@ -26,6 +33,10 @@ const METADATA_TAG: &str = "!TemplateMetadata";
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
 pub(super) type NodeId = usize;
+
+/// How deep collections may nest. Checking and writing recurse, so this
+/// bounds their stack use; PyYAML itself stops near Python's recursion limit.
+pub(super) const MAX_DEPTH: usize = 512;
 
 #[derive(Debug, PartialEq)]
 pub(super) struct Node<'a> {
@@ -63,6 +74,9 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadErr
     Checker {
         graph: &graph,
         path,
+        expanded: Cell::new(0),
+        text_read: Cell::new(0),
+        text_limit: 4 * text.len() + (1 << 20),
     }
     .dataset_templates()
 }
@@ -112,11 +126,18 @@ fn full_tag(handle: &str, suffix: &str) -> String {
     tag
 }
 
+/// What an open collection has collected so far.
+enum Children {
+    Items(Vec<NodeId>),
+    /// The entries and the key waiting for its value.
+    Entries(Vec<(NodeId, NodeId)>, Option<NodeId>),
+}
+
 /// The graph of any YAML document, from saphyr-parser's events.
 pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
     let mut nodes: Vec<Node<'a>> = Vec::new();
-    // Open collections, each with the key waiting for its value (mappings).
-    let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+    // Open collections; their children are attached when they close.
+    let mut open: Vec<(NodeId, Children)> = Vec::new();
     let mut anchors: HashMap<usize, NodeId> = HashMap::new();
     let mut root = None;
     let mut documents = 0;
@@ -193,11 +214,30 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
                 if anchor != 0 {
                     anchors.insert(anchor, id);
                 }
-                open.push((id, None));
+                let children = if is_mapping {
+                    Children::Entries(Vec::new(), None)
+                } else {
+                    Children::Items(Vec::new())
+                };
+                if open.len() == MAX_DEPTH {
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        column,
+                        format!("collections are nested more than {MAX_DEPTH} deep"),
+                    ));
+                }
+                open.push((id, children));
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match open.pop() {
-                Some((id, _)) => (id, 0),
+                Some((id, children)) => {
+                    nodes[id].kind = match children {
+                        Children::Items(items) => Kind::Seq(items),
+                        Children::Entries(entries, _) => Kind::Map(entries),
+                    };
+                    (id, 0)
+                }
                 None => continue,
             },
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
@@ -207,13 +247,10 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
         }
         match open.last_mut() {
             None => root = Some(completed),
-            Some((parent, pending_key)) => match &mut nodes[*parent].kind {
-                Kind::Seq(items) => items.push(completed),
-                Kind::Map(entries) => match pending_key.take() {
-                    None => *pending_key = Some(completed),
-                    Some(key) => entries.push((key, completed)),
-                },
-                Kind::Scalar(..) => unreachable!("only collections are ever open"),
+            Some((_, Children::Items(items))) => items.push(completed),
+            Some((_, Children::Entries(entries, pending_key))) => match pending_key.take() {
+                None => *pending_key = Some(completed),
+                Some(key) => entries.push((key, completed)),
             },
         }
     }
@@ -243,7 +280,8 @@ enum Scalar<'g> {
     Int(i128),
     Float(f64),
     Str(&'g str),
-    Timestamp(&'g str),
+    /// In the form PyYAML writes it back.
+    Timestamp(String),
 }
 
 impl Scalar<'_> {
@@ -262,7 +300,17 @@ impl Scalar<'_> {
 struct Checker<'g, 'a> {
     graph: &'g Graph<'a>,
     path: &'g Path,
+    /// Values built so far for unknown keys and metadata lists. Aliases are expanded into
+    /// copies, so a small file of nested aliases ("billion laughs") could
+    /// otherwise ask for unbounded memory.
+    expanded: Cell<usize>,
+    /// Bytes of scalar text read so far, and how many may be.
+    text_read: Cell<usize>,
+    text_limit: usize,
 }
+
+/// More values than any real unknown key holds.
+const MAX_EXPANDED_VALUES: usize = 1_000_000;
 
 impl<'g, 'a> Checker<'g, 'a> {
     fn node(&self, id: NodeId) -> &'g Node<'a> {
@@ -294,6 +342,12 @@ impl<'g, 'a> Checker<'g, 'a> {
             ));
         };
         let text: &'g str = text;
+        // Text read through aliases is copied each time: bound it by the size
+        // of the file, with room for what legitimately shares nodes.
+        self.text_read.set(self.text_read.get() + text.len());
+        if self.text_read.get() > self.text_limit {
+            return Err(self.error(id, "aliases expand to too much text".into()));
+        }
         let plain = *style == ScalarStyle::Plain;
         let kind = match node.tag.as_deref() {
             None if plain => resolve_plain(text),
@@ -318,7 +372,9 @@ impl<'g, 'a> Checker<'g, 'a> {
                 Scalar::Int(int_value(text).ok_or_else(|| invalid("integer (or it is too large)"))?)
             }
             Implicit::Float => Scalar::Float(float_value(text).ok_or_else(|| invalid("float"))?),
-            Implicit::Timestamp => Scalar::Timestamp(text),
+            Implicit::Timestamp => {
+                Scalar::Timestamp(timestamp_value(text).ok_or_else(|| invalid("timestamp"))?)
+            }
             Implicit::Merge => {
                 return Err(self.error(id, "merge keys (`<<`) are not supported".into()))
             }
@@ -357,8 +413,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                 (Some(expected), Some(found)) => {
                     format!("{what}: expected tag `{expected}`, found `{found}`")
                 }
-                (None, Some(found)) => format!("{what}: unexpected tag `{found}`"),
-                (None, None) => unreachable!("equal tags"),
+                (None, found) => format!("{what}: unexpected tag `{}`", found.unwrap_or("")),
             };
             return Err(self.error(id, message));
         }
@@ -424,13 +479,26 @@ impl<'g, 'a> Checker<'g, 'a> {
                 ),
             ));
         };
+        self.count_expanded(id, items.len())?;
         items
             .iter()
             .map(|&item| self.string(item, field).map(str::to_owned))
             .collect()
     }
 
+    fn count_expanded(&self, id: NodeId, count: usize) -> Result<(), LoadError> {
+        self.expanded.set(self.expanded.get() + count);
+        if self.expanded.get() > MAX_EXPANDED_VALUES {
+            return Err(self.error(
+                id,
+                format!("aliases expand to more than {MAX_EXPANDED_VALUES} values"),
+            ));
+        }
+        Ok(())
+    }
+
     fn value(&self, id: NodeId) -> Result<Value, LoadError> {
+        self.count_expanded(id, 1)?;
         Ok(match &self.node(id).kind {
             Kind::Scalar(..) => match self.scalar(id)? {
                 Scalar::Null => Value::Null,
@@ -438,7 +506,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                 Scalar::Int(i) => Value::Int(i),
                 Scalar::Float(f) => Value::Float(f),
                 Scalar::Str(s) => Value::Str(s.to_owned()),
-                Scalar::Timestamp(s) => Value::Timestamp(s.to_owned()),
+                Scalar::Timestamp(s) => Value::Timestamp(s),
             },
             Kind::Seq(items) => {
                 if let Some(tag) = self

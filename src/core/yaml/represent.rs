@@ -138,12 +138,13 @@ impl<'a> Representer<'a> {
                     }
                 }
             }
-            while let Some(first) = members.first().copied() {
-                let (same, rest): (Vec<_>, Vec<_>) = members
-                    .into_iter()
-                    .partition(|m| m.metadata == first.metadata);
-                if same.len() > 1 {
+            while let Some((&first, others)) = members.split_first() {
+                let (same, rest): (Vec<&Template>, Vec<&Template>) = others
+                    .iter()
+                    .partition(|m| same_metadata(&m.metadata, &first.metadata));
+                if !same.is_empty() {
                     let node = self.metadata(&first.metadata);
+                    shared.insert(&*first.id, node);
                     for member in same {
                         shared.insert(&*member.id, node);
                     }
@@ -214,6 +215,37 @@ impl<'a> Representer<'a> {
                 self.push(OutNode::Map(None, entries))
             }
         }
+    }
+}
+
+/// Whether metadata loaded as one object still holds the same values. Unlike
+/// `==`, a NaN matches itself: it was one value in one object.
+fn same_metadata(a: &Metadata, b: &Metadata) -> bool {
+    a.original_task == b.original_task
+        && a.choices_in_prompt == b.choices_in_prompt
+        && a.metrics == b.metrics
+        && a.languages == b.languages
+        && a.extra.len() == b.extra.len()
+        && a.extra
+            .iter()
+            .zip(&b.extra)
+            .all(|((ka, va), (kb, vb))| ka == kb && same_value(va, vb))
+}
+
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::Seq(xs), Value::Seq(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Map(xs), Value::Map(ys)) => {
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .zip(ys)
+                    .all(|((kx, vx), (ky, vy))| same_value(kx, ky) && same_value(vx, vy))
+        }
+        _ => a == b,
     }
 }
 

@@ -316,6 +316,117 @@ fn is_timestamp(bytes: &[u8]) -> bool {
     }
 }
 
+/// A timestamp as PyYAML constructs it (`datetime.date`, or
+/// `datetime.datetime` with the fraction cut to microseconds and a fixed
+/// offset), in the text PyYAML writes for that Python object: its
+/// `isoformat()` (with a space between date and time). `None` for text that
+/// is not a timestamp or names a date that does not exist.
+pub(crate) fn timestamp_value(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    // Up to `max` digits (at least one), as a number.
+    let number = |pos: &mut usize, max: usize| -> Option<u32> {
+        let end = skip_while(bytes, *pos, |b| b.is_ascii_digit());
+        if end == *pos || end - *pos > max {
+            return None;
+        }
+        let value = text[*pos..end].parse().ok()?;
+        *pos = end;
+        Some(value)
+    };
+    let year = number(&mut pos, 4)?;
+    if pos != 4 || bytes.get(pos) != Some(&b'-') {
+        return None;
+    }
+    pos += 1;
+    let month = number(&mut pos, 2)?;
+    (bytes.get(pos) == Some(&b'-')).then_some(())?;
+    pos += 1;
+    let day = number(&mut pos, 2)?;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year == 0 || day == 0 || day > days_in_month {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if pos == bytes.len() {
+        return Some(date);
+    }
+    match bytes.get(pos) {
+        Some(b'T' | b't') => pos += 1,
+        Some(b' ' | b'\t') => pos = skip_while(bytes, pos, |b| b == b' ' || b == b'\t'),
+        _ => return None,
+    }
+    let hour = number(&mut pos, 2)?;
+    let two_digits = |pos: &mut usize| -> Option<u32> {
+        if bytes.get(*pos) != Some(&b':') {
+            return None;
+        }
+        let digits = text.get(*pos + 1..*pos + 3)?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *pos += 3;
+        digits.parse().ok()
+    };
+    let minute = two_digits(&mut pos)?;
+    let second = two_digits(&mut pos)?;
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut microseconds = 0;
+    if bytes.get(pos) == Some(&b'.') {
+        let end = skip_while(bytes, pos + 1, |b| b.is_ascii_digit());
+        let digits = &text[pos + 1..end];
+        let kept = &digits[..digits.len().min(6)];
+        microseconds = format!("{kept:0<6}").parse::<u32>().ok()?;
+        pos = end;
+    }
+    let before_blanks = pos;
+    pos = skip_while(bytes, pos, |b| b == b' ' || b == b'\t');
+    let offset = match bytes.get(pos) {
+        // Blanks may only separate a time zone.
+        None if pos == before_blanks => None,
+        None => return None,
+        Some(b'Z') => {
+            pos += 1;
+            Some(("+", 0, 0))
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            pos += 1;
+            let hours = number(&mut pos, 2)?;
+            let minutes = if bytes.get(pos) == Some(&b':') {
+                two_digits(&mut pos)?
+            } else {
+                0
+            };
+            // Python's timezone needs an offset under 24 hours.
+            if hours * 60 + minutes >= 24 * 60 {
+                return None;
+            }
+            let negative = sign == b'-' && hours * 60 + minutes > 0;
+            Some((if negative { "-" } else { "+" }, hours, minutes))
+        }
+        Some(_) => return None,
+    };
+    if pos != bytes.len() {
+        return None;
+    }
+    let mut out = format!("{date} {hour:02}:{minute:02}:{second:02}");
+    if microseconds != 0 {
+        out.push_str(&format!(".{microseconds:06}"));
+    }
+    if let Some((sign, hours, minutes)) = offset {
+        out.push_str(&format!("{sign}{hours:02}:{minutes:02}"));
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +482,39 @@ mod tests {
         assert_eq!(float_value("-.INF"), Some(f64::NEG_INFINITY));
         assert_eq!(float_value("1:30.5"), Some(90.5));
         assert_eq!(bool_value("ON"), Some(true));
+    }
+
+    #[test]
+    fn timestamps_are_written_as_python_writes_the_datetime() {
+        let cases = [
+            ("2001-12-14", Some("2001-12-14")),
+            ("2001-1-2", Some("2001-01-02")),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                Some("2001-12-14 21:59:43.100000-05:00"),
+            ),
+            (
+                "2001-12-14 21:59:43.10 Z",
+                Some("2001-12-14 21:59:43.100000+00:00"),
+            ),
+            ("2001-12-14 1:59:43", Some("2001-12-14 01:59:43")),
+            (
+                "2001-12-14 1:59:43.1234567 +5:30",
+                Some("2001-12-14 01:59:43.123456+05:30"),
+            ),
+            (
+                "2001-12-14 1:59:43.000 -0",
+                Some("2001-12-14 01:59:43+00:00"),
+            ),
+            ("2000-02-29", Some("2000-02-29")),
+            ("1900-02-29", None),
+            ("2001-13-01", None),
+            ("2001-12-14 24:00:00", None),
+            ("2001-12-14x", None),
+            ("2001-12-14 21:59:43 ", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(timestamp_value(text).as_deref(), expected, "{text:?}");
+        }
     }
 }
