@@ -542,6 +542,21 @@ impl RecordReader {
 
 /// Walks the file once, publishing checkpoints as it goes.
 fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &LineIndex) {
+    /// Marks the walk finished however it ends, so that no reader waits
+    /// forever on an indexer that stopped early.
+    struct Finish<'a>(&'a LineIndex);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            let mut state = self.0.lock();
+            if !state.done && state.error.is_none() && std::thread::panicking() {
+                state.error = Some("the line indexer stopped unexpectedly".to_string());
+            }
+            state.done = true;
+            drop(state);
+            self.0.changed.notify_all();
+        }
+    }
+    let _finish = Finish(index);
     let outcome = (|| -> Result<(), String> {
         file.seek(SeekFrom::Start(start))
             .map_err(|error| error.to_string())?;
@@ -607,13 +622,9 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
         state.records = records;
         Ok(())
     })();
-    let mut state = index.lock();
     if let Err(error) = outcome {
-        state.error = Some(error);
+        index.lock().error = Some(error);
     }
-    state.done = true;
-    drop(state);
-    index.changed.notify_all();
 }
 
 fn infer_schema(
