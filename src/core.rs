@@ -2,5 +2,13 @@
 //! PromptSource model and its YAML, the Jinja engine with PromptSource's
 //! semantics, and the checks.
 
+pub mod apply;
+pub mod catalog;
+pub mod check;
 pub mod datum;
+pub mod fsutil;
+pub mod jinja;
+pub mod py;
+pub mod stats;
 pub mod template;
+pub mod yaml;

@@ -1,0 +1,552 @@
+//! PromptSource's `Template.apply`, `get_answer_choices_list` and
+//! `get_fixed_answer_choices_list`, reproduced step by step (see
+//! PROMPTSOURCE.md): hyphenated keys renamed, `|||` in top-level strings
+//! protected, every `}}` rewritten to truncate, answer choices rendered first,
+//! the output split on `|||` and each part stripped.
+//!
+//! Templates compile once; every apply replays the random draws PromptSource
+//! makes while compiling, so seeded results match a fresh `env.from_string`.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use crate::core::datum::{Datum, Row};
+use crate::core::jinja::{Context, Exc, Program, Value};
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::is_python_space;
+use crate::core::template::Template;
+
+/// PromptSource's `TEXT_VAR_LENGTH`.
+const TRUNCATE_LENGTH: usize = 2048;
+/// What protects a row's own `|||` from the split.
+const PIPE_PROTECTOR: &str = "3ed2dface8203c4c9dfb1a5dc58e41e0";
+const SEPARATOR: &str = "|||";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// PromptSource's `truncate=True`: every `{{ }}` output cut to 2048 characters.
+    pub truncate: bool,
+    /// `random.seed(seed)` right before the call; None draws fresh randomness.
+    pub seed: Option<u64>,
+    /// Record which bytes of each part came from `{{ }}` expressions.
+    pub track_spans: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            truncate: true,
+            seed: None,
+            track_spans: false,
+        }
+    }
+}
+
+/// Which source of a template an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateSource {
+    Jinja,
+    AnswerChoices,
+}
+
+impl fmt::Display for TemplateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TemplateSource::Jinja => "jinja",
+            TemplateSource::AnswerChoices => "answer_choices",
+        })
+    }
+}
+
+/// A template that does not compile (Jinja2's `TemplateSyntaxError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub source: TemplateSource,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "TemplateSyntaxError in {} at line {}, column {}: {}",
+            self.source, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// An exception raised while rendering, named as Python names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    /// The Python exception class: `UndefinedError`, `TypeError`, ...,
+    /// or `RenderLimitExceeded` when a render ran away.
+    pub kind: String,
+    /// Python's `str(exception)`.
+    pub message: String,
+    /// The template line being rendered, when known.
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+impl From<Exc> for RenderError {
+    fn from(exc: Exc) -> Self {
+        RenderError {
+            kind: exc.kind.to_string(),
+            message: exc.message,
+            line: exc.line,
+        }
+    }
+}
+
+impl RenderError {
+    fn syntax(error: &TemplateError) -> RenderError {
+        RenderError {
+            kind: "TemplateSyntaxError".to_string(),
+            message: error.message.clone(),
+            line: Some(error.line),
+        }
+    }
+}
+
+/// The result of applying a template to a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The render split on `|||`, each part stripped (input, target, ...).
+    pub parts: Vec<String>,
+    /// The rendered answer choices, when the template has them.
+    pub answer_choices: Option<Vec<String>>,
+    /// Per part, the byte ranges written by `{{ }}` expressions (empty
+    /// unless `track_spans`).
+    pub spans: Vec<Vec<Range<usize>>>,
+}
+
+/// A template compiled for repeated application. Shareable across threads.
+#[derive(Debug)]
+pub struct CompiledTemplate {
+    /// The jinja with PromptSource's truncation rewrite.
+    truncated: Result<Program, TemplateError>,
+    /// The jinja as written.
+    untruncated: Program,
+    answer_choices: Option<Program>,
+    /// Answer choices that read no variables and draw nothing render the same
+    /// every time; computed once.
+    static_choices: OnceLock<Result<Vec<String>, RenderError>>,
+    choices_are_static: bool,
+}
+
+fn compile_source(source: &str, which: TemplateSource) -> Result<Program, TemplateError> {
+    Program::compile(source).map_err(|e| TemplateError {
+        source: which,
+        message: e.message,
+        line: e.line,
+        column: e.column,
+    })
+}
+
+/// Replaces every `|||` in `text` by the protector.
+fn protect(text: &Arc<str>) -> Arc<str> {
+    if text.contains(SEPARATOR) {
+        Arc::from(text.replace(SEPARATOR, PIPE_PROTECTOR))
+    } else {
+        text.clone()
+    }
+}
+
+fn unprotect(text: &str) -> String {
+    text.replace(PIPE_PROTECTOR, SEPARATOR)
+}
+
+/// The row as PromptSource's template sees it: hyphens in top-level keys
+/// become underscores, top-level strings are protected, `answer_choices`
+/// is the rendered choices.
+struct RowContext<'r> {
+    row: &'r Row,
+    answer_choices: Option<Value>,
+}
+
+impl Context for RowContext<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if name == "answer_choices" {
+            if let Some(choices) = &self.answer_choices {
+                return Some(choices.clone());
+            }
+        }
+        // Later keys win, as in the dict comprehension that renames them.
+        let datum = self.row.fields.iter().rev().find_map(|(key, value)| {
+            let matches = if key.contains('-') {
+                key.len() == name.len()
+                    && key
+                        .bytes()
+                        .zip(name.bytes())
+                        .all(|(k, n)| k == n || (k == b'-' && n == b'_'))
+            } else {
+                key.as_ref() == name
+            };
+            matches.then_some(value)
+        })?;
+        Some(match datum {
+            Datum::Str(text) => Value::Str(protect(text)),
+            other => Value::from_datum(other),
+        })
+    }
+}
+
+/// Splits a render on `|||`; each part is unprotected and stripped, and the
+/// spans that fall inside it are moved along.
+fn split_parts(
+    rendered: &str,
+    spans: Option<&[Range<usize>]>,
+    strip_then_unprotect: bool,
+) -> (Vec<String>, Vec<Vec<Range<usize>>>) {
+    let mut parts = Vec::new();
+    let mut part_spans = Vec::new();
+    let mut offset = 0;
+    for raw in rendered.split(SEPARATOR) {
+        let start = offset;
+        offset += raw.len() + SEPARATOR.len();
+        let text = if strip_then_unprotect {
+            unprotect(raw.trim_matches(is_python_space))
+        } else {
+            unprotect(raw).trim_matches(is_python_space).to_string()
+        };
+        if let Some(spans) = spans {
+            part_spans.push(spans_in_part(raw, start, spans));
+        }
+        parts.push(text);
+    }
+    (parts, part_spans)
+}
+
+/// Maps spans (over the whole render) into a stripped, unprotected part.
+fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Range<usize>> {
+    let leading = raw.len() - raw.trim_start_matches(is_python_space).len();
+    let kept_end = raw.trim_end_matches(is_python_space).len().max(leading);
+    let kept = &raw[leading..kept_end];
+    let kept_start = raw_start + leading;
+    // Position in the unprotected text of byte `p` of `kept`.
+    let shrink = PIPE_PROTECTOR.len() - SEPARATOR.len();
+    let protector_starts: Vec<usize> = kept.match_indices(PIPE_PROTECTOR).map(|(i, _)| i).collect();
+    let map = |p: usize| -> usize {
+        let mut shift = 0;
+        for &at in &protector_starts {
+            if at + PIPE_PROTECTOR.len() <= p {
+                shift += shrink;
+            } else if at < p {
+                shift += p - at - SEPARATOR.len().min(p - at);
+            }
+        }
+        p - shift
+    };
+    spans
+        .iter()
+        .filter_map(|span| {
+            let start = span.start.max(kept_start);
+            let end = span.end.min(kept_start + kept.len());
+            (start < end).then(|| map(start - kept_start)..map(end - kept_start))
+        })
+        .collect()
+}
+
+/// Python's generator right after `random.seed(seed)`, or freshly seeded
+/// from the system; lazy, so templates without randomness never seed it.
+fn generator(seed: Option<u64>) -> PyRandom {
+    seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed)
+}
+
+impl CompiledTemplate {
+    /// Compiles a template's jinja (with the truncation rewrite) and answer choices.
+    pub fn compile(template: &Template) -> Result<CompiledTemplate, TemplateError> {
+        let rewritten = template.jinja.replace(
+            "}}",
+            &format!(" | string | truncate({TRUNCATE_LENGTH}) }}}}"),
+        );
+        // The source as written must compile; the rewrite can only fail in
+        // odd cases (a `}}` inside a string), which then fail when applied
+        // with truncation, as in PromptSource.
+        let untruncated = compile_source(&template.jinja, TemplateSource::Jinja)?;
+        let truncated = compile_source(&rewritten, TemplateSource::Jinja);
+        let answer_choices = template
+            .answer_choices
+            .as_deref()
+            .map(|source| compile_source(source, TemplateSource::AnswerChoices))
+            .transpose()?;
+        let choices_are_static = answer_choices.as_ref().is_some_and(|program| {
+            program.undeclared_variables().is_empty()
+                && !program.draws_at_compile_time()
+                && !program.may_draw_at_render()
+        });
+        Ok(CompiledTemplate {
+            truncated,
+            untruncated,
+            answer_choices,
+            static_choices: OnceLock::new(),
+            choices_are_static,
+        })
+    }
+
+    fn program(&self, truncate: bool) -> Result<&Program, RenderError> {
+        if truncate {
+            self.truncated.as_ref().map_err(RenderError::syntax)
+        } else {
+            Ok(&self.untruncated)
+        }
+    }
+
+    /// Renders the answer choices with `rng` in its current state.
+    fn render_choices(
+        &self,
+        program: &Program,
+        row: Option<&Row>,
+        rng: &mut PyRandom,
+    ) -> Result<Vec<String>, RenderError> {
+        let drawn = program.draw(rng);
+        let mut out = String::new();
+        match row {
+            Some(row) => {
+                let context = RowContext {
+                    row,
+                    answer_choices: None,
+                };
+                program.render(&context, &drawn, rng, &mut out, None)?;
+            }
+            None => {
+                program.render(
+                    &crate::core::jinja::EmptyContext,
+                    &drawn,
+                    rng,
+                    &mut out,
+                    None,
+                )?;
+            }
+        }
+        Ok(split_parts(&out, None, true).0)
+    }
+
+    fn choices_for_row(
+        &self,
+        row: &Row,
+        rng: &mut PyRandom,
+    ) -> Result<Option<Vec<String>>, RenderError> {
+        let Some(program) = &self.answer_choices else {
+            return Ok(None);
+        };
+        if self.choices_are_static {
+            let cached = self
+                .static_choices
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
+            return cached.clone().map(Some);
+        }
+        self.render_choices(program, Some(row), rng).map(Some)
+    }
+
+    /// PromptSource's `Template.apply(row)`.
+    pub fn apply(&self, row: &Row, options: &ApplyOptions) -> Result<Applied, RenderError> {
+        let program = self.program(options.truncate)?;
+        let mut rng = generator(options.seed);
+        // 1. Compiling the template draws its folded `choice`s.
+        let drawn = program.draw(&mut rng);
+        if row
+            .fields
+            .iter()
+            .any(|(key, _)| key.replace('-', "_") == "answer_choices")
+        {
+            return Err(RenderError {
+                kind: "ValueError".to_string(),
+                message: "Example contains the restricted key 'answer_choices'.".to_string(),
+                line: None,
+            });
+        }
+        // 2. Answer choices are compiled and rendered.
+        let answer_choices = self.choices_for_row(row, &mut rng)?;
+        let choices_value = match &answer_choices {
+            Some(choices) => Value::list(choices.iter().map(|c| Value::str(c)).collect()),
+            None => Value::None,
+        };
+        // 3. The template is rendered.
+        let context = RowContext {
+            row,
+            answer_choices: Some(choices_value),
+        };
+        let mut out = String::with_capacity(256);
+        let mut spans = Vec::new();
+        program.render(
+            &context,
+            &drawn,
+            &mut rng,
+            &mut out,
+            options.track_spans.then_some(&mut spans),
+        )?;
+        let (parts, part_spans) = split_parts(&out, options.track_spans.then_some(&spans), false);
+        Ok(Applied {
+            parts,
+            answer_choices,
+            spans: part_spans,
+        })
+    }
+
+    /// PromptSource's `get_answer_choices_list(row)`.
+    pub fn answer_choices(
+        &self,
+        row: &Row,
+        options: &ApplyOptions,
+    ) -> Result<Option<Vec<String>>, RenderError> {
+        let mut rng = generator(options.seed);
+        self.choices_for_row(row, &mut rng)
+    }
+
+    /// PromptSource's `get_fixed_answer_choices_list()`: the choices when they
+    /// read no variables, else None.
+    pub fn fixed_answer_choices(&self) -> Result<Option<Vec<String>>, RenderError> {
+        let Some(program) = &self.answer_choices else {
+            return Ok(None);
+        };
+        if !program.undeclared_variables().is_empty() {
+            return Ok(None);
+        }
+        if self.choices_are_static {
+            let cached = self
+                .static_choices
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
+            return cached.clone().map(Some);
+        }
+        self.render_choices(program, None, &mut PyRandom::from_entropy())
+            .map(Some)
+    }
+
+    /// Variables the template and its answer choices read from the row
+    /// (`answer_choices` included when the template uses it).
+    pub fn undeclared_variables(&self) -> Vec<String> {
+        let mut names = self.untruncated.undeclared_variables();
+        if let Some(program) = &self.answer_choices {
+            names.extend(program.undeclared_variables());
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(jinja: &str, answer_choices: Option<&str>) -> Template {
+        let mut template = Template::new("name");
+        template.jinja = Arc::from(jinja);
+        template.answer_choices = answer_choices.map(Arc::from);
+        template
+    }
+
+    fn row(fields: &[(&str, Datum)]) -> Row {
+        Row::new(
+            fields
+                .iter()
+                .map(|(k, v)| (Arc::from(*k), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn applies_like_promptsource() {
+        let compiled = CompiledTemplate::compile(&template(
+            "{{text}} Label? ||| {{ answer_choices[label] }}",
+            Some("No ||| Yes"),
+        ))
+        .expect("compiles");
+        let applied = compiled
+            .apply(
+                &row(&[("text", Datum::str("a ||| b")), ("label", Datum::Int(-1))]),
+                &ApplyOptions::default(),
+            )
+            .expect("applies");
+        assert_eq!(applied.parts, vec!["a ||| b Label?", "Yes"]);
+        assert_eq!(
+            applied.answer_choices,
+            Some(vec!["No".to_string(), "Yes".to_string()])
+        );
+        assert_eq!(
+            compiled.fixed_answer_choices().expect("renders"),
+            Some(vec!["No".to_string(), "Yes".to_string()])
+        );
+    }
+
+    #[test]
+    fn truncation_applies_to_the_last_operand() {
+        let compiled = CompiledTemplate::compile(&template("{{ n * 2 }}", None)).expect("compiles");
+        let applied = compiled
+            .apply(&row(&[("n", Datum::Int(3))]), &ApplyOptions::default())
+            .expect("applies");
+        assert_eq!(applied.parts, vec!["222"]);
+    }
+
+    #[test]
+    fn hyphenated_keys_are_renamed() {
+        let compiled =
+            CompiledTemplate::compile(&template("{{ video_id }}", None)).expect("compiles");
+        let applied = compiled
+            .apply(
+                &row(&[("video-id", Datum::str("v1"))]),
+                &ApplyOptions::default(),
+            )
+            .expect("applies");
+        assert_eq!(applied.parts, vec!["v1"]);
+        assert_eq!(compiled.undeclared_variables(), vec!["video_id"]);
+    }
+
+    #[test]
+    fn spans_follow_parts() {
+        let compiled =
+            CompiledTemplate::compile(&template("Q: {{ q }} ||| {{ a }}", None)).expect("compiles");
+        let options = ApplyOptions {
+            track_spans: true,
+            ..ApplyOptions::default()
+        };
+        let applied = compiled
+            .apply(
+                &row(&[("q", Datum::str("why")), ("a", Datum::str("because"))]),
+                &options,
+            )
+            .expect("applies");
+        assert_eq!(applied.spans, vec![vec![3..6], vec![0..7]]);
+    }
+
+    #[test]
+    fn runaway_renders_stop() {
+        let untruncated = ApplyOptions {
+            truncate: false,
+            ..ApplyOptions::default()
+        };
+        for source in [
+            "{% for i in range(10**9) %}x{% endfor %}",
+            "{{ 'x' * 10**10 }}",
+            "{% set ns = namespace(xs=['a']) %}{% for i in range(40) %}{% set ns.xs = ns.xs + ns.xs %}{% endfor %}",
+        ] {
+            let compiled = CompiledTemplate::compile(&template(source, None)).expect("compiles");
+            let error = compiled.apply(&Row::default(), &untruncated).expect_err("stops");
+            assert_eq!(error.kind, "RenderLimitExceeded", "{source}");
+        }
+        // With truncation the right operand becomes a string, as in PromptSource.
+        let compiled =
+            CompiledTemplate::compile(&template("{{ 'x' * 10**10 }}", None)).expect("compiles");
+        let error = compiled
+            .apply(&Row::default(), &ApplyOptions::default())
+            .expect_err("fails");
+        assert_eq!(error.kind, "TypeError");
+    }
+}

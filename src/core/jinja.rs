@@ -1,0 +1,394 @@
+//! A Jinja2-compatible template engine with Python value semantics, built to
+//! render PromptSource templates exactly as Jinja2 3.1 does under Python:
+//! Python's `str()`, mutable lists and dicts, Jinja2's undefined rules and
+//! messages, its constant folding (which decides when `choice` draws random
+//! numbers) and Python's Mersenne Twister.
+//!
+//! [`Program`] is a compiled template: thread-safe, compiled once and
+//! rendered many times.
+
+mod ast;
+mod error;
+mod eval;
+mod filters;
+mod fold;
+mod format;
+mod lexer;
+mod methods;
+mod ops;
+mod parser;
+mod predicates;
+mod undeclared;
+mod value;
+
+#[cfg(test)]
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::str_repr;
+use ast::{Args, Expr, ExprKind, NameId, Stmt, StmtKind};
+pub(crate) use error::Exc;
+pub(crate) use eval::{Context, EmptyContext};
+pub(crate) use value::{Const, Value};
+
+/// A template that failed to compile (Jinja2's `TemplateSyntaxError` and
+/// `TemplateAssertionError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// A compiled template.
+#[derive(Debug)]
+pub struct Program {
+    body: Vec<Stmt>,
+    names: Vec<Arc<str>>,
+    /// `choice` filters Jinja2 folds at compile time, in folding order.
+    draw_sites: Vec<Expr>,
+    loop_name: Option<NameId>,
+    varargs_name: Option<NameId>,
+    kwargs_name: Option<NameId>,
+    caller_name: Option<NameId>,
+}
+
+impl Program {
+    /// Compiles a template source with Jinja2's default settings.
+    pub fn compile(source: &str) -> Result<Program, SyntaxError> {
+        let source = lexer::normalize_source(source);
+        let tokens = lexer::tokenize(&source)?;
+        let mut parser = parser::Parser::new(tokens);
+        let body = parser.parse_template()?;
+        check_filters_and_tests(&body, false)?;
+        reject_recursive_loops(&body)?;
+        let names = parser.names;
+        let find = |name: &str| {
+            names
+                .iter()
+                .position(|n| n.as_ref() == name)
+                .map(|i| i as NameId)
+        };
+        let mut program = Program {
+            body: Vec::new(),
+            loop_name: find("loop"),
+            varargs_name: find("varargs"),
+            kwargs_name: find("kwargs"),
+            caller_name: find("caller"),
+            names,
+            draw_sites: Vec::new(),
+        };
+        let mut body = body;
+        let sites = {
+            let mut folder = fold::Folder::new(&program);
+            folder.fold_body(&mut body);
+            folder.sites
+        };
+        program.body = body;
+        program.draw_sites = sites;
+        Ok(program)
+    }
+
+    /// Whether compiling this template in Jinja2 draws random numbers.
+    pub fn draws_at_compile_time(&self) -> bool {
+        !self.draw_sites.is_empty()
+    }
+
+    /// Whether rendering may draw random numbers (a `choice` or `random`
+    /// filter left for render time, `lipsum`, or a filter named by a string).
+    pub fn may_draw_at_render(&self) -> bool {
+        self.names.iter().any(|n| n.as_ref() == "lipsum")
+            || self.draws_at_compile_time()
+            || mentions_random(&self.body)
+    }
+
+    /// Performs the random draws Jinja2 makes while compiling, in order.
+    pub(crate) fn draw(&self, rng: &mut PyRandom) -> Vec<Option<Const>> {
+        let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
+        for site in &self.draw_sites {
+            let ExprKind::Filter {
+                input: Some(input), ..
+            } = &site.kind
+            else {
+                drawn.push(None);
+                continue;
+            };
+            let sequence = {
+                let mut state = eval::State::new(self, &EmptyContext, &drawn, rng);
+                state.folding = true;
+                state.eval(input)
+            };
+            let picked = sequence.ok().and_then(|sequence| {
+                let mut state = eval::State::new(self, &EmptyContext, &drawn, rng);
+                filters::choose(&mut state, &sequence).ok()
+            });
+            drawn.push(picked.and_then(|v| v.to_const()));
+        }
+        drawn
+    }
+
+    /// Renders with the given variables and the values drawn by
+    /// [`Program::draw`]. With `spans`, records the byte ranges of `out`
+    /// written by `{{ }}` expressions.
+    pub(crate) fn render(
+        &self,
+        context: &dyn Context,
+        drawn: &[Option<Const>],
+        rng: &mut PyRandom,
+        out: &mut String,
+        spans: Option<&mut Vec<std::ops::Range<usize>>>,
+    ) -> Result<(), Exc> {
+        let mut state = eval::State::new(self, context, drawn, rng);
+        if spans.is_some() {
+            state.spans = Some(Vec::new());
+        }
+        let result = state.render_body(&self.body, out);
+        if let (Some(target), Some(found)) = (spans, state.spans.take()) {
+            *target = found;
+        }
+        result
+    }
+
+    /// Names the template reads from its context, as Jinja2's
+    /// `meta.find_undeclared_variables` reports them (PromptSource's
+    /// environment globals excluded).
+    pub fn undeclared_variables(&self) -> Vec<String> {
+        undeclared::find(&self.body, &self.names)
+    }
+}
+
+/// Jinja2 rejects unknown filters and tests at compile time, except inside
+/// conditional branches, where the error waits for the branch to run.
+fn check_filters_and_tests(body: &[Stmt], conditional: bool) -> Result<(), SyntaxError> {
+    for stmt in body {
+        let line = stmt.line;
+        let exprs: Vec<&Expr> = match &stmt.kind {
+            StmtKind::Data(_) => Vec::new(),
+            StmtKind::Output(e) => vec![e],
+            StmtKind::If {
+                test,
+                body,
+                elifs,
+                otherwise,
+            } => {
+                check_expr(test, conditional, line)?;
+                check_filters_and_tests(body, true)?;
+                for (test, body) in elifs {
+                    check_expr(test, true, line)?;
+                    check_filters_and_tests(body, true)?;
+                }
+                check_filters_and_tests(otherwise, true)?;
+                Vec::new()
+            }
+            StmtKind::For {
+                iter,
+                body,
+                otherwise,
+                filter,
+                ..
+            } => {
+                check_filters_and_tests(body, conditional)?;
+                check_filters_and_tests(otherwise, conditional)?;
+                let mut exprs = vec![iter];
+                exprs.extend(filter.iter());
+                exprs
+            }
+            StmtKind::Assign { value, .. } => vec![value],
+            StmtKind::AssignBlock { filter, body, .. } => {
+                check_filters_and_tests(body, conditional)?;
+                filter.iter().collect()
+            }
+            StmtKind::With { assignments, body } => {
+                check_filters_and_tests(body, conditional)?;
+                assignments.iter().map(|(_, e)| e).collect()
+            }
+            StmtKind::FilterBlock { filter, body } => {
+                check_filters_and_tests(body, conditional)?;
+                vec![filter]
+            }
+            StmtKind::Macro(def) => {
+                check_filters_and_tests(&def.body, conditional)?;
+                def.defaults.iter().collect()
+            }
+            StmtKind::CallBlock { call, caller } => {
+                check_filters_and_tests(&caller.body, conditional)?;
+                vec![call]
+            }
+        };
+        for e in exprs {
+            check_expr(e, conditional, line)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_args(args: &Args, conditional: bool, line: usize) -> Result<(), SyntaxError> {
+    args.exprs()
+        .try_for_each(|e| check_expr(e, conditional, line))
+}
+
+fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxError> {
+    let fail = |what: &str, name: &str| SyntaxError {
+        message: format!("No {what} named {}.", str_repr(name)),
+        line: expr.line.max(line),
+        column: 1,
+    };
+    match &expr.kind {
+        ExprKind::Const(_) | ExprKind::Name(_) => Ok(()),
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => items
+            .iter()
+            .try_for_each(|e| check_expr(e, conditional, line)),
+        ExprKind::Dict(pairs) => pairs.iter().try_for_each(|(k, v)| {
+            check_expr(k, conditional, line)?;
+            check_expr(v, conditional, line)
+        }),
+        ExprKind::GetAttr(obj, _) | ExprKind::Unary(_, obj) => check_expr(obj, conditional, line),
+        ExprKind::GetItem(a, b)
+        | ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b) => {
+            check_expr(a, conditional, line)?;
+            check_expr(b, conditional, line)
+        }
+        ExprKind::Slice(a, b, c) => [a, b, c]
+            .into_iter()
+            .flatten()
+            .try_for_each(|e| check_expr(e, conditional, line)),
+        ExprKind::Compare(first, rest) => {
+            check_expr(first, conditional, line)?;
+            rest.iter()
+                .try_for_each(|(_, e)| check_expr(e, conditional, line))
+        }
+        ExprKind::Cond {
+            test,
+            then,
+            otherwise,
+        } => {
+            check_expr(test, conditional, line)?;
+            check_expr(then, true, line)?;
+            otherwise
+                .as_deref()
+                .map_or(Ok(()), |e| check_expr(e, true, line))
+        }
+        ExprKind::Filter { input, name, args } => {
+            if let Some(input) = input {
+                check_expr(input, conditional, line)?;
+            }
+            if !conditional && !filters::exists(name) {
+                return Err(fail("filter", name));
+            }
+            check_args(args, conditional, line)
+        }
+        ExprKind::Test { input, name, args } => {
+            check_expr(input, conditional, line)?;
+            if !conditional && !predicates::exists(name) {
+                return Err(fail("test", name));
+            }
+            check_args(args, conditional, line)
+        }
+        ExprKind::Call { callee, args } => {
+            check_expr(callee, conditional, line)?;
+            check_args(args, conditional, line)
+        }
+        ExprKind::Drawn { fallback, .. } => check_expr(fallback, conditional, line),
+    }
+}
+
+fn mentions_random(body: &[Stmt]) -> bool {
+    // Conservative: any mention of the random filters, even as a string
+    // (`map('random')`), counts.
+    format!("{body:?}").contains("\"random\"") || format!("{body:?}").contains("\"choice\"")
+}
+
+fn reject_recursive_loops(body: &[Stmt]) -> Result<(), SyntaxError> {
+    for stmt in body {
+        let nested: Vec<&[Stmt]> = match &stmt.kind {
+            StmtKind::For {
+                recursive: true, ..
+            } => {
+                return Err(SyntaxError {
+                    message: "recursive for loops are not supported".to_string(),
+                    line: stmt.line,
+                    column: 1,
+                })
+            }
+            StmtKind::For {
+                body, otherwise, ..
+            } => vec![body, otherwise],
+            StmtKind::If {
+                body,
+                elifs,
+                otherwise,
+                ..
+            } => {
+                let mut all: Vec<&[Stmt]> = vec![body, otherwise];
+                all.extend(elifs.iter().map(|(_, b)| b.as_slice()));
+                all
+            }
+            StmtKind::AssignBlock { body, .. }
+            | StmtKind::With { body, .. }
+            | StmtKind::FilterBlock { body, .. } => vec![body],
+            StmtKind::Macro(def) => vec![&def.body],
+            StmtKind::CallBlock { caller, .. } => vec![&caller.body],
+            _ => Vec::new(),
+        };
+        for body in nested {
+            reject_recursive_loops(body)?;
+        }
+    }
+    Ok(())
+}
+
+/// A context backed by a map of names to values.
+#[cfg(test)]
+pub(crate) struct MapContext {
+    pub values: HashMap<Arc<str>, Value>,
+}
+
+#[cfg(test)]
+impl Context for MapContext {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.values.get(name).cloned()
+    }
+}
+
+/// Renders `source` with `vars` (a convenience for tests and one-off renders).
+#[cfg(test)]
+pub(crate) fn render_str(
+    source: &str,
+    vars: &[(&str, Value)],
+    seed: Option<u64>,
+) -> Result<String, String> {
+    let program =
+        Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
+    let mut rng = seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed);
+    let drawn = program.draw(&mut rng);
+    let context = MapContext {
+        values: vars
+            .iter()
+            .map(|(k, v)| (Arc::from(*k), v.clone()))
+            .collect(),
+    };
+    let mut out = String::new();
+    program
+        .render(&context, &drawn, &mut rng, &mut out, None)
+        .map_err(|e| format!("{}: {}", e.kind, e.message))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,622 @@
+//! Reading `templates.yaml`.
+//!
+//! serde_yaml is not used here: it expands aliases into copies, so which
+//! templates shared one metadata node (`&id001` ... `*id001`, as PyYAML
+//! writes a shared Python object) is lost, and it gives positions only for
+//! syntax errors, not for a value of the wrong type found later. Instead the
+//! events of `saphyr-parser` (a complete YAML parser: flow style, block
+//! literals, comments all work) are assembled into a small node graph that
+//! keeps node identity and positions, and that graph is checked against the
+//! PromptSource model with PyYAML's (YAML 1.1) scalar resolution.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+use super::fast;
+use super::resolve::{bool_value, float_value, int_value, resolve_plain, Implicit};
+use super::LoadError;
+use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
+
+const TEMPLATE_TAG: &str = "!Template";
+const METADATA_TAG: &str = "!TemplateMetadata";
+const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+
+pub(super) type NodeId = usize;
+
+#[derive(Debug, PartialEq)]
+pub(super) struct Node<'a> {
+    pub(super) kind: Kind<'a>,
+    /// The resolved tag (`!Template`, `tag:yaml.org,2002:str`, ...), if written.
+    pub(super) tag: Option<String>,
+    /// 1-based.
+    pub(super) line: usize,
+    /// 1-based, in characters.
+    pub(super) column: usize,
+}
+
+#[derive(Debug, PartialEq)]
+pub(super) enum Kind<'a> {
+    Scalar(Cow<'a, str>, ScalarStyle),
+    Seq(Vec<NodeId>),
+    Map(Vec<(NodeId, NodeId)>),
+}
+
+/// The document as a graph: an alias is the id of the node it names, so
+/// shared nodes are recognisable by id.
+#[derive(Debug, PartialEq)]
+pub(super) struct Graph<'a> {
+    pub(super) nodes: Vec<Node<'a>>,
+    pub(super) root: NodeId,
+}
+
+/// Parses `text` (the content of `path`) into the model.
+pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadError> {
+    check_printable(text, path)?;
+    let graph = match fast::build_graph(text) {
+        Some(graph) => graph,
+        None => general_graph(text, path)?,
+    };
+    Checker {
+        graph: &graph,
+        path,
+    }
+    .dataset_templates()
+}
+
+/// PyYAML's reader refuses control characters (other than tab and line
+/// breaks), U+FFFE/U+FFFF and surrogates before parsing; a file PromptSource
+/// cannot open must not load here either.
+fn check_printable(text: &str, path: &Path) -> Result<(), LoadError> {
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    if text
+        .bytes()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7E))
+    {
+        return Ok(());
+    }
+    let mut line = 1;
+    let mut column = 1;
+    for c in text.chars() {
+        if !printable(c) {
+            return Err(LoadError::at(
+                path,
+                line,
+                column,
+                format!(
+                    "unacceptable character U+{:04X}: special characters are not allowed",
+                    c as u32
+                ),
+            ));
+        }
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    Ok(())
+}
+
+fn full_tag(handle: &str, suffix: &str) -> String {
+    let mut tag = String::with_capacity(handle.len() + suffix.len());
+    tag.push_str(handle);
+    tag.push_str(suffix);
+    tag
+}
+
+/// The graph of any YAML document, from saphyr-parser's events.
+pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
+    let mut nodes: Vec<Node<'a>> = Vec::new();
+    // Open collections, each with the key waiting for its value (mappings).
+    let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();
+    let mut anchors: HashMap<usize, NodeId> = HashMap::new();
+    let mut root = None;
+    let mut documents = 0;
+
+    for event in Parser::new_from_str(text) {
+        let (event, span): (Event<'a>, Span) = event.map_err(|e| {
+            LoadError::at(
+                path,
+                e.marker().line(),
+                e.marker().col() + 1,
+                e.info().to_string(),
+            )
+        })?;
+        let line = span.start.line();
+        let column = span.start.col() + 1;
+        let is_mapping = matches!(event, Event::MappingStart(..));
+        let tag_of =
+            |tag: Option<Cow<'_, saphyr_parser::Tag>>| tag.map(|t| full_tag(&t.handle, &t.suffix));
+        let (completed, anchor) = match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        column,
+                        "expected a single document in the stream, but found another document"
+                            .into(),
+                    ));
+                }
+                continue;
+            }
+            Event::Alias(id) => {
+                let Some(&target) = anchors.get(&id) else {
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        column,
+                        "found undefined alias".into(),
+                    ));
+                };
+                if open.iter().any(|&(node, _)| node == target) {
+                    return Err(LoadError::at(
+                        path,
+                        line,
+                        column,
+                        "an alias refers to a node that contains it".into(),
+                    ));
+                }
+                (target, 0)
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                nodes.push(Node {
+                    kind: Kind::Scalar(value, style),
+                    tag: tag_of(tag),
+                    line,
+                    column,
+                });
+                (nodes.len() - 1, anchor)
+            }
+            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                let kind = if is_mapping {
+                    Kind::Map(Vec::new())
+                } else {
+                    Kind::Seq(Vec::new())
+                };
+                nodes.push(Node {
+                    kind,
+                    tag: tag_of(tag),
+                    line,
+                    column,
+                });
+                let id = nodes.len() - 1;
+                if anchor != 0 {
+                    anchors.insert(anchor, id);
+                }
+                open.push((id, None));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match open.pop() {
+                Some((id, _)) => (id, 0),
+                None => continue,
+            },
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
+        };
+        if anchor != 0 {
+            anchors.insert(anchor, completed);
+        }
+        match open.last_mut() {
+            None => root = Some(completed),
+            Some((parent, pending_key)) => match &mut nodes[*parent].kind {
+                Kind::Seq(items) => items.push(completed),
+                Kind::Map(entries) => match pending_key.take() {
+                    None => *pending_key = Some(completed),
+                    Some(key) => entries.push((key, completed)),
+                },
+                Kind::Scalar(..) => unreachable!("only collections are ever open"),
+            },
+        }
+    }
+    match root {
+        Some(root) => Ok(Graph { nodes, root }),
+        None => Err(LoadError::at(
+            path,
+            1,
+            1,
+            "the file is empty: expected a mapping with `dataset` and `templates`".into(),
+        )),
+    }
+}
+
+/// Puts "where" in front of an error about a field.
+fn within<T>(what: &str, result: Result<T, LoadError>) -> Result<T, LoadError> {
+    result.map_err(|mut error| {
+        error.message = format!("{what}: {}", error.message);
+        error
+    })
+}
+
+/// A scalar as PyYAML would construct it.
+enum Scalar<'g> {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(&'g str),
+    Timestamp(&'g str),
+}
+
+impl Scalar<'_> {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Scalar::Null => "null",
+            Scalar::Bool(_) => "a boolean",
+            Scalar::Int(_) => "an integer",
+            Scalar::Float(_) => "a float",
+            Scalar::Str(_) => "a string",
+            Scalar::Timestamp(_) => "a timestamp",
+        }
+    }
+}
+
+struct Checker<'g, 'a> {
+    graph: &'g Graph<'a>,
+    path: &'g Path,
+}
+
+impl<'g, 'a> Checker<'g, 'a> {
+    fn node(&self, id: NodeId) -> &'g Node<'a> {
+        &self.graph.nodes[id]
+    }
+
+    fn error(&self, id: NodeId, message: String) -> LoadError {
+        let node = self.node(id);
+        LoadError::at(self.path, node.line, node.column, message)
+    }
+
+    fn describe(&self, id: NodeId) -> &'static str {
+        match &self.node(id).kind {
+            Kind::Seq(_) => "a sequence",
+            Kind::Map(_) => "a mapping",
+            Kind::Scalar(..) => match self.scalar(id) {
+                Ok(scalar) => scalar.type_name(),
+                Err(_) => "a scalar",
+            },
+        }
+    }
+
+    fn scalar(&self, id: NodeId) -> Result<Scalar<'g>, LoadError> {
+        let node = self.node(id);
+        let Kind::Scalar(text, style) = &node.kind else {
+            return Err(self.error(
+                id,
+                format!("expected a scalar, found {}", self.describe(id)),
+            ));
+        };
+        let text: &'g str = text;
+        let plain = *style == ScalarStyle::Plain;
+        let kind = match node.tag.as_deref() {
+            None if plain => resolve_plain(text),
+            // `!` alone is YAML's "non-specific" tag: a string.
+            None | Some("!") => Implicit::Str,
+            Some(tag) => match tag.strip_prefix(CORE_PREFIX) {
+                Some("str") => Implicit::Str,
+                Some("null") => Implicit::Null,
+                Some("bool") => Implicit::Bool,
+                Some("int") => Implicit::Int,
+                Some("float") => Implicit::Float,
+                Some("timestamp") => Implicit::Timestamp,
+                _ => return Err(self.error(id, format!("unsupported tag `{tag}` on a scalar"))),
+            },
+        };
+        let invalid = |what: &str| self.error(id, format!("`{text}` is not a valid {what}"));
+        Ok(match kind {
+            Implicit::Str => Scalar::Str(text),
+            Implicit::Null => Scalar::Null,
+            Implicit::Bool => Scalar::Bool(bool_value(text).ok_or_else(|| invalid("boolean"))?),
+            Implicit::Int => {
+                Scalar::Int(int_value(text).ok_or_else(|| invalid("integer (or it is too large)"))?)
+            }
+            Implicit::Float => Scalar::Float(float_value(text).ok_or_else(|| invalid("float"))?),
+            Implicit::Timestamp => Scalar::Timestamp(text),
+            Implicit::Merge => {
+                return Err(self.error(id, "merge keys (`<<`) are not supported".into()))
+            }
+            Implicit::ValueKey => {
+                return Err(self.error(
+                    id,
+                    "could not determine a constructor for the tag 'tag:yaml.org,2002:value'"
+                        .into(),
+                ))
+            }
+        })
+    }
+
+    /// The entries of a mapping node, checking its tag and that keys are
+    /// distinct strings.
+    fn mapping(
+        &self,
+        id: NodeId,
+        tag: Option<&str>,
+        what: &str,
+    ) -> Result<Vec<(&'g str, NodeId)>, LoadError> {
+        let node = self.node(id);
+        let Kind::Map(entries) = &node.kind else {
+            return Err(self.error(
+                id,
+                format!("{what}: expected a mapping, found {}", self.describe(id)),
+            ));
+        };
+        let found = node
+            .tag
+            .as_deref()
+            .filter(|t| *t != "tag:yaml.org,2002:map");
+        if found != tag {
+            let message = match (tag, found) {
+                (Some(expected), None) => format!("{what}: missing tag `{expected}`"),
+                (Some(expected), Some(found)) => {
+                    format!("{what}: expected tag `{expected}`, found `{found}`")
+                }
+                (None, Some(found)) => format!("{what}: unexpected tag `{found}`"),
+                (None, None) => unreachable!("equal tags"),
+            };
+            return Err(self.error(id, message));
+        }
+        let mut keyed: Vec<(&'g str, NodeId)> = Vec::with_capacity(entries.len());
+        for &(key, value) in entries {
+            let Scalar::Str(name) = self.scalar(key)? else {
+                return Err(self.error(
+                    key,
+                    format!("{what}: keys must be strings, found {}", self.describe(key)),
+                ));
+            };
+            if keyed.iter().any(|(seen, _)| *seen == name) {
+                return Err(self.error(key, format!("{what}: duplicate key `{name}`")));
+            }
+            keyed.push((name, value));
+        }
+        Ok(keyed)
+    }
+
+    fn string(&self, id: NodeId, field: &str) -> Result<&'g str, LoadError> {
+        match self.scalar_of(id, field, "a string")? {
+            Scalar::Str(text) => Ok(text),
+            other => Err(self.wrong_type(id, field, "a string", other.type_name())),
+        }
+    }
+
+    fn optional_string(&self, id: NodeId, field: &str) -> Result<Option<&'g str>, LoadError> {
+        const EXPECTED: &str = "a string or null";
+        match self.scalar_of(id, field, EXPECTED)? {
+            Scalar::Str(text) => Ok(Some(text)),
+            Scalar::Null => Ok(None),
+            other => Err(self.wrong_type(id, field, EXPECTED, other.type_name())),
+        }
+    }
+
+    fn optional_bool(&self, id: NodeId, field: &str) -> Result<Option<bool>, LoadError> {
+        const EXPECTED: &str = "true, false or null";
+        match self.scalar_of(id, field, EXPECTED)? {
+            Scalar::Bool(value) => Ok(Some(value)),
+            Scalar::Null => Ok(None),
+            other => Err(self.wrong_type(id, field, EXPECTED, other.type_name())),
+        }
+    }
+
+    fn wrong_type(&self, id: NodeId, field: &str, expected: &str, found: &str) -> LoadError {
+        self.error(id, format!("`{field}` must be {expected}, found {found}"))
+    }
+
+    fn scalar_of(&self, id: NodeId, field: &str, expected: &str) -> Result<Scalar<'g>, LoadError> {
+        if !matches!(self.node(id).kind, Kind::Scalar(..)) {
+            return Err(self.wrong_type(id, field, expected, self.describe(id)));
+        }
+        self.scalar(id)
+    }
+
+    fn string_list(&self, id: NodeId, field: &str) -> Result<Vec<String>, LoadError> {
+        let Kind::Seq(items) = &self.node(id).kind else {
+            return Err(self.error(
+                id,
+                format!(
+                    "`{field}` must be a list of strings, found {}",
+                    self.describe(id)
+                ),
+            ));
+        };
+        items
+            .iter()
+            .map(|&item| self.string(item, field).map(str::to_owned))
+            .collect()
+    }
+
+    fn value(&self, id: NodeId) -> Result<Value, LoadError> {
+        Ok(match &self.node(id).kind {
+            Kind::Scalar(..) => match self.scalar(id)? {
+                Scalar::Null => Value::Null,
+                Scalar::Bool(b) => Value::Bool(b),
+                Scalar::Int(i) => Value::Int(i),
+                Scalar::Float(f) => Value::Float(f),
+                Scalar::Str(s) => Value::Str(s.to_owned()),
+                Scalar::Timestamp(s) => Value::Timestamp(s.to_owned()),
+            },
+            Kind::Seq(items) => {
+                if let Some(tag) = self
+                    .node(id)
+                    .tag
+                    .as_deref()
+                    .filter(|t| *t != "tag:yaml.org,2002:seq")
+                {
+                    return Err(self.error(id, format!("unsupported tag `{tag}` on a sequence")));
+                }
+                Value::Seq(
+                    items
+                        .iter()
+                        .map(|&item| self.value(item))
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            Kind::Map(entries) => {
+                if let Some(tag) = self
+                    .node(id)
+                    .tag
+                    .as_deref()
+                    .filter(|t| *t != "tag:yaml.org,2002:map")
+                {
+                    return Err(self.error(id, format!("unsupported tag `{tag}` on a mapping")));
+                }
+                let mut map: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                for &(key, value) in entries {
+                    if !matches!(self.node(key).kind, Kind::Scalar(..)) {
+                        return Err(self.error(key, "found unhashable key".into()));
+                    }
+                    let key_value = self.value(key)?;
+                    let value = self.value(value)?;
+                    // A repeated key replaces the value but keeps its place,
+                    // as assigning into a Python dict does.
+                    match map.iter_mut().find(|(k, _)| *k == key_value) {
+                        Some(slot) => slot.1 = value,
+                        None => map.push((key_value, value)),
+                    }
+                }
+                Value::Map(map)
+            }
+        })
+    }
+
+    fn dataset_templates(&self) -> Result<DatasetTemplates, LoadError> {
+        let root = self.graph.root;
+        let entries = self.mapping(root, None, "top level")?;
+        let mut dataset = None;
+        let mut subset = None;
+        let mut templates_node = None;
+        let mut extra = Vec::new();
+        for (key, value) in entries {
+            match key {
+                "dataset" => dataset = Some(self.string(value, "dataset")?.to_owned()),
+                "subset" => subset = Some(self.string(value, "subset")?.to_owned()),
+                "templates" => templates_node = Some(value),
+                _ => extra.push((key.to_owned(), self.value(value)?)),
+            }
+        }
+        let missing = |field: &str| self.error(root, format!("missing field `{field}`"));
+        let dataset = dataset.ok_or_else(|| missing("dataset"))?;
+        let templates_node = templates_node.ok_or_else(|| missing("templates"))?;
+
+        let mut templates = Vec::new();
+        // Metadata node -> ids of the templates that use it, for anchors.
+        let mut metadata_users: Vec<(NodeId, Vec<Arc<str>>)> = Vec::new();
+        for (key, template_node) in self.mapping(templates_node, None, "templates")? {
+            let (template, metadata_node) = self.template(key, template_node)?;
+            match metadata_users
+                .iter_mut()
+                .find(|(node, _)| *node == metadata_node)
+            {
+                Some((_, users)) => users.push(template.id.clone()),
+                None => metadata_users.push((metadata_node, vec![template.id.clone()])),
+            }
+            templates.push(template);
+        }
+        let shared_metadata = metadata_users
+            .into_iter()
+            .map(|(_, users)| users)
+            .filter(|users| users.len() > 1)
+            .collect();
+
+        Ok(DatasetTemplates {
+            path: self.path.to_path_buf(),
+            dataset,
+            subset,
+            templates,
+            extra,
+            shared_metadata,
+            fingerprint: None,
+        })
+    }
+
+    fn template(&self, key: &str, id: NodeId) -> Result<(Template, NodeId), LoadError> {
+        let what = format!("template `{key}`");
+        let mut answer_choices = None;
+        let mut template_id = None;
+        let mut jinja = None;
+        let mut metadata = None;
+        let mut name = None;
+        let mut reference = None;
+        let mut extra = Vec::new();
+        for (field, value) in self.mapping(id, Some(TEMPLATE_TAG), &what)? {
+            if field == "metadata" {
+                metadata = Some((self.metadata(value, key)?, value));
+                continue;
+            }
+            let read = match field {
+                "answer_choices" => self
+                    .optional_string(value, field)
+                    .map(|text| answer_choices = Some(text)),
+                "id" => self
+                    .string(value, field)
+                    .map(|text| template_id = Some((text, value))),
+                "jinja" => self.string(value, field).map(|text| jinja = Some(text)),
+                "name" => self.string(value, field).map(|text| name = Some(text)),
+                "reference" => self.string(value, field).map(|text| reference = Some(text)),
+                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+            };
+            within(&what, read)?;
+        }
+        let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
+        let (template_id, id_node) = template_id.ok_or_else(|| missing("id"))?;
+        if template_id != key {
+            return Err(self.error(
+                id_node,
+                format!("{what}: its `id` is `{template_id}`, which differs from its key"),
+            ));
+        }
+        let (metadata, metadata_node) = metadata.ok_or_else(|| missing("metadata"))?;
+        let template = Template {
+            id: template_id.into(),
+            name: name.ok_or_else(|| missing("name"))?.into(),
+            jinja: jinja.ok_or_else(|| missing("jinja"))?.into(),
+            reference: reference.ok_or_else(|| missing("reference"))?.into(),
+            answer_choices: answer_choices
+                .ok_or_else(|| missing("answer_choices"))?
+                .map(Arc::from),
+            metadata,
+            extra,
+        };
+        Ok((template, metadata_node))
+    }
+
+    fn metadata(&self, id: NodeId, template_key: &str) -> Result<Metadata, LoadError> {
+        let what = format!("template `{template_key}`: metadata");
+        let mut original_task = None;
+        let mut choices_in_prompt = None;
+        let mut metrics = None;
+        let mut languages = None;
+        let mut extra = Vec::new();
+        for (field, value) in self.mapping(id, Some(METADATA_TAG), &what)? {
+            let read = match field {
+                "original_task" => self
+                    .optional_bool(value, field)
+                    .map(|b| original_task = Some(b)),
+                "choices_in_prompt" => self
+                    .optional_bool(value, field)
+                    .map(|b| choices_in_prompt = Some(b)),
+                "metrics" => self
+                    .string_list(value, field)
+                    .map(|list| metrics = Some(list)),
+                "languages" => self
+                    .string_list(value, field)
+                    .map(|list| languages = Some(list)),
+                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+            };
+            within(&what, read)?;
+        }
+        let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
+        Ok(Metadata {
+            original_task: original_task.ok_or_else(|| missing("original_task"))?,
+            choices_in_prompt: choices_in_prompt.ok_or_else(|| missing("choices_in_prompt"))?,
+            metrics: metrics.ok_or_else(|| missing("metrics"))?,
+            languages: languages.ok_or_else(|| missing("languages"))?,
+            extra,
+        })
+    }
+}
