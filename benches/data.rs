@@ -9,9 +9,10 @@
 //!
 //! `cargo bench --bench data` measures, with divan, opening each file and
 //! reading one row (Parquet: the first and the last; JSON Lines: the first).
-//! `PROMPTSTUDIO_BENCH_ONCE=parquet-last|parquet-first|jsonl-first cargo
-//! bench --bench data` instead does it once in a fresh process and prints
-//! the wall time and the peak RSS of the whole process.
+//! `PROMPTSTUDIO_BENCH_ONCE=parquet-last|parquet-first|jsonl-first|jsonl-last
+//! cargo bench --bench data` instead does it once in a fresh process and
+//! prints the wall time and the peak RSS of the whole process (`jsonl-last`
+//! waits for the row count, then reads the last row).
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -237,6 +238,15 @@ fn jsonl_first_row(path: &Path) -> usize {
     source.row(0).expect("row").fields.len()
 }
 
+/// Waits for the background count, then reads the last row (the count
+/// comes from a full walk of the file, the row from its nearest checkpoint).
+fn jsonl_last_row(path: &Path) -> usize {
+    let source = open(path).expect("opens");
+    let count = source.wait_for_row_count().expect("counted");
+    println!("{count} rows");
+    source.row(count - 1).expect("row").fields.len()
+}
+
 #[divan::bench]
 fn parquet_open_and_last_row(bencher: divan::Bencher) {
     let path = parquet_path();
@@ -274,6 +284,7 @@ fn main() {
         "parquet-last" => (parquet_path(), |path| parquet_row(path, ROWS - 1)),
         "parquet-first" => (parquet_path(), |path| parquet_row(path, 0)),
         "jsonl-first" => (jsonl_path(), jsonl_first_row),
+        "jsonl-last" => (jsonl_path(), jsonl_last_row),
         other => panic!("unknown PROMPTSTUDIO_BENCH_ONCE={other}"),
     };
     let rss_before = peak_rss_mb();

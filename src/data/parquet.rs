@@ -12,7 +12,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::{
@@ -206,7 +205,7 @@ impl ParquetFile {
         ]);
         let batch_rows = to_usize(end - range.start).clamp(1, DEFAULT_BATCH_ROWS);
         let reader = self
-            .builder()?
+            .builder()
             .with_row_groups((first..=last).collect())
             .with_row_selection(selection)
             .with_batch_size(batch_rows)
@@ -227,7 +226,7 @@ impl ParquetFile {
     /// are consumed (memory stays one batch).
     pub fn batches(&self, batch_rows: usize) -> Result<Batches<'_>, DataError> {
         let reader = self
-            .builder()?
+            .builder()
             .with_batch_size(batch_rows.max(1))
             .build()
             .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
@@ -238,29 +237,18 @@ impl ParquetFile {
         })
     }
 
-    /// Record batches of the projected columns, for callers that work on
-    /// Arrow directly (column summaries).
-    pub fn record_batches(&self, batch_rows: usize) -> Result<RecordBatches<'_>, DataError> {
-        let reader = self
-            .builder()?
-            .with_batch_size(batch_rows.max(1))
-            .build()
-            .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
-        Ok(RecordBatches { file: self, reader })
-    }
-
-    fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<PositionedFile>, DataError> {
+    fn builder(&self) -> ParquetRecordBatchReaderBuilder<PositionedFile> {
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(
             self.file.clone(),
             self.metadata.clone(),
         );
-        Ok(match &self.projection {
+        match &self.projection {
             Some(indices) => {
                 let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
                 builder.with_projection(mask)
             }
             None => builder,
-        })
+        }
     }
 
     fn cell_error(&self, first_row: u64, error: CellError) -> DataError {
@@ -373,24 +361,6 @@ impl Iterator for Batches<'_> {
         Some(
             batch_rows(&batch, self.file.names())
                 .map_err(|error| self.file.cell_error(first_row, error)),
-        )
-    }
-}
-
-/// Arrow record batches of a Parquet file.
-pub struct RecordBatches<'a> {
-    file: &'a ParquetFile,
-    reader: ParquetRecordBatchReader,
-}
-
-impl Iterator for RecordBatches<'_> {
-    type Item = Result<RecordBatch, DataError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        Some(
-            self.reader
-                .next()?
-                .map_err(|error| DataError::format(&self.file.path, FORMAT, error)),
         )
     }
 }

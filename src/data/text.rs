@@ -542,6 +542,21 @@ impl RecordReader {
 
 /// Walks the file once, publishing checkpoints as it goes.
 fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &LineIndex) {
+    /// Marks the walk finished however it ends, so that no reader waits
+    /// forever on an indexer that stopped early.
+    struct Finish<'a>(&'a LineIndex);
+    impl Drop for Finish<'_> {
+        fn drop(&mut self) {
+            let mut state = self.0.lock();
+            if !state.done && state.error.is_none() && std::thread::panicking() {
+                state.error = Some("the line indexer stopped unexpectedly".to_string());
+            }
+            state.done = true;
+            drop(state);
+            self.0.changed.notify_all();
+        }
+    }
+    let _finish = Finish(index);
     let outcome = (|| -> Result<(), String> {
         file.seek(SeekFrom::Start(start))
             .map_err(|error| error.to_string())?;
@@ -564,8 +579,25 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
             if read == 0 {
                 break;
             }
-            for (position, &byte) in chunk[..read].iter().enumerate() {
-                match byte {
+            // Jump from one byte that matters (a line break; a quote in
+            // CSV) to the next; in between only whether the record has any
+            // content matters, which the first non-blank byte settles.
+            let bytes = &chunk[..read];
+            let mut position = 0;
+            while position < bytes.len() {
+                let next = bytes[position..]
+                    .iter()
+                    .position(|&byte| byte == b'\n' || (csv && byte == b'"'));
+                let end = next.map_or(bytes.len(), |found| position + found);
+                if !record_has_content {
+                    record_has_content = bytes[position..end]
+                        .iter()
+                        .any(|byte| !byte.is_ascii_whitespace());
+                }
+                if next.is_none() {
+                    break;
+                }
+                match bytes[end] {
                     b'\n' if !in_quotes => {
                         if record_has_content {
                             if records % STRIDE == 0 {
@@ -575,19 +607,18 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
                         }
                         line += 1;
                         record_start = Checkpoint {
-                            offset: offset + position as u64 + 1,
+                            offset: offset + end as u64 + 1,
                             line,
                         };
                         record_has_content = false;
                     }
                     b'\n' => line += 1,
-                    b'"' if csv => {
+                    _ => {
                         in_quotes = !in_quotes;
                         record_has_content = true;
                     }
-                    byte if !byte.is_ascii_whitespace() => record_has_content = true,
-                    _ => {}
                 }
+                position = end + 1;
             }
             offset += read as u64;
             let mut state = index.lock();
@@ -607,13 +638,9 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
         state.records = records;
         Ok(())
     })();
-    let mut state = index.lock();
     if let Err(error) = outcome {
-        state.error = Some(error);
+        index.lock().error = Some(error);
     }
-    state.done = true;
-    drop(state);
-    index.changed.notify_all();
 }
 
 fn infer_schema(
