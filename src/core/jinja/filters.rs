@@ -499,6 +499,17 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             })
         }
         "truncate" => {
+            let text = match &input {
+                Value::Str(s) => s.clone(),
+                other => other.to_str(),
+            };
+            // PromptSource rewrites every `{{ }}` to end in `truncate(2048)`:
+            // keep that call free of argument binding.
+            if let ([Value::Int(length)], true) =
+                (args.positional.as_slice(), args.keyword.is_empty())
+            {
+                return do_truncate(&text, *length, false, "...", 5);
+            }
             let [length, killwords, end, leeway] =
                 take4(args.bind("do_truncate", &["length", "killwords", "end", "leeway"])?);
             let length = int_param(length, 255, "truncate")?;
@@ -507,10 +518,6 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let leeway = match leeway {
                 None | Some(Value::None) => 5,
                 Some(v) => int_param(Some(v), 5, "truncate")?,
-            };
-            let text = match &input {
-                Value::Str(s) => s.clone(),
-                other => other.to_str(),
             };
             do_truncate(&text, length, killwords, &end, leeway)
         }

@@ -430,7 +430,7 @@ mod tests {
     #[test]
     fn percent_formatting_matches_python() {
         let args = Value::tuple(vec![
-            Value::Float(3.14159),
+            Value::Float(3.25159),
             Value::Int(7),
             Value::Int(255),
             Value::Float(12345.678),
@@ -443,7 +443,7 @@ mod tests {
         ]);
         assert_eq!(
             percent_format("%5.1f|%-4d|%x|%e|%g|%g|%r|%c|%%|%+d|%05d", &args).expect("formats"),
-            "  3.1|7   |ff|1.234568e+04|0.0001|1.23457e+06|'a'|A|%|+3|-0042"
+            "  3.3|7   |ff|1.234568e+04|0.0001|1.23457e+06|'a'|A|%|+3|-0042"
         );
         let err = percent_format("%s %s", &Value::tuple(vec![Value::Int(1)])).expect_err("fails");
         assert_eq!(err.message, "not enough arguments for format string");

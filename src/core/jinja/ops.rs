@@ -277,7 +277,7 @@ pub(crate) fn unary(op: UnaryOp, value: &Value) -> R<Value> {
         Value::Int(_) | Value::Bool(_) => {
             let n = as_int(value).unwrap_or(0);
             if op == UnaryOp::Neg {
-                n.checked_neg().map(Value::Int).ok_or_else(|| overflow())
+                n.checked_neg().map(Value::Int).ok_or_else(overflow)
             } else {
                 Ok(Value::Int(n))
             }
