@@ -413,22 +413,13 @@ impl<'a> State<'a> {
             return self.render_body(otherwise, out);
         }
         let loop_id = self.program.loop_name;
+        // `loop.depth` only grows in recursive loops, which are not supported.
         let loop_state = loop_id.map(|_| {
-            let depth0 = self
-                .locals
-                .iter()
-                .rev()
-                .find(|(n, _)| Some(*n) == loop_id)
-                .and_then(|(_, v)| match v {
-                    Value::Loop(l) => Some(l.depth0 + 1),
-                    _ => None,
-                })
-                .unwrap_or(0);
             Rc::new(LoopState {
                 index0: Cell::new(0),
                 length: items.len(),
                 items: Rc::from(items.clone()),
-                depth0,
+                depth0: 0,
                 last_changed: RefCell::new(None),
             })
         });
