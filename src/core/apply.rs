@@ -561,9 +561,15 @@ mod tests {
             "{% for i in range(10**9) %}x{% endfor %}",
             "{{ 'x' * 10**10 }}",
             "{% set ns = namespace(xs=['a']) %}{% for i in range(40) %}{% set ns.xs = ns.xs + ns.xs %}{% endfor %}",
+            "{{ range(10**9) | list | length }}",
+            "{{ '%999999999999s' % 'a' }}",
+            "{{ 'ab'.center(10**12) }}",
+            "{{ range(0, 2**62) | join }}",
         ] {
             let compiled = CompiledTemplate::compile(&template(source, None)).expect("compiles");
-            let error = compiled.apply(&Row::default(), &untruncated).expect_err("stops");
+            let error = compiled
+                .apply(&Row::default(), &untruncated)
+                .expect_err(source);
             assert_eq!(error.kind, "RenderLimitExceeded", "{source}");
         }
         // With truncation the right operand becomes a string, as in PromptSource.

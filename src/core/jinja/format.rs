@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::error::Exc;
+use super::eval::MAX_OUTPUT_BYTES;
 use super::value::*;
 use crate::core::py::float::{format_exponent, format_fixed, format_general, FloatStyle};
 use crate::core::py::strings::str_repr;
@@ -258,6 +259,9 @@ pub(crate) fn percent_format(format: &str, args: &Value) -> R<String> {
         let Some(conversion) = chars.next() else {
             return Err(Exc::value_error("incomplete format"));
         };
+        if spec.width > MAX_OUTPUT_BYTES || spec.precision.unwrap_or(0) > MAX_OUTPUT_BYTES {
+            return Err(Exc::limit("format width or precision too large"));
+        }
         if conversion == '%' {
             out.push('%');
             continue;
@@ -377,6 +381,9 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
         Some((w, p)) => (w.parse().unwrap_or(0usize), p.parse::<usize>().ok()),
         None => (numbers.parse().unwrap_or(0usize), None),
     };
+    if width > MAX_OUTPUT_BYTES || precision.unwrap_or(0) > MAX_OUTPUT_BYTES {
+        return Err(Exc::limit("format width or precision too large"));
+    }
     let body = match (kind, value) {
         (Some('f' | 'F'), v) => format!(
             "{:.*}",

@@ -190,7 +190,10 @@ fn slice_indices(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) -
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
         out.push(i as usize);
-        i += step;
+        match i.checked_add(step) {
+            Some(next) => i = next,
+            None => break,
+        }
     }
     out
 }
@@ -325,7 +328,7 @@ fn repeat(seq: &Value, n: i64) -> R<Value> {
         Value::Str(s) => Value::Str(Arc::from(s.repeat(repeat_count(n, s.len())?))),
         Value::List(items) => {
             let items = items.borrow();
-            let count = repeat_count(n, items.len() * 16)?;
+            let count = repeat_count(n, items.len() * (MAX_OUTPUT_BYTES / MAX_ITEMS))?;
             Value::list(
                 items
                     .iter()
@@ -336,7 +339,7 @@ fn repeat(seq: &Value, n: i64) -> R<Value> {
             )
         }
         Value::Tuple(items) => {
-            let count = repeat_count(n, items.len() * 16)?;
+            let count = repeat_count(n, items.len() * (MAX_OUTPUT_BYTES / MAX_ITEMS))?;
             Value::tuple(
                 items
                     .iter()
@@ -516,7 +519,7 @@ fn arith(
 
 /// Lists are capped like output: each item costs at least a pointer or two.
 fn check_items(count: usize) -> R<()> {
-    if count.saturating_mul(16) > MAX_OUTPUT_BYTES {
+    if count > MAX_ITEMS {
         return Err(Exc::limit(format!("a list of {count} items is too large")));
     }
     Ok(())
