@@ -488,6 +488,12 @@ mod tests {
     }
 
     #[test]
+    fn compiled_templates_cross_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<CompiledTemplate>();
+    }
+
+    #[test]
     fn applies_like_promptsource() {
         let compiled = CompiledTemplate::compile(&template(
             "{{text}} Label? ||| {{ answer_choices[label] }}",
