@@ -561,9 +561,12 @@ mod tests {
     fn huge_row_values_render_in_linear_time() {
         let text = "word ".repeat(20 << 20);
         let row = row(&[("text", Datum::str(&text))]);
-        let compiled = CompiledTemplate::compile(&template("{{ text }} ||| {{ text | length }}", None))
-            .expect("compiles");
-        let applied = compiled.apply(&row, &ApplyOptions::default()).expect("applies");
+        let compiled =
+            CompiledTemplate::compile(&template("{{ text }} ||| {{ text | length }}", None))
+                .expect("compiles");
+        let applied = compiled
+            .apply(&row, &ApplyOptions::default())
+            .expect("applies");
         assert_eq!(applied.parts[0].len(), 2047);
         assert_eq!(applied.parts[1], (100 << 20).to_string());
         let untruncated = ApplyOptions {

@@ -616,9 +616,10 @@ impl<'a> State<'a> {
                 } else if let Some(otherwise) = otherwise {
                     self.eval(otherwise)
                 } else {
-                    Ok(Value::hint(
-                        "the inline if-expression on line N evaluated to false and no else section was defined.".replace('N', &expr.line.to_string()).as_str(),
-                    ))
+                    Ok(Value::hint(&format!(
+                        "the inline if-expression on line {} evaluated to false and no else section was defined.",
+                        expr.line
+                    )))
                 }
             }
             ExprKind::Filter { input, name, args } => {

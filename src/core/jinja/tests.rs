@@ -248,3 +248,19 @@ fn recorded_jinja2_outputs() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn render_time_randomness_is_detected() {
+    let draws = |src: &str| {
+        Program::compile(src)
+            .expect("compiles")
+            .may_draw_at_render()
+    };
+    assert!(draws("{{ xs | random }}"));
+    assert!(draws("{{ xs | map('choice') | list }}"));
+    assert!(draws("{{ lipsum(1) }}"));
+    assert!(draws("{{ ['a', 'b'] | choice }}"));
+    assert!(!draws(
+        "{{ xs | join(', ') }} ||| {{ answer_choices[label] }}"
+    ));
+}

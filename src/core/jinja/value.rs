@@ -170,6 +170,8 @@ pub(crate) enum HashKey {
     Tuple(Box<[HashKey]>),
     Range(i64, i64, i64),
     Other(String),
+    /// Objects hashed by identity: the address of their shared allocation.
+    Identity(usize),
 }
 
 impl Value {
@@ -436,7 +438,12 @@ impl Value {
                     self.type_name()
                 )))
             }
-            other => HashKey::Other(format!("{:p}", other as *const Value)),
+            // Python hashes these by identity.
+            Value::Func(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Loop(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Cycler(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Joiner(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Iter(_, rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
         })
     }
 
