@@ -730,7 +730,18 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "last" => {
             args.bind("do_last", &[])?;
-            if matches!(input, Value::Iter(..)) {
+            // Python's `reversed()`: sequences and dicts only.
+            if !matches!(
+                input,
+                Value::List(_)
+                    | Value::Tuple(_)
+                    | Value::Str(_)
+                    | Value::Bytes(_)
+                    | Value::Range(_)
+                    | Value::Dict(_)
+                    | Value::View(..)
+                    | Value::Undefined(_)
+            ) {
                 return Err(Exc::type_error(format!(
                     "'{}' object is not reversible",
                     input.type_name()
@@ -1279,6 +1290,10 @@ pub(crate) fn choose(state: &mut State<'_>, input: &Value) -> R<Value> {
 }
 
 fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Value> {
+    // Jinja2 maps nothing over a false value (None, empty), without an error.
+    if !input.truthy() {
+        return Ok(Value::iter("generator", Vec::new()));
+    }
     let items = input.iterate()?;
     if args.positional.is_empty() && args.keyword.iter().any(|(k, _)| k.as_ref() == "attribute") {
         let mut attribute = None;

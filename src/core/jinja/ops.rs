@@ -198,19 +198,25 @@ fn slice_indices(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) -
     out
 }
 
+/// `obj[start:stop:step]`. Jinja2 compiles slices to plain Python
+/// subscripts, bypassing its lenient `getitem`, so errors propagate.
 pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R<Value> {
-    if let Value::Undefined(reason) = obj {
-        return Err(Exc::undefined(reason));
+    match obj {
+        Value::Undefined(reason) => return Err(Exc::undefined(reason)),
+        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Range(_) => {}
+        Value::Dict(_) => return Err(Exc::type_error("unhashable type: 'slice'")),
+        other => {
+            return Err(Exc::type_error(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            )))
+        }
     }
-    let element_missing = || {
-        Value::undefined(UndefinedReason::Element {
-            owner: obj.object_type_repr(),
-            key_repr: format!("slice({}, {}, {})", start.repr(), stop.repr(), step.repr()),
-        })
-    };
     let (Ok(lo), Ok(hi), Ok(st)) = (slice_bound(start), slice_bound(stop), slice_bound(step))
     else {
-        return Ok(element_missing());
+        return Err(Exc::type_error(
+            "slice indices must be integers or None or have an __index__ method",
+        ));
     };
     let st = st.unwrap_or(1);
     if st == 0 {
@@ -266,7 +272,12 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
             };
             Value::Range(PyRange { start, stop, step })
         }
-        _ => element_missing(),
+        other => {
+            return Err(Exc::type_error(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            )))
+        }
     })
 }
 
