@@ -149,11 +149,76 @@ def floats():
     return w.count
 
 
+def encode_arg(value):
+    """A Python value as the fixture's tagged form of the Rust PyArg."""
+    if value is None:
+        return {"none": None}
+    if isinstance(value, bool):
+        return {"bool": value}
+    if isinstance(value, int):
+        return {"int": value}
+    if isinstance(value, float):
+        return {"float": float_bits(value)}
+    if isinstance(value, str):
+        return {"str": value}
+    if isinstance(value, dict):
+        return {"dict": [[k, encode_arg(v)] for k, v in value.items() if isinstance(k, str)],
+                "str": str(value), "repr": repr(value)}
+    return {"object": type(value).__name__, "str": str(value), "repr": repr(value),
+            "subscriptable": hasattr(type(value), "__getitem__")}
+
+
+def encode_args(args):
+    if isinstance(args, tuple):
+        return {"tuple": [encode_arg(v) for v in args]}
+    return {"single": encode_arg(args)}
+
+
+def percent():
+    w = Writer("percent")
+    inf, nan = float("inf"), float("nan")
+    cases = [
+        ("%s is %d%%", ("a", 5)), ("%d", ("x",)), ("%d", (None,)), ("%d", ([1],)), ("%f", ("x",)),
+        ("%x", (1.5,)), ("%x", ("a",)), ("%c", ("ab",)), ("%c", (0x110000,)), ("%c", (-1,)), ("%c", (1.5,)),
+        ("%d", (inf,)), ("%d", (nan,)), ("%d", (3.7,)), ("%d", (-3.7,)), ("%d", (-0.5,)), ("%d", (True,)),
+        ("%s", (True,)), ("%f", (True,)), ("%r", (True,)), ("%s %s", ("a",)), ("%s", ("a", "b")),
+        ("hello", ()), ("%", ("a",)), ("%y", (1,)), ("%(a)s", ("x",)), ("%(a", {"a": 1}),
+        ("%(a)s", {"b": 1}), ("%(a)s %s", {"a": 1}), ("%s", {"a": 1}),
+        ("%05.1f|%-6d|%+d|% d|%#x|%#o|%#X|%.3d|%x", (3.14159, 42, 5, 5, 255, 8, 255, 5, -255)),
+        ("%010f", (inf,)), ("%010f", (-inf,)), ("%-+08.2e", (-1234.5,)), ("%*d|%-*d|%.*f", (5, 3, 4, 2, 2, 3.14159)),
+        ("%f", (-nan,)), ("%+f", (nan,)), ("%5s|%-5s|%.2s", ("ab", "ab", "abc")), ("%a", ("é",)),
+        ("%a", (["é"],)), ("%i %u", (3, 4)), ("%ld %hd %Lf", (1, 2, 3.0)), ("%c%c", (65, "é")),
+        ("%.0f %.0f", (0.5, 1.5)), ("%g %g %g %G", (1e-5, 123456789, 0.0001, 1e20)), ("%08.3f", (-3.14159,)),
+        ("%+08d", (42,)), ("% 05d", (42,)), ("%#.0f %#.0e", (1.0, 1.0)), ("%-05d|", (42,)), ("%s", (None,)),
+        ("%r", ("it's",)), ("%s", ([1, "a"],)), ("%(x)s %(x)r", {"x": "q"}), ("%%%s", ("z",)), ("%5%|", ()),
+        ("%5%|", (1,)), ("%s", ((),)), ("%d", ("5",)), ("%o", (-8,)), ("%#o", (0,)), ("%#x", (0,)), ("%e", ("x",)),
+        ("%c", (None,)), ("%(a)d", {"a": "x"}), ("%*d", ("x", 1)), ("%.*f", (1.5, 1.0)), ("%s %s", ["a", "b"]),
+        ("abc", [1]), ("abc", 5), ("abc", "x"), ("%s", 5), ("%s%s", 5), ("%(a)s%(b)s", {"a": 1, "b": 2}),
+        ("% +d", (5,)), ("%0-5d|", (5,)), ("%3c|", (65,)), ("%.1c", (65,)), ("%.0c", (65,)), ("%.2r", ("abc",)),
+        ("%#s", ("a",)), ("%#d", (5,)), ("%.3x", (5,)), ("%#.3x", (5,)), ("%-#8.3x|", (5,)), ("%08.2f", (inf,)),
+        ("%x", (-(2 ** 63),)), ("%d", (-(2 ** 63),)), ("%.40f", (1.0,)), ("%d", (1e30,)), ("%(a)*d", {"a": 1}),
+        ("%*", (5,)), ("%.", (1,)), ("%s %", (1,)), ("%z", ()), ("%z", (1,)), ("é%é", (1,)), ("%\x01", (1,)),
+        ("%(a)s%%", {"a": 1}), ("%((a))s", {"(a)": 2}), ("%+s", ("a",)), ("% 5.1f|%-+8.2f|", (2.25, 2.5)),
+        ("%+.3g", (0.0,)), ("%c", (0x10FFFF,)), ("%(a)s", {"a": 1, "b": 2}), ("%*s", (-5, "x")),
+        ("%#08x", (255,)), ("%-#8x|", (255,)), ("%+#x", (255,)), ("%05s", ("ab",)), ("%05c", (65,)),
+        ("%c", (True,)), ("%(a)s", [1]), ("%s", (1.0,)), ("%r", (1e16,)), ("%x", (True,)), ("%.2c", ("é",)),
+        ("%s|%r|%a", ("日本\n", "日本\n", "日本\n")), ("%.1s|%5.1s", ("日本", "日本")), ("%6s|%-6s|", ("日本", "日本")),
+        ("%s", (-0.0,)), ("%d", (-0.0,)), ("%.3e|%.3E|%G", (123456.0, 0.000123, 1e-10)), ("%#g|%#.3g", (1.0, 100.0)),
+        ("%i", ("x",)), ("%u", (None,)), ("%X", (2.0,)), ("%o", ({"a": 1},)), ("%f", ({"a": 1},)),
+        ("%s and %s", ("x", {"k": [1, 2]})), ("%.*s", (2, "abcdef")), ("%.*s", (-2, "abc")), ("%*.*f|", (8, 2, 3.14159)),
+        ("%(a)s %(b)s", {"a": "x"}), ("%(a)s %(a)s", {"a": "x"}), ("%()s", {"": "empty"}),
+    ]
+    for fmt, args in cases:
+        w.call("percent", [fmt, encode_args(args)], lambda: fmt % args)
+    return w.count
+
+
 def main():
     if sys.version_info[:2] != (3, 11):
         sys.exit("run this with CPython 3.11")
     print("strings:", strings())
     print("float:", floats())
+    print("percent:", percent())
 
 
 main()

@@ -4,9 +4,11 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod check;
 pub mod datum;
 pub mod fsutil;
 pub mod jinja;
 pub mod py;
+pub mod stats;
 pub mod template;
 pub mod yaml;

@@ -8,7 +8,11 @@
 
 use std::path::{Path, PathBuf};
 
-use promptstudio::core::datum::{Datum, Row};
+#[path = "fixtures/data/oracle.rs"]
+mod oracle;
+
+use oracle::{check_path, compare_row};
+use promptstudio::core::datum::Datum;
 use promptstudio::data::parquet::{read_rows, ParquetFile};
 use serde_json::Value;
 
@@ -36,153 +40,28 @@ fn expected() -> Value {
     serde_json::from_str(&text).expect("expected_rows.json is JSON")
 }
 
-/// Compares a row value with its tagged Python dump (see generate.py),
-/// returning where they differ.
-fn compare(datum: &Datum, expected: &Value, at: &str) -> Result<(), String> {
-    let mismatch = || Err(format!("{at}: got {datum:?}, Python has {expected}"));
-    match (datum, expected) {
-        (Datum::None, Value::Null) => Ok(()),
-        (Datum::Bool(got), Value::Bool(want)) if got == want => Ok(()),
-        (Datum::Str(got), Value::String(want)) if got.as_ref() == want => Ok(()),
-        (Datum::List(items), Value::Array(wanted)) => {
-            if items.len() != wanted.len() {
-                return mismatch();
-            }
-            for (index, (item, want)) in items.iter().zip(wanted).enumerate() {
-                compare(item, want, &format!("{at}[{index}]"))?;
-            }
-            Ok(())
-        }
-        (_, Value::Object(tagged)) => compare_tagged(datum, tagged, at).or_else(|_| mismatch()),
-        _ => mismatch(),
-    }
-}
-
-fn compare_tagged(
-    datum: &Datum,
-    tagged: &serde_json::Map<String, Value>,
-    at: &str,
-) -> Result<(), String> {
-    let differ = || Err(format!("{at}: differs"));
-    if let Some(want) = tagged.get("int") {
-        return match (datum, want.as_i64()) {
-            (Datum::Int(got), Some(want)) if *got == want => Ok(()),
-            // Beyond i64, the reader keeps the exact digits.
-            (Datum::Display { str, .. }, None) if *want.to_string() == **str => Ok(()),
-            _ => differ(),
-        };
-    }
-    if let Some(bits) = tagged.get("bits") {
-        let want = bits
-            .as_str()
-            .and_then(|bits| bits.parse::<i64>().ok())
-            .map(|bits| f64::from_bits(bits as u64));
-        return match (datum, want) {
-            (Datum::Float(got), Some(want)) if got.is_nan() && want.is_nan() => Ok(()),
-            (Datum::Float(got), Some(want)) if got.to_bits() == want.to_bits() => Ok(()),
-            _ => differ(),
-        };
-    }
-    if let Some(hex) = tagged.get("bytes").and_then(Value::as_str) {
-        let got: String = match datum {
-            Datum::Bytes(bytes) => bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
-            _ => return differ(),
-        };
-        return if got == hex { Ok(()) } else { differ() };
-    }
-    if let Some(entries) = tagged.get("dict").and_then(Value::as_array) {
-        let Datum::Dict(fields) = datum else {
-            return differ();
-        };
-        return compare_entries(fields, entries, at);
-    }
-    match (datum, tagged.get("str"), tagged.get("repr")) {
-        (Datum::Display { str, repr }, Some(want_str), Some(want_repr))
-            if want_str == str.as_ref() && want_repr == repr.as_ref() =>
-        {
-            Ok(())
-        }
-        _ => differ(),
-    }
-}
-
-fn compare_entries(
-    fields: &[(std::sync::Arc<str>, Datum)],
-    entries: &[Value],
-    at: &str,
-) -> Result<(), String> {
-    let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_ref()).collect();
-    let wanted: Vec<&str> = entries
-        .iter()
-        .filter_map(|entry| entry.get(0).and_then(Value::as_str))
-        .collect();
-    if names != wanted {
-        return Err(format!("{at}: keys {names:?}, Python has {wanted:?}"));
-    }
-    for ((name, value), entry) in fields.iter().zip(entries) {
-        compare(value, &entry[1], &format!("{at}.{name}"))?;
-    }
-    Ok(())
-}
-
-fn compare_row(row: &Row, expected: &Value, at: &str) -> Result<(), String> {
-    let entries = expected
-        .get("dict")
-        .and_then(Value::as_array)
-        .ok_or_else(|| format!("{at}: the dump's row is not a dict"))?;
-    compare_entries(&row.fields, entries, at)
-}
-
-/// Checks one dumped file: row count, column names, and the dumped rows,
-/// both from a full read and from random access to each row.
+/// The engine's entry point, `read_rows`, against the dump, plus every
+/// reader-level check.
 fn check_file(path: &Path, dump: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    let name = path.display().to_string();
-    let rows = match read_rows(path) {
-        Ok(rows) => rows,
-        Err(error) => return vec![format!("{name}: {error}")],
-    };
-    let want_rows = dump["num_rows"].as_u64().expect("num_rows");
-    if rows.len() as u64 != want_rows {
-        problems.push(format!(
-            "{name}: {} rows, Python has {want_rows}",
-            rows.len()
-        ));
-    }
-    let want_columns: Vec<&str> = dump["columns"]
-        .as_array()
-        .expect("columns")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    if let Some(first) = rows.first() {
-        let got: Vec<&str> = first.column_names().collect();
-        if got != want_columns {
-            problems.push(format!(
-                "{name}: columns {got:?}, Python has {want_columns:?}"
-            ));
-        }
-    }
-    let file = ParquetFile::open(path).expect("opened once already");
-    let dumped = dump["rows"].as_object().expect("rows");
-    for (index, want) in dumped {
-        let index: usize = index.parse().expect("row index");
-        let at = format!("{name} row {index}");
-        match rows.get(index) {
-            Some(row) => {
-                if let Err(problem) = compare_row(row, want, &at) {
-                    problems.push(problem);
+    let mut problems = check_path(path, dump);
+    match read_rows(path) {
+        Ok(rows) => {
+            if Some(rows.len() as u64) != dump["num_rows"].as_u64() {
+                problems.push(format!(
+                    "{}: read_rows gives {} rows",
+                    path.display(),
+                    rows.len()
+                ));
+            }
+            for (index, want) in dump["rows"].as_object().expect("rows") {
+                let at = format!("{} read_rows row {index}", path.display());
+                match rows.get(index.parse::<usize>().expect("row index")) {
+                    Some(row) => problems.extend(compare_row(row, want, &at).err()),
+                    None => problems.push(format!("{at}: missing")),
                 }
             }
-            None => problems.push(format!("{at}: missing")),
         }
-        // Debug text, not `==`: NaN cells are never equal to themselves.
-        let full_read = rows.get(index).map(|row| format!("{row:?}"));
-        match file.row(index as u64) {
-            Ok(row) if Some(format!("{row:?}")) == full_read => {}
-            Ok(row) => problems.push(format!("{at}: random access gives {row:?}")),
-            Err(error) => problems.push(format!("{at}: random access fails: {error}")),
-        }
+        Err(error) => problems.push(format!("{}: read_rows: {error}", path.display())),
     }
     problems
 }

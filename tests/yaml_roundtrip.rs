@@ -286,3 +286,404 @@ fn random_models_are_written_as_pyyaml_writes_them() {
             .join("\n\n")
     );
 }
+
+const VALID: &str = "\
+dataset: demo
+templates:
+  a1: !Template
+    answer_choices: null
+    id: a1
+    jinja: Hello {{x}} ||| {{y}}
+    metadata: !TemplateMetadata
+      choices_in_prompt: false
+      languages:
+      - en
+      metrics:
+      - Accuracy
+      original_task: true
+    name: hello
+    reference: ''
+";
+
+/// Parses `VALID` with `from` replaced by `to` and returns the error.
+fn load_error(from: &str, to: &str) -> promptstudio::core::yaml::LoadError {
+    assert!(VALID.contains(from), "{from:?} not in the sample");
+    let text = VALID.replacen(from, to, 1);
+    match DatasetTemplates::parse(&text, Path::new("t/templates.yaml")) {
+        Ok(_) => panic!("no error for {to:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn load_errors_name_file_line_and_column() {
+    assert!(DatasetTemplates::parse(VALID, Path::new("t/templates.yaml")).is_ok());
+    let cases: &[(&str, &str, usize, usize, &str)] = &[
+        (
+            "    name: hello\n",
+            "    name: [hello\n",
+            15,
+            14,
+            "illegal placement of ':'",
+        ),
+        ("a1: !Template", "a1:", 4, 5, "missing tag `!Template`"),
+        (
+            "a1: !Template",
+            "a1: !Templat",
+            3,
+            7,
+            "expected tag `!Template`, found `!Templat`",
+        ),
+        (
+            "!TemplateMetadata",
+            "!Metadata",
+            7,
+            15,
+            "expected tag `!TemplateMetadata`",
+        ),
+        (
+            "    jinja: Hello {{x}} ||| {{y}}\n",
+            "",
+            3,
+            7,
+            "missing field `jinja`",
+        ),
+        (
+            "      original_task: true\n",
+            "",
+            7,
+            15,
+            "missing field `original_task`",
+        ),
+        (
+            "jinja: Hello {{x}} ||| {{y}}",
+            "jinja: [1, 2]",
+            6,
+            12,
+            "`jinja` must be a string, found a sequence",
+        ),
+        (
+            "name: hello",
+            "name: 12",
+            14,
+            11,
+            "`name` must be a string, found an integer",
+        ),
+        (
+            "original_task: true",
+            "original_task: maybe",
+            13,
+            22,
+            "must be true, false or null, found a string",
+        ),
+        (
+            "      - en\n",
+            "      - 1.5\n",
+            10,
+            9,
+            "`languages` must be a string, found a float",
+        ),
+        (
+            "    id: a1",
+            "    id: b2",
+            5,
+            9,
+            "its `id` is `b2`, which differs from its key",
+        ),
+        ("dataset: demo\n", "", 1, 1, "missing field `dataset`"),
+        (
+            "    reference: ''\n",
+            "    reference: ''\n  a1: !Template {}\n",
+            16,
+            3,
+            "templates: duplicate key `a1`",
+        ),
+        (
+            "dataset: demo",
+            "dataset: demo\x01",
+            1,
+            14,
+            "unacceptable character U+0001",
+        ),
+        (
+            "answer_choices: null",
+            "answer_choices: *nothing",
+            4,
+            21,
+            "unknown anchor",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for &(from, to, line, column, message) in cases {
+        let error = load_error(from, to);
+        let ok = error.path == Path::new("t/templates.yaml")
+            && error.line == Some(line)
+            && error.column == Some(column)
+            && error.message.contains(message);
+        if !ok {
+            failures.push(format!(
+                "{to:?}: expected {line}:{column} {message:?}, got {error}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn load_error_display_is_path_line_column_message() {
+    let error = load_error("name: hello", "name: 12");
+    assert_eq!(
+        error.to_string(),
+        "t/templates.yaml:14:11: template `a1`: `name` must be a string, found an integer"
+    );
+}
+
+#[test]
+fn hand_written_yaml_is_read_as_pyyaml_reads_it() {
+    let folder = fixtures().join("handwritten");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("handwritten folder")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.to_string_lossy().ends_with(".yaml")
+                && !p.to_string_lossy().ends_with(".expected.yaml")
+        })
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 2);
+    for input in inputs {
+        let expected_path = input.with_extension("expected.yaml");
+        let expected = std::fs::read_to_string(&expected_path).expect("expected output");
+        let file = DatasetTemplates::load(&input).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(file.to_yaml(), expected, "{}", input.display());
+    }
+}
+
+#[test]
+fn anchors_remember_which_templates_shared_metadata() {
+    let file = DatasetTemplates::load(&fixtures().join("handwritten/shared.yaml")).expect("loads");
+    let ids: Vec<Vec<&str>> = file
+        .shared_metadata
+        .iter()
+        .map(|g| g.iter().map(|id| &**id).collect())
+        .collect();
+    assert_eq!(ids, vec![vec!["c", "b"], vec!["a", "d"]]);
+}
+
+mod saving {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use promptstudio::core::fsutil::{write_atomic, SaveError};
+    use promptstudio::core::template::{DatasetTemplates, Template};
+    use promptstudio::core::yaml::{check_format, format_file, FormatOutcome};
+
+    use super::{fixtures, VALID};
+
+    fn folder_entries(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .expect("listable")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn atomic_write_replaces_content_keeps_permissions_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        write_atomic(&path, b"first\n").expect("creates");
+        assert_eq!(std::fs::read(&path).expect("readable"), b"first\n");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        write_atomic(&path, b"second\n").expect("replaces");
+        assert_eq!(std::fs::read(&path).expect("readable"), b"second\n");
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(folder_entries(dir.path()), vec!["templates.yaml"]);
+    }
+
+    #[test]
+    fn atomic_write_through_a_symlink_replaces_the_target() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("real.yaml");
+        let link = dir.path().join("templates.yaml");
+        std::fs::write(&target, "old").expect("writable");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("writes");
+        assert!(std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).expect("readable"), "new");
+    }
+
+    #[test]
+    fn atomic_write_into_a_missing_folder_fails_cleanly() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let error =
+            write_atomic(&dir.path().join("missing/templates.yaml"), b"x").expect_err("no folder");
+        assert!(matches!(error, SaveError::Io { .. }), "{error}");
+    }
+
+    fn loaded_copy(dir: &Path) -> DatasetTemplates {
+        let path = dir.join("templates.yaml");
+        std::fs::write(&path, VALID).expect("writable");
+        DatasetTemplates::load(&path).expect("loads")
+    }
+
+    #[test]
+    fn save_if_unchanged_refuses_to_overwrite_changes_made_on_disk() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut file = loaded_copy(dir.path());
+        let loaded = file.fingerprint.clone().expect("fingerprint");
+        let outside = VALID.replace("name: hello", "name: changed elsewhere");
+        std::fs::write(&file.path, &outside).expect("outside edit");
+
+        file.templates[0].jinja = "edited here".into();
+        let error = file.save_if_unchanged(&loaded).expect_err("must refuse");
+        assert!(matches!(error, SaveError::ChangedOnDisk { .. }), "{error}");
+        assert!(error.to_string().contains("changed on disk"));
+        assert_eq!(
+            std::fs::read_to_string(&file.path).expect("readable"),
+            outside
+        );
+        assert_eq!(folder_entries(dir.path()), vec!["templates.yaml"]);
+
+        // After reloading, the edit can be saved, and the new fingerprint
+        // allows the next save.
+        let mut reloaded = DatasetTemplates::load(&file.path).expect("reloads");
+        reloaded.templates[0].jinja = "edited here".into();
+        let saved = reloaded
+            .save_if_unchanged(reloaded.fingerprint.as_ref().expect("fingerprint"))
+            .expect("saves");
+        reloaded.templates.push(Template::new("another"));
+        reloaded.save_if_unchanged(&saved).expect("saves again");
+        let again = DatasetTemplates::load(&file.path).expect("loads");
+        assert_eq!(again.templates.len(), 2);
+        assert_eq!(&*again.template("a1").expect("kept").jinja, "edited here");
+    }
+
+    #[test]
+    fn save_if_unchanged_accepts_a_touched_but_identical_file_and_refuses_a_deleted_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = loaded_copy(dir.path());
+        let loaded = file.fingerprint.clone().expect("fingerprint");
+        std::fs::write(&file.path, VALID).expect("rewritten with the same bytes");
+        file.save_if_unchanged(&loaded)
+            .expect("same content is not a change");
+
+        let saved = DatasetTemplates::load(&file.path)
+            .expect("loads")
+            .fingerprint
+            .expect("fingerprint");
+        std::fs::remove_file(&file.path).expect("deleted");
+        let error = file
+            .save_if_unchanged(&saved)
+            .expect_err("deleted counts as changed");
+        assert!(matches!(error, SaveError::ChangedOnDisk { .. }));
+        assert!(!file.path.exists());
+    }
+
+    #[test]
+    fn saving_an_edit_changes_only_the_edited_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut file = loaded_copy(dir.path());
+        file.templates[0].reference = "A new reference".into();
+        file.save().expect("saves");
+        let saved = std::fs::read_to_string(&file.path).expect("readable");
+        let changed: Vec<(&str, &str)> = VALID
+            .lines()
+            .zip(saved.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        assert_eq!(
+            changed,
+            vec![("    reference: ''", "    reference: A new reference")]
+        );
+    }
+
+    #[test]
+    fn format_rewrites_to_canonical_form_and_check_only_reports() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("templates.yaml");
+        let input =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.yaml")).expect("fixture");
+        let canonical =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.expected.yaml"))
+                .expect("fixture");
+        std::fs::write(&path, &input).expect("writable");
+
+        assert_eq!(
+            check_format(&path).expect("checks"),
+            FormatOutcome::Reformatted
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("readable"), input);
+        assert_eq!(
+            format_file(&path).expect("formats"),
+            FormatOutcome::Reformatted
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("readable"), canonical);
+        assert_eq!(
+            format_file(&path).expect("formats"),
+            FormatOutcome::Unchanged
+        );
+        assert_eq!(
+            check_format(&path).expect("checks"),
+            FormatOutcome::Unchanged
+        );
+
+        std::fs::write(&path, "dataset: [").expect("writable");
+        let error = format_file(&path).expect_err("broken file");
+        assert_eq!(error.path, path);
+        assert!(error.line.is_some());
+    }
+}
+
+#[test]
+fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |relative: &str, text: &str| {
+        let path = dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+        std::fs::write(path, text).expect("writable");
+    };
+    write("a/templates.yaml", VALID);
+    // The folder layout does not name the dataset: the file does.
+    write(
+        "odd/place/templates.yaml",
+        &VALID.replace("dataset: demo", "dataset: user/other\nsubset: s1"),
+    );
+    write("broken/templates.yaml", "dataset: x\ntemplates: [\n");
+    write(".hidden/templates.yaml", VALID);
+    write("target/templates.yaml", VALID);
+    write("a/notes.yaml", VALID);
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).expect("symlink");
+
+    let catalog = Catalog::discover(dir.path());
+    let names: Vec<(&str, Option<&str>)> = catalog
+        .files
+        .iter()
+        .map(|f| (f.dataset.as_str(), f.subset.as_deref()))
+        .collect();
+    assert_eq!(names, vec![("demo", None), ("user/other", Some("s1"))]);
+    assert_eq!(catalog.errors.len(), 1);
+    assert!(catalog.errors[0].path.ends_with("broken/templates.yaml"));
+    assert!(catalog.find("user/other", Some("s1")).is_some());
+    assert!(catalog.find("user/other", None).is_none());
+    assert_eq!(
+        catalog.template("demo", None, "hello").map(|t| &*t.id),
+        Some("a1")
+    );
+    assert_eq!(
+        catalog.template("demo", None, "a1").map(|t| &*t.name),
+        Some("hello")
+    );
+    assert!(catalog.template("demo", None, "nope").is_none());
+}

@@ -1,5 +1,6 @@
 //! A collection: every `templates.yaml` under a folder.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -26,7 +27,8 @@ impl Catalog {
     pub fn discover(root: &Path) -> Catalog {
         let mut paths = Vec::new();
         let mut errors = Vec::new();
-        collect_template_files(root, &mut paths, &mut errors);
+        let mut visited = HashSet::new();
+        collect_template_files(root, &mut visited, &mut paths, &mut errors);
         let loaded: Vec<Result<DatasetTemplates, LoadError>> = paths
             .par_iter()
             .map(|path| DatasetTemplates::load(path))
@@ -80,7 +82,38 @@ impl Catalog {
     }
 }
 
-fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+/// What makes a folder the same folder whatever path reaches it.
+#[cfg(unix)]
+type FolderIdentity = (u64, u64);
+
+#[cfg(unix)]
+fn folder_identity(folder: &Path) -> Option<FolderIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(folder).ok()?;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+type FolderIdentity = PathBuf;
+
+#[cfg(not(unix))]
+fn folder_identity(folder: &Path) -> Option<FolderIdentity> {
+    std::fs::canonicalize(folder).ok()
+}
+
+fn collect_template_files(
+    folder: &Path,
+    visited: &mut HashSet<FolderIdentity>,
+    paths: &mut Vec<PathBuf>,
+    errors: &mut Vec<LoadError>,
+) {
+    // Symlinked folders are followed, so a link back up the tree must not
+    // send the walk round in circles.
+    if let Some(identity) = folder_identity(folder) {
+        if !visited.insert(identity) {
+            return;
+        }
+    }
     let entries = match std::fs::read_dir(folder) {
         Ok(entries) => entries,
         Err(e) => {
@@ -96,8 +129,13 @@ fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut 
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        // Follows symlinks, so a linked collection is found too.
-        let is_dir = entry.path().is_dir();
+        // The entry's own type needs no extra system call; only a symlink
+        // has to be followed to see what it points to.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => false,
+        };
         if is_dir && (name.starts_with('.') || name == "target") {
             continue;
         }
@@ -108,7 +146,7 @@ fn collect_template_files(folder: &Path, paths: &mut Vec<PathBuf>, errors: &mut 
     children.sort();
     for (path, is_dir) in children {
         if is_dir {
-            collect_template_files(&path, paths, errors);
+            collect_template_files(&path, visited, paths, errors);
         } else {
             paths.push(path);
         }

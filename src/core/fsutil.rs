@@ -77,9 +77,9 @@ pub enum SaveError {
 /// in the same folder is written and flushed to disk, then renamed over the
 /// target, and the folder is flushed so the rename itself is durable. The
 /// target's permissions are kept; a symbolic link is followed and its
-/// target replaced.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SaveError> {
-    write_with_check(path, bytes, |_| Ok(())).map(|_| ())
+/// target replaced. Returns the new file's fingerprint.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<Fingerprint, SaveError> {
+    write_with_check(path, bytes, |_| Ok(()))
 }
 
 /// [`write_atomic`], unless the file's content differs from `expected`

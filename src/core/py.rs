@@ -4,6 +4,7 @@
 //! exactly, with expected values in the tests taken from CPython itself.
 
 pub mod float;
+pub mod percent;
 pub mod random;
 pub mod strings;
 mod unicode_data;
@@ -17,6 +18,11 @@ pub struct PyError {
     pub kind: &'static str,
     pub message: String,
 }
+
+/// Results larger than this many bytes are refused with a `MemoryError`
+/// rather than allocated: `'x'.center(10**12)` in a template must not abort
+/// the process (Python would try and usually fail the same way).
+pub const MAX_RESULT_BYTES: usize = 1 << 28;
 
 impl PyError {
     pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
@@ -32,6 +38,11 @@ impl PyError {
 
     pub fn type_error(message: impl Into<String>) -> Self {
         PyError::new("TypeError", message)
+    }
+
+    /// Python's bare `MemoryError`, for results over [`MAX_RESULT_BYTES`].
+    pub fn memory_error() -> Self {
+        PyError::new("MemoryError", "")
     }
 }
 

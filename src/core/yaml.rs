@@ -3,6 +3,7 @@
 //! changes only the lines that were edited.
 
 mod emit;
+mod fast;
 mod read;
 mod represent;
 mod resolve;
@@ -82,17 +83,14 @@ impl DatasetTemplates {
     /// Writes the file atomically. Prefer [`save_if_unchanged`](Self::save_if_unchanged)
     /// when the file was loaded: this one overwrites whatever is on disk.
     pub fn save(&self) -> Result<Fingerprint, SaveError> {
-        let bytes = self.to_yaml().into_bytes();
-        fsutil::write_atomic(&self.path, &bytes)?;
-        Fingerprint::read(&self.path)
+        fsutil::write_atomic(&self.path, self.to_yaml().as_bytes())
     }
 
     /// Writes the file atomically unless it differs on disk from `expected`
     /// (what it was when loaded or last saved), in which case nothing is
     /// written and [`SaveError::ChangedOnDisk`] is returned.
     pub fn save_if_unchanged(&self, expected: &Fingerprint) -> Result<Fingerprint, SaveError> {
-        let bytes = self.to_yaml().into_bytes();
-        fsutil::write_atomic_if_unchanged(&self.path, &bytes, expected)
+        fsutil::write_atomic_if_unchanged(&self.path, self.to_yaml().as_bytes(), expected)
     }
 }
 

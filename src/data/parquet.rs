@@ -7,21 +7,25 @@
 //! reader skip the other pages.
 
 use std::fs::File;
+use std::io::{BufReader, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use bytes::Bytes;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::PageIndexPolicy;
+use parquet::file::reader::{ChunkReader, Length};
 
 use crate::core::datum::Row;
 use crate::data::error::DataError;
+use crate::data::source::{Format, RowBatches, RowCount, Schema, Source};
 use crate::data::value::{batch_rows, CellError};
 
 const FORMAT: &str = "Parquet";
@@ -45,7 +49,7 @@ pub fn read_rows(path: &Path) -> Result<Vec<Row>, DataError> {
 #[derive(Debug)]
 pub struct ParquetFile {
     path: PathBuf,
-    file: File,
+    file: PositionedFile,
     metadata: ArrowReaderMetadata,
     /// Row number at which each row group starts, plus the total at the end.
     row_group_starts: Vec<u64>,
@@ -53,11 +57,14 @@ pub struct ParquetFile {
     projection: Option<Vec<usize>>,
     /// Names of the columns read, shared by every row.
     names: Vec<Arc<str>>,
+    schema: Schema,
 }
 
 impl ParquetFile {
     pub fn open(path: &Path) -> Result<ParquetFile, DataError> {
-        let file = File::open(path).map_err(|error| DataError::io(path, error))?;
+        let file = PositionedFile(Arc::new(
+            File::open(path).map_err(|error| DataError::io(path, error))?,
+        ));
         // Only the offset index helps find a row's page; the column index
         // (min/max statistics) would cost reading for nothing.
         let options = ArrowReaderOptions::new()
@@ -83,6 +90,7 @@ impl ParquetFile {
             .iter()
             .map(|field| Arc::from(field.name().as_str()))
             .collect();
+        let schema = Schema::from_arrow(metadata.schema(), None);
         Ok(ParquetFile {
             path: path.to_path_buf(),
             file,
@@ -90,6 +98,7 @@ impl ParquetFile {
             row_group_starts,
             projection: None,
             names,
+            schema,
         })
     }
 
@@ -98,13 +107,13 @@ impl ParquetFile {
     }
 
     /// The Arrow schema of the whole file (all columns), with its metadata.
-    pub fn schema(&self) -> &SchemaRef {
+    pub fn arrow_schema(&self) -> &SchemaRef {
         self.metadata.schema()
     }
 
     /// The `huggingface` key of the schema metadata, as `datasets` wrote it.
     pub fn huggingface_metadata(&self) -> Option<&str> {
-        self.schema()
+        self.arrow_schema()
             .metadata()
             .get("huggingface")
             .map(String::as_str)
@@ -240,13 +249,11 @@ impl ParquetFile {
         Ok(RecordBatches { file: self, reader })
     }
 
-    fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, DataError> {
-        let file = self
-            .file
-            .try_clone()
-            .map_err(|error| DataError::io(&self.path, error))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone());
+    fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<PositionedFile>, DataError> {
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.file.clone(),
+            self.metadata.clone(),
+        );
         Ok(match &self.projection {
             Some(indices) => {
                 let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
@@ -267,6 +274,70 @@ impl ParquetFile {
 
     pub(crate) fn names(&self) -> &[Arc<str>] {
         &self.names
+    }
+}
+
+/// A file read with positional reads. The parquet crate's own `File`
+/// reader clones the handle and seeks, and clones share one offset, so two
+/// threads reading rows of the same file would move each other's position.
+#[derive(Debug, Clone)]
+struct PositionedFile(Arc<File>);
+
+/// Reads from a position of a [`PositionedFile`] onwards.
+struct ReadAt {
+    file: Arc<File>,
+    position: u64,
+}
+
+impl Read for ReadAt {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = read_at(&self.file, buffer, self.position)?;
+        self.position += read as u64;
+        Ok(read)
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buffer: &mut [u8], position: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buffer, position)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buffer: &mut [u8], position: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buffer, position)
+}
+
+impl Length for PositionedFile {
+    fn len(&self) -> u64 {
+        self.0
+            .metadata()
+            .map(|metadata| metadata.len())
+            .unwrap_or(0)
+    }
+}
+
+impl ChunkReader for PositionedFile {
+    type T = BufReader<ReadAt>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(BufReader::new(ReadAt {
+            file: self.0.clone(),
+            position: start,
+        }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        let mut buffer = vec![0u8; length];
+        let mut reader = ReadAt {
+            file: self.0.clone(),
+            position: start,
+        };
+        reader.read_exact(&mut buffer).map_err(|error| {
+            parquet::errors::ParquetError::EOF(format!(
+                "expected {length} bytes at offset {start}: {error}"
+            ))
+        })?;
+        Ok(buffer.into())
     }
 }
 
@@ -321,5 +392,43 @@ impl Iterator for RecordBatches<'_> {
                 .next()?
                 .map_err(|error| DataError::format(&self.file.path, FORMAT, error)),
         )
+    }
+}
+
+impl Source for ParquetFile {
+    fn name(&self) -> &Path {
+        &self.path
+    }
+
+    fn format(&self) -> Format {
+        Format::Parquet
+    }
+
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn row_count(&self) -> RowCount {
+        RowCount::Exact(self.num_rows())
+    }
+
+    fn wait_for_row_count(&self) -> Result<u64, DataError> {
+        Ok(self.num_rows())
+    }
+
+    fn row(&self, index: u64) -> Result<Row, DataError> {
+        ParquetFile::row(self, index)
+    }
+
+    fn rows(&self, range: Range<u64>) -> Result<Vec<Row>, DataError> {
+        ParquetFile::rows(self, range)
+    }
+
+    fn batches(&self, batch_rows: usize) -> Result<RowBatches<'_>, DataError> {
+        Ok(Box::new(ParquetFile::batches(self, batch_rows)?))
+    }
+
+    fn set_projection(&mut self, columns: Option<&[&str]>) -> Result<(), DataError> {
+        ParquetFile::set_projection(self, columns)
     }
 }

@@ -442,15 +442,15 @@ fn python_timestamp(value: i64, unit: TimeUnit, zone: Option<&str>) -> Result<Da
         "{date} {}{offset_text}",
         clock_str(hours, minutes, seconds, micros)
     );
+    // pyarrow builds zones with pytz when it is installed, as it is next to
+    // `datasets` (pandas depends on it), so reprs are pytz's.
     let tzinfo = match (zone, offset_minutes) {
-        (Some(zone), Some(_)) if is_utc_name(zone) => {
-            format!(", tzinfo=zoneinfo.ZoneInfo(key='{zone}')")
-        }
         (_, None) => String::new(),
-        (_, Some(minutes)) => format!(
-            ", tzinfo=datetime.timezone(datetime.timedelta({}))",
-            timedelta_repr_args(i128::from(minutes) * 60 * i128::from(NANOS_PER_SECOND))
-        ),
+        (Some("UTC"), Some(_)) => ", tzinfo=<UTC>".to_string(),
+        (Some(zone), Some(_)) if is_utc_name(zone) => {
+            format!(", tzinfo=<StaticTzInfo '{zone}'>")
+        }
+        (_, Some(minutes)) => format!(", tzinfo=pytz.FixedOffset({minutes})"),
     };
     Ok(python_object(
         text,

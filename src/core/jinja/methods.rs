@@ -237,7 +237,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
             {
                 return Err(Exc::limit("str.replace result too large"));
             }
-            Value::Str(Arc::from(pystr::replace(s, old, new, count)))
+            Value::Str(Arc::from(pystr::replace(s, old, new, count)?))
         }
         "startswith" | "endswith" => {
             arity(name, &args, 1, 3)?;
@@ -336,7 +336,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
                 "ljust" => pystr::ljust(s, width, fill_char(p(1))?),
                 _ => pystr::rjust(s, width, fill_char(p(1))?),
             };
-            same_or_new(s, &out)
+            same_or_new(s, &out?)
         }
         "partition" | "rpartition" => {
             arity(name, &args, 1, 1)?;
@@ -360,7 +360,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         }
         "expandtabs" => {
             let size = int_arg(args.bind(name, &["tabsize"])?[0].as_ref(), 8)?;
-            Value::Str(Arc::from(pystr::expandtabs(s, size)))
+            Value::Str(Arc::from(pystr::expandtabs(s, size)?))
         }
         _ => {
             return Err(Exc::new(

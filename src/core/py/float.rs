@@ -324,9 +324,9 @@ pub fn parse_python_float(text: &str) -> Option<f64> {
     if matches!(special.as_str(), "inf" | "infinity" | "nan") {
         return plain.parse().ok();
     }
-    // Rust also reads forms Python rejects ("infinity" handled above; a bare
-    // sign or exponent is rejected by both): only digits, one point and an
-    // exponent may remain.
+    // What remains must be a decimal literal, whose grammar Rust's parser
+    // shares with Python's; restricting the characters keeps it that way
+    // whatever other spellings Rust's parser accepts.
     if !unsigned
         .bytes()
         .all(|byte| byte.is_ascii_digit() || matches!(byte, b'.' | b'e' | b'E' | b'+' | b'-'))

@@ -9,7 +9,7 @@
 //! end makes searches fail (rather than clamping).
 
 use super::unicode_data as data;
-use super::PyError;
+use super::{PyError, MAX_RESULT_BYTES};
 
 // ---------------------------------------------------------------------------
 // Character classes.
@@ -424,16 +424,25 @@ pub fn rstrip<'a>(s: &'a str, chars: Option<&str>) -> &'a str {
 
 /// `s.replace(old, new, count)`; a negative `count` replaces all. An empty
 /// `old` inserts `new` before every code point and at the end.
-pub fn replace(s: &str, old: &str, new: &str, count: i64) -> String {
+pub fn replace(s: &str, old: &str, new: &str, count: i64) -> Result<String, PyError> {
     let limit = split_limit(count);
+    if new.len() > old.len() {
+        let replacements = if old.is_empty() {
+            char_len(s).saturating_add(1).min(limit)
+        } else {
+            s.matches(old).take(limit).count()
+        };
+        let growth = replacements.saturating_mul(new.len() - old.len());
+        check_size(s.len().saturating_add(growth))?;
+    }
     if !old.is_empty() {
-        return if limit == usize::MAX {
+        return Ok(if limit == usize::MAX {
             s.replace(old, new)
         } else {
             s.replacen(old, new, limit)
-        };
+        });
     }
-    let mut out = String::with_capacity(s.len() + new.len() * (char_len(s) + 1).min(limit));
+    let mut out = String::with_capacity(s.len());
     let mut inserted = 0usize;
     for c in s.chars() {
         if inserted < limit {
@@ -445,7 +454,15 @@ pub fn replace(s: &str, old: &str, new: &str, count: i64) -> String {
     if inserted < limit {
         out.push_str(new);
     }
-    out
+    Ok(out)
+}
+
+fn check_size(bytes: usize) -> Result<(), PyError> {
+    if bytes > MAX_RESULT_BYTES {
+        Err(PyError::memory_error())
+    } else {
+        Ok(())
+    }
 }
 
 fn fill(out: &mut String, fillchar: char, count: usize) {
@@ -458,17 +475,21 @@ fn padding(s: &str, width: i64) -> usize {
         .saturating_sub(char_len(s))
 }
 
-fn pad(s: &str, left: usize, right: usize, fillchar: char) -> String {
-    let mut out = String::with_capacity(s.len() + (left + right) * fillchar.len_utf8());
+fn pad(s: &str, left: usize, right: usize, fillchar: char) -> Result<String, PyError> {
+    let fill_bytes = left
+        .saturating_add(right)
+        .saturating_mul(fillchar.len_utf8());
+    check_size(s.len().saturating_add(fill_bytes))?;
+    let mut out = String::with_capacity(s.len() + fill_bytes);
     fill(&mut out, fillchar, left);
     out.push_str(s);
     fill(&mut out, fillchar, right);
-    out
+    Ok(out)
 }
 
 /// `s.center(width, fillchar)`; CPython puts the odd extra fill on the left
 /// only when both the margin and the width are odd.
-pub fn center(s: &str, width: i64, fillchar: char) -> String {
+pub fn center(s: &str, width: i64, fillchar: char) -> Result<String, PyError> {
     let margin = padding(s, width);
     let width_is_odd = width & 1 == 1;
     let left = margin / 2 + usize::from(margin & 1 == 1 && width_is_odd);
@@ -476,18 +497,19 @@ pub fn center(s: &str, width: i64, fillchar: char) -> String {
 }
 
 /// `s.ljust(width, fillchar)`.
-pub fn ljust(s: &str, width: i64, fillchar: char) -> String {
+pub fn ljust(s: &str, width: i64, fillchar: char) -> Result<String, PyError> {
     pad(s, 0, padding(s, width), fillchar)
 }
 
 /// `s.rjust(width, fillchar)`.
-pub fn rjust(s: &str, width: i64, fillchar: char) -> String {
+pub fn rjust(s: &str, width: i64, fillchar: char) -> Result<String, PyError> {
     pad(s, padding(s, width), 0, fillchar)
 }
 
 /// `s.zfill(width)`: zeros go after a leading sign.
-pub fn zfill(s: &str, width: i64) -> String {
+pub fn zfill(s: &str, width: i64) -> Result<String, PyError> {
     let zeros = padding(s, width);
+    check_size(s.len().saturating_add(zeros))?;
     let (sign, digits) = match s.chars().next() {
         Some(sign @ ('+' | '-')) if zeros > 0 => (Some(sign), &s[1..]),
         _ => (None, s),
@@ -496,13 +518,15 @@ pub fn zfill(s: &str, width: i64) -> String {
     out.extend(sign);
     fill(&mut out, '0', zeros);
     out.push_str(digits);
-    out
+    Ok(out)
 }
 
 /// `s.expandtabs(tabsize)`: the column restarts after `\n` and `\r`; a
 /// non-positive tab size removes tabs.
-pub fn expandtabs(s: &str, tabsize: i64) -> String {
+pub fn expandtabs(s: &str, tabsize: i64) -> Result<String, PyError> {
     let tabsize = usize::try_from(tabsize).unwrap_or(0);
+    let tabs = s.bytes().filter(|&byte| byte == b'\t').count();
+    check_size(s.len().saturating_add(tabs.saturating_mul(tabsize)))?;
     let mut out = String::with_capacity(s.len());
     let mut column = 0usize;
     for c in s.chars() {
@@ -524,7 +548,7 @@ pub fn expandtabs(s: &str, tabsize: i64) -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -881,15 +905,15 @@ mod tests {
             "strip" => Ok(json!(strip(text, case.opt_str(1)))),
             "lstrip" => Ok(json!(lstrip(text, case.opt_str(1)))),
             "rstrip" => Ok(json!(rstrip(text, case.opt_str(1)))),
-            "replace" => Ok(json!(replace(text, case.str(1), case.str(2), case.int(3)))),
+            "replace" => replace(text, case.str(1), case.str(2), case.int(3)).map(|r| json!(r)),
             "partition" => partition(text, case.str(1)).map(|(a, b, c)| json!([a, b, c])),
             "rpartition" => rpartition(text, case.str(1)).map(|(a, b, c)| json!([a, b, c])),
             "splitlines" => Ok(json!(splitlines(text, case.bool(1)))),
-            "zfill" => Ok(json!(zfill(text, case.int(1)))),
-            "center" => Ok(json!(center(text, case.int(1), fillchar(case, 2)))),
-            "ljust" => Ok(json!(ljust(text, case.int(1), fillchar(case, 2)))),
-            "rjust" => Ok(json!(rjust(text, case.int(1), fillchar(case, 2)))),
-            "expandtabs" => Ok(json!(expandtabs(text, case.int(1)))),
+            "zfill" => zfill(text, case.int(1)).map(|r| json!(r)),
+            "center" => center(text, case.int(1), fillchar(case, 2)).map(|r| json!(r)),
+            "ljust" => ljust(text, case.int(1), fillchar(case, 2)).map(|r| json!(r)),
+            "rjust" => rjust(text, case.int(1), fillchar(case, 2)).map(|r| json!(r)),
+            "expandtabs" => expandtabs(text, case.int(1)).map(|r| json!(r)),
             "isdigit" => Ok(json!(isdigit(text))),
             "isdecimal" => Ok(json!(isdecimal(text))),
             "isnumeric" => Ok(json!(isnumeric(text))),
@@ -930,6 +954,86 @@ mod tests {
         assert_eq!(split("a  b", None, -1), Ok(vec!["a", "b"]));
         assert_eq!(str_repr("it's"), "\"it's\"");
         assert_eq!(find("日本語", "語", None, None), 2);
+    }
+
+    #[test]
+    fn oversized_results_are_memory_errors() {
+        let memory_error = Err(PyError::memory_error());
+        assert_eq!(center("x", i64::MAX, ' '), memory_error);
+        assert_eq!(zfill("1", 1 << 40), memory_error);
+        assert_eq!(expandtabs("\t\t", 1 << 40), memory_error);
+        let long = "a".repeat(1 << 10);
+        let huge = "b".repeat(1 << 19);
+        assert_eq!(replace(&long, "", &huge, -1), memory_error);
+        assert_eq!(
+            replace(&long, "a", &huge, 1).map(|r| r.len()),
+            Ok(1023 + (1 << 19))
+        );
+    }
+
+    #[test]
+    fn ascii_shortcuts_agree_with_the_tables() {
+        for c in (0u8..=127).map(char::from) {
+            let tables = [
+                (is_python_space(c), in_ranges(data::SPACE, c), "space"),
+                (
+                    is_python_printable(c),
+                    in_ranges(data::PRINTABLE, c),
+                    "printable",
+                ),
+                (is_alpha_char(c), in_ranges(data::ALPHA, c), "alpha"),
+                (is_decimal_char(c), in_ranges(data::DECIMAL, c), "decimal"),
+                (is_digit_char(c), in_ranges(data::DIGIT, c), "digit"),
+                (is_numeric_char(c), in_ranges(data::NUMERIC, c), "numeric"),
+                (is_lower_char(c), in_ranges(data::LOWERCASE, c), "lower"),
+                (is_upper_char(c), in_ranges(data::UPPERCASE, c), "upper"),
+                (is_titlecase_char(c), in_ranges(data::TITLECASE, c), "title"),
+                (is_cased_char(c), in_ranges(data::CASED, c), "cased"),
+            ];
+            for (shortcut, table, name) in tables {
+                assert_eq!(shortcut, table, "{name} of {c:?}");
+            }
+            let table_upper = mapping(data::TO_UPPER, c).map_or(c.to_string(), str::to_owned);
+            assert_eq!(upper(&c.to_string()), table_upper, "upper of {c:?}");
+            let table_lower = mapping(data::TO_LOWER, c).map_or(c.to_string(), str::to_owned);
+            assert_eq!(lower(&c.to_string()), table_lower, "lower of {c:?}");
+            assert_eq!(casefold(&c.to_string()), table_lower, "casefold of {c:?}");
+            assert_eq!(decimal_value(c), c.to_digit(10), "decimal value of {c:?}");
+        }
+    }
+
+    #[test]
+    fn tables_are_sorted_for_binary_search() {
+        for (name, table) in [
+            ("ALPHA", data::ALPHA),
+            ("DECIMAL", data::DECIMAL),
+            ("DIGIT", data::DIGIT),
+            ("NUMERIC", data::NUMERIC),
+            ("SPACE", data::SPACE),
+            ("PRINTABLE", data::PRINTABLE),
+            ("LOWERCASE", data::LOWERCASE),
+            ("UPPERCASE", data::UPPERCASE),
+            ("TITLECASE", data::TITLECASE),
+            ("CASED", data::CASED),
+            ("CASE_IGNORABLE", data::CASE_IGNORABLE),
+        ] {
+            assert!(
+                table.iter().all(|(start, end)| start <= end)
+                    && table.windows(2).all(|pair| pair[0].1 < pair[1].0),
+                "{name} ranges overlap or are out of order"
+            );
+        }
+        for (name, table) in [
+            ("TO_UPPER", data::TO_UPPER),
+            ("TO_LOWER", data::TO_LOWER),
+            ("TO_TITLE_EXCEPTIONS", data::TO_TITLE_EXCEPTIONS),
+            ("CASEFOLD_EXCEPTIONS", data::CASEFOLD_EXCEPTIONS),
+        ] {
+            assert!(
+                table.windows(2).all(|pair| pair[0].0 < pair[1].0),
+                "{name} is not sorted by code point"
+            );
+        }
     }
 
     #[test]

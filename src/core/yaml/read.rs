@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+use super::fast;
 use super::resolve::{bool_value, float_value, int_value, resolve_plain, Implicit};
 use super::LoadError;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
@@ -24,19 +25,21 @@ const TEMPLATE_TAG: &str = "!Template";
 const METADATA_TAG: &str = "!TemplateMetadata";
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
-type NodeId = usize;
+pub(super) type NodeId = usize;
 
-struct Node<'a> {
-    kind: Kind<'a>,
+#[derive(Debug, PartialEq)]
+pub(super) struct Node<'a> {
+    pub(super) kind: Kind<'a>,
     /// The resolved tag (`!Template`, `tag:yaml.org,2002:str`, ...), if written.
-    tag: Option<String>,
+    pub(super) tag: Option<String>,
     /// 1-based.
-    line: usize,
+    pub(super) line: usize,
     /// 1-based, in characters.
-    column: usize,
+    pub(super) column: usize,
 }
 
-enum Kind<'a> {
+#[derive(Debug, PartialEq)]
+pub(super) enum Kind<'a> {
     Scalar(Cow<'a, str>, ScalarStyle),
     Seq(Vec<NodeId>),
     Map(Vec<(NodeId, NodeId)>),
@@ -44,15 +47,19 @@ enum Kind<'a> {
 
 /// The document as a graph: an alias is the id of the node it names, so
 /// shared nodes are recognisable by id.
-struct Graph<'a> {
-    nodes: Vec<Node<'a>>,
-    root: NodeId,
+#[derive(Debug, PartialEq)]
+pub(super) struct Graph<'a> {
+    pub(super) nodes: Vec<Node<'a>>,
+    pub(super) root: NodeId,
 }
 
 /// Parses `text` (the content of `path`) into the model.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadError> {
     check_printable(text, path)?;
-    let graph = build_graph(text, path)?;
+    let graph = match fast::build_graph(text) {
+        Some(graph) => graph,
+        None => general_graph(text, path)?,
+    };
     Checker {
         graph: &graph,
         path,
@@ -77,7 +84,7 @@ fn check_printable(text: &str, path: &Path) -> Result<(), LoadError> {
     let mut line = 1;
     let mut column = 1;
     for c in text.chars() {
-        if !printable(c) && !(line == 1 && column == 1 && c == '\u{FEFF}') {
+        if !printable(c) {
             return Err(LoadError::at(
                 path,
                 line,
@@ -105,7 +112,8 @@ fn full_tag(handle: &str, suffix: &str) -> String {
     tag
 }
 
-fn build_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
+/// The graph of any YAML document, from saphyr-parser's events.
+pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
     let mut nodes: Vec<Node<'a>> = Vec::new();
     // Open collections, each with the key waiting for its value (mappings).
     let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();
@@ -218,6 +226,14 @@ fn build_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
             "the file is empty: expected a mapping with `dataset` and `templates`".into(),
         )),
     }
+}
+
+/// Puts "where" in front of an error about a field.
+fn within<T>(what: &str, result: Result<T, LoadError>) -> Result<T, LoadError> {
+    result.map_err(|mut error| {
+        error.message = format!("{what}: {}", error.message);
+        error
+    })
 }
 
 /// A scalar as PyYAML would construct it.
@@ -363,49 +379,37 @@ impl<'g, 'a> Checker<'g, 'a> {
     }
 
     fn string(&self, id: NodeId, field: &str) -> Result<&'g str, LoadError> {
-        match self.scalar_of(id, field)? {
+        match self.scalar_of(id, field, "a string")? {
             Scalar::Str(text) => Ok(text),
-            other => Err(self.error(
-                id,
-                format!("`{field}` must be a string, found {}", other.type_name()),
-            )),
+            other => Err(self.wrong_type(id, field, "a string", other.type_name())),
         }
     }
 
     fn optional_string(&self, id: NodeId, field: &str) -> Result<Option<&'g str>, LoadError> {
-        match self.scalar_of(id, field)? {
+        const EXPECTED: &str = "a string or null";
+        match self.scalar_of(id, field, EXPECTED)? {
             Scalar::Str(text) => Ok(Some(text)),
             Scalar::Null => Ok(None),
-            other => Err(self.error(
-                id,
-                format!(
-                    "`{field}` must be a string or null, found {}",
-                    other.type_name()
-                ),
-            )),
+            other => Err(self.wrong_type(id, field, EXPECTED, other.type_name())),
         }
     }
 
     fn optional_bool(&self, id: NodeId, field: &str) -> Result<Option<bool>, LoadError> {
-        match self.scalar_of(id, field)? {
+        const EXPECTED: &str = "true, false or null";
+        match self.scalar_of(id, field, EXPECTED)? {
             Scalar::Bool(value) => Ok(Some(value)),
             Scalar::Null => Ok(None),
-            other => Err(self.error(
-                id,
-                format!(
-                    "`{field}` must be true, false or null, found {}",
-                    other.type_name()
-                ),
-            )),
+            other => Err(self.wrong_type(id, field, EXPECTED, other.type_name())),
         }
     }
 
-    fn scalar_of(&self, id: NodeId, field: &str) -> Result<Scalar<'g>, LoadError> {
+    fn wrong_type(&self, id: NodeId, field: &str, expected: &str, found: &str) -> LoadError {
+        self.error(id, format!("`{field}` must be {expected}, found {found}"))
+    }
+
+    fn scalar_of(&self, id: NodeId, field: &str, expected: &str) -> Result<Scalar<'g>, LoadError> {
         if !matches!(self.node(id).kind, Kind::Scalar(..)) {
-            return Err(self.error(
-                id,
-                format!("`{field}` must be a scalar, found {}", self.describe(id)),
-            ));
+            return Err(self.wrong_type(id, field, expected, self.describe(id)));
         }
         self.scalar(id)
     }
@@ -414,7 +418,10 @@ impl<'g, 'a> Checker<'g, 'a> {
         let Kind::Seq(items) = &self.node(id).kind else {
             return Err(self.error(
                 id,
-                format!("`{field}` must be a list, found {}", self.describe(id)),
+                format!(
+                    "`{field}` must be a list of strings, found {}",
+                    self.describe(id)
+                ),
             ));
         };
         items
@@ -537,15 +544,23 @@ impl<'g, 'a> Checker<'g, 'a> {
         let mut reference = None;
         let mut extra = Vec::new();
         for (field, value) in self.mapping(id, Some(TEMPLATE_TAG), &what)? {
-            match field {
-                "answer_choices" => answer_choices = Some(self.optional_string(value, field)?),
-                "id" => template_id = Some((self.string(value, field)?, value)),
-                "jinja" => jinja = Some(self.string(value, field)?),
-                "metadata" => metadata = Some((self.metadata(value, key)?, value)),
-                "name" => name = Some(self.string(value, field)?),
-                "reference" => reference = Some(self.string(value, field)?),
-                _ => extra.push((field.to_owned(), self.value(value)?)),
+            if field == "metadata" {
+                metadata = Some((self.metadata(value, key)?, value));
+                continue;
             }
+            let read = match field {
+                "answer_choices" => self
+                    .optional_string(value, field)
+                    .map(|text| answer_choices = Some(text)),
+                "id" => self
+                    .string(value, field)
+                    .map(|text| template_id = Some((text, value))),
+                "jinja" => self.string(value, field).map(|text| jinja = Some(text)),
+                "name" => self.string(value, field).map(|text| name = Some(text)),
+                "reference" => self.string(value, field).map(|text| reference = Some(text)),
+                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+            };
+            within(&what, read)?;
         }
         let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
         let (template_id, id_node) = template_id.ok_or_else(|| missing("id"))?;
@@ -578,13 +593,22 @@ impl<'g, 'a> Checker<'g, 'a> {
         let mut languages = None;
         let mut extra = Vec::new();
         for (field, value) in self.mapping(id, Some(METADATA_TAG), &what)? {
-            match field {
-                "original_task" => original_task = Some(self.optional_bool(value, field)?),
-                "choices_in_prompt" => choices_in_prompt = Some(self.optional_bool(value, field)?),
-                "metrics" => metrics = Some(self.string_list(value, field)?),
-                "languages" => languages = Some(self.string_list(value, field)?),
-                _ => extra.push((field.to_owned(), self.value(value)?)),
-            }
+            let read = match field {
+                "original_task" => self
+                    .optional_bool(value, field)
+                    .map(|b| original_task = Some(b)),
+                "choices_in_prompt" => self
+                    .optional_bool(value, field)
+                    .map(|b| choices_in_prompt = Some(b)),
+                "metrics" => self
+                    .string_list(value, field)
+                    .map(|list| metrics = Some(list)),
+                "languages" => self
+                    .string_list(value, field)
+                    .map(|list| languages = Some(list)),
+                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+            };
+            within(&what, read)?;
         }
         let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
         Ok(Metadata {

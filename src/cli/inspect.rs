@@ -1,0 +1,137 @@
+//! `promptstudio inspect`: what a dataset holds, without loading it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use clap::Args;
+use serde_json::{json, Map, Value};
+
+use super::Outcome;
+use crate::data::features::CellFormat;
+use crate::data::inspect;
+use crate::data::resolve::Resolver;
+use crate::data::source::RowCount;
+use crate::data::Source;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A data file or folder (Parquet, Arrow IPC, JSON Lines, CSV/TSV; `-` for
+    /// JSON Lines on stdin), or a dataset NAME[/SUBSET] found in the workspace,
+    /// the Hugging Face Hub cache or the datasets cache.
+    pub target: String,
+    /// The split, when the dataset is found by name.
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Workspace folder searched for `data/<dataset>/<subset or _>/<split>.*`.
+    #[arg(long, default_value = ".")]
+    pub workspace: PathBuf,
+    /// Show row N (0-based) instead of the first row.
+    #[arg(long)]
+    pub row: Option<u64>,
+    /// Show only the schema and the row count.
+    #[arg(long, conflicts_with_all = ["row", "summary"])]
+    pub schema: bool,
+    /// Also summarise every column (types, nulls, string and list lengths,
+    /// labels) in one streaming pass over the rows.
+    #[arg(long)]
+    pub summary: bool,
+    /// With --summary: only the first N rows.
+    #[arg(long, requires = "summary")]
+    pub limit: Option<u64>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Show long text in full instead of cut at 200 characters.
+    #[arg(long)]
+    pub full: bool,
+}
+
+pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let source = open_target(args)?;
+    let count = source.row_count();
+    let mut report = Map::new();
+    report.insert("source".into(), json!(source.name().display().to_string()));
+    report.insert("format".into(), json!(source.format().to_string()));
+    report.insert(
+        "row_count".into(),
+        match count {
+            RowCount::Exact(rows) => json!(rows),
+            RowCount::AtLeast(_) => Value::Null,
+        },
+    );
+    let schema = source.schema();
+    if !args.json {
+        writeln!(
+            out,
+            "{} ({}, {})",
+            source.name().display(),
+            source.format(),
+            inspect::row_count_text(count)
+        )?;
+    }
+    let show_schema = args.schema || args.row.is_none();
+    if show_schema {
+        if args.json {
+            report.insert("schema".into(), inspect::schema_json(schema));
+        } else {
+            writeln!(out, "\n{}", inspect::schema_text(schema).trim_end())?;
+        }
+    }
+    if !args.schema {
+        let index = args.row.unwrap_or(0);
+        if let RowCount::Exact(rows) = count {
+            if index >= rows {
+                bail!(
+                    "{}: row {index} is out of range (it has {rows} rows)",
+                    source.name().display()
+                );
+            }
+        }
+        let row = source.row(index)?;
+        if args.json {
+            report.insert("row_index".into(), json!(index));
+            report.insert("row".into(), inspect::row_json(&row));
+        } else {
+            let format = if args.full {
+                CellFormat {
+                    max_chars: usize::MAX,
+                    max_items: usize::MAX,
+                }
+            } else {
+                CellFormat::default()
+            };
+            writeln!(out, "\nrow {index}")?;
+            write!(out, "{}", inspect::row_text(&row, schema, &format))?;
+        }
+    }
+    if args.summary {
+        let summary = inspect::summarize(source.as_ref(), args.limit, &mut |_| {})?;
+        if args.json {
+            report.insert("summary".into(), serde_json::to_value(&summary)?);
+        } else {
+            writeln!(out, "\n{}", inspect::summary_text(&summary).trim_end())?;
+        }
+    }
+    if args.json {
+        serde_json::to_writer(&mut *out, &Value::Object(report))?;
+        writeln!(out)?;
+    }
+    Ok(Outcome::Success)
+}
+
+/// A path when it exists (or is `-`), else a dataset name.
+fn open_target(args: &InspectArgs) -> anyhow::Result<Box<dyn Source>> {
+    let path = Path::new(&args.target);
+    if args.target == "-" || path.exists() {
+        if args.split.is_some() {
+            bail!(
+                "--split applies to a dataset found by name, not to the file {}",
+                path.display()
+            );
+        }
+        return Ok(crate::data::open(path)?);
+    }
+    let found = Resolver::from_env(&args.workspace).resolve(&args.target, args.split.as_deref())?;
+    Ok(found.open()?)
+}
