@@ -126,10 +126,7 @@ fn str_arg<'v>(value: &'v Value, what: &str) -> R<&'v Arc<str>> {
 
 /// An optional str argument; `error` builds CPython's message from the
 /// offending type's name.
-fn opt_str_arg<'v>(
-    value: Option<&'v Value>,
-    error: impl Fn(&str) -> String,
-) -> R<Option<&'v Arc<str>>> {
+fn opt_str_arg(value: Option<&Value>, error: impl Fn(&str) -> String) -> R<Option<&Arc<str>>> {
     match value {
         None | Some(Value::None) => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
