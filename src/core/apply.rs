@@ -136,6 +136,14 @@ pub struct Applied {
     pub spans: Vec<Vec<Range<usize>>>,
 }
 
+/// Rendered answer choices, shared between the `answer_choices` variable and
+/// the caller without copying text.
+type Choices = Arc<[Arc<str>]>;
+
+fn to_strings(choices: &Choices) -> Vec<String> {
+    choices.iter().map(|c| c.to_string()).collect()
+}
+
 /// A template compiled for repeated application. Shareable across threads.
 #[derive(Debug)]
 pub struct CompiledTemplate {
@@ -146,7 +154,7 @@ pub struct CompiledTemplate {
     answer_choices: Option<Program>,
     /// Answer choices that read no variables and draw nothing render the same
     /// every time; computed once.
-    static_choices: OnceLock<Result<Vec<String>, RenderError>>,
+    static_choices: OnceLock<Result<Choices, RenderError>>,
     choices_are_static: bool,
 }
 
@@ -169,7 +177,21 @@ fn protect(text: &Arc<str>) -> Arc<str> {
 }
 
 fn unprotect(text: &str) -> String {
-    text.replace(PIPE_PROTECTOR, SEPARATOR)
+    if text.contains(PIPE_PROTECTOR) {
+        text.replace(PIPE_PROTECTOR, SEPARATOR)
+    } else {
+        text.to_string()
+    }
+}
+
+/// Whether a row key becomes `answer_choices` once hyphens are renamed.
+fn is_answer_choices_key(key: &str) -> bool {
+    const NAME: &[u8] = b"answer_choices";
+    key.len() == NAME.len()
+        && key
+            .bytes()
+            .zip(NAME)
+            .all(|(k, &n)| k == n || (k == b'-' && n == b'_'))
 }
 
 /// The row as PromptSource's template sees it: hyphens in top-level keys
@@ -209,10 +231,13 @@ impl Context for RowContext<'_> {
 
 /// Splits a render on `|||`; each part is unprotected and stripped, and the
 /// spans that fall inside it are moved along.
+///
+/// PromptSource unprotects then strips parts but strips then unprotects
+/// choices; neither the protector nor `|||` contains whitespace, so the order
+/// never changes the result.
 fn split_parts(
     rendered: &str,
     spans: Option<&[Range<usize>]>,
-    strip_then_unprotect: bool,
 ) -> (Vec<String>, Vec<Vec<Range<usize>>>) {
     let mut parts = Vec::new();
     let mut part_spans = Vec::new();
@@ -220,11 +245,7 @@ fn split_parts(
     for raw in rendered.split(SEPARATOR) {
         let start = offset;
         offset += raw.len() + SEPARATOR.len();
-        let text = if strip_then_unprotect {
-            unprotect(raw.trim_matches(is_python_space))
-        } else {
-            unprotect(raw).trim_matches(is_python_space).to_string()
-        };
+        let text = unprotect(raw.trim_matches(is_python_space));
         if let Some(spans) = spans {
             part_spans.push(spans_in_part(raw, start, spans));
         }
@@ -314,7 +335,7 @@ impl CompiledTemplate {
         program: &Program,
         row: Option<&Row>,
         rng: &mut PyRandom,
-    ) -> Result<Vec<String>, RenderError> {
+    ) -> Result<Choices, RenderError> {
         let drawn = program.draw(rng);
         let mut out = String::new();
         match row {
@@ -335,24 +356,31 @@ impl CompiledTemplate {
                 )?;
             }
         }
-        Ok(split_parts(&out, None, true).0)
+        Ok(split_parts(&out, None)
+            .0
+            .into_iter()
+            .map(Arc::from)
+            .collect())
     }
 
     fn choices_for_row(
         &self,
         row: &Row,
         rng: &mut PyRandom,
-    ) -> Result<Option<Vec<String>>, RenderError> {
+    ) -> Result<Option<Choices>, RenderError> {
         let Some(program) = &self.answer_choices else {
             return Ok(None);
         };
         if self.choices_are_static {
-            let cached = self
-                .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
-            return cached.clone().map(Some);
+            return self.static_choices(program).map(Some);
         }
         self.render_choices(program, Some(row), rng).map(Some)
+    }
+
+    fn static_choices(&self, program: &Program) -> Result<Choices, RenderError> {
+        self.static_choices
+            .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)))
+            .clone()
     }
 
     /// PromptSource's `Template.apply(row)`.
@@ -361,11 +389,7 @@ impl CompiledTemplate {
         let mut rng = generator(options.seed);
         // 1. Compiling the template draws its folded `choice`s.
         let drawn = program.draw(&mut rng);
-        if row
-            .fields
-            .iter()
-            .any(|(key, _)| key.replace('-', "_") == "answer_choices")
-        {
+        if row.fields.iter().any(|(key, _)| is_answer_choices_key(key)) {
             return Err(RenderError {
                 kind: "ValueError".to_string(),
                 message: "Example contains the restricted key 'answer_choices'.".to_string(),
@@ -375,7 +399,7 @@ impl CompiledTemplate {
         // 2. Answer choices are compiled and rendered.
         let answer_choices = self.choices_for_row(row, &mut rng)?;
         let choices_value = match &answer_choices {
-            Some(choices) => Value::list(choices.iter().map(|c| Value::str(c)).collect()),
+            Some(choices) => Value::list(choices.iter().map(|c| Value::Str(c.clone())).collect()),
             None => Value::None,
         };
         // 3. The template is rendered.
@@ -392,10 +416,10 @@ impl CompiledTemplate {
             &mut out,
             options.track_spans.then_some(&mut spans),
         )?;
-        let (parts, part_spans) = split_parts(&out, options.track_spans.then_some(&spans), false);
+        let (parts, part_spans) = split_parts(&out, options.track_spans.then_some(&spans));
         Ok(Applied {
             parts,
-            answer_choices,
+            answer_choices: answer_choices.as_ref().map(to_strings),
             spans: part_spans,
         })
     }
@@ -407,7 +431,10 @@ impl CompiledTemplate {
         options: &ApplyOptions,
     ) -> Result<Option<Vec<String>>, RenderError> {
         let mut rng = generator(options.seed);
-        self.choices_for_row(row, &mut rng)
+        Ok(self
+            .choices_for_row(row, &mut rng)?
+            .as_ref()
+            .map(to_strings))
     }
 
     /// PromptSource's `get_fixed_answer_choices_list()`: the choices when they
@@ -419,14 +446,12 @@ impl CompiledTemplate {
         if !program.undeclared_variables().is_empty() {
             return Ok(None);
         }
-        if self.choices_are_static {
-            let cached = self
-                .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
-            return cached.clone().map(Some);
-        }
-        self.render_choices(program, None, &mut PyRandom::from_entropy())
-            .map(Some)
+        let choices = if self.choices_are_static {
+            self.static_choices(program)?
+        } else {
+            self.render_choices(program, None, &mut PyRandom::from_entropy())?
+        };
+        Ok(Some(to_strings(&choices)))
     }
 
     /// Variables the template and its answer choices read from the row
@@ -460,6 +485,12 @@ mod tests {
                 .map(|(k, v)| (Arc::from(*k), v.clone()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn compiled_templates_cross_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<CompiledTemplate>();
     }
 
     #[test]
@@ -527,6 +558,26 @@ mod tests {
     }
 
     #[test]
+    fn huge_row_values_render_in_linear_time() {
+        let text = "word ".repeat(20 << 20);
+        let row = row(&[("text", Datum::str(&text))]);
+        let compiled =
+            CompiledTemplate::compile(&template("{{ text }} ||| {{ text | length }}", None))
+                .expect("compiles");
+        let applied = compiled
+            .apply(&row, &ApplyOptions::default())
+            .expect("applies");
+        assert_eq!(applied.parts[0].len(), 2047);
+        assert_eq!(applied.parts[1], (100 << 20).to_string());
+        let untruncated = ApplyOptions {
+            truncate: false,
+            ..ApplyOptions::default()
+        };
+        let applied = compiled.apply(&row, &untruncated).expect("applies");
+        assert_eq!(applied.parts[0].len(), (100 << 20) - 1);
+    }
+
+    #[test]
     fn runaway_renders_stop() {
         let untruncated = ApplyOptions {
             truncate: false,
@@ -535,10 +586,15 @@ mod tests {
         for source in [
             "{% for i in range(10**9) %}x{% endfor %}",
             "{{ 'x' * 10**10 }}",
-            "{% set ns = namespace(xs=['a']) %}{% for i in range(40) %}{% set ns.xs = ns.xs + ns.xs %}{% endfor %}",
+            "{{ range(10**9) | list | length }}",
+            "{{ '%999999999999s' % 'a' }}",
+            "{{ 'ab'.center(10**12) }}",
+            "{{ range(0, 2**62) | join }}",
         ] {
             let compiled = CompiledTemplate::compile(&template(source, None)).expect("compiles");
-            let error = compiled.apply(&Row::default(), &untruncated).expect_err("stops");
+            let error = compiled
+                .apply(&Row::default(), &untruncated)
+                .expect_err(source);
             assert_eq!(error.kind, "RenderLimitExceeded", "{source}");
         }
         // With truncation the right operand becomes a string, as in PromptSource.

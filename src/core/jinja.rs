@@ -308,10 +308,18 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
     }
 }
 
+/// Whether any expression names a random filter, directly or as a string
+/// handed to `map` (conservative: any such string counts).
 fn mentions_random(body: &[Stmt]) -> bool {
-    // Conservative: any mention of the random filters, even as a string
-    // (`map('random')`), counts.
-    format!("{body:?}").contains("\"random\"") || format!("{body:?}").contains("\"choice\"")
+    let mut found = false;
+    ast::walk_exprs(body, &mut |expr| {
+        found |= match &expr.kind {
+            ExprKind::Filter { name, .. } => matches!(name.as_ref(), "random" | "choice"),
+            ExprKind::Const(Const::Str(text)) => matches!(text.as_ref(), "random" | "choice"),
+            _ => false,
+        };
+    });
+    found
 }
 
 fn reject_recursive_loops(body: &[Stmt]) -> Result<(), SyntaxError> {

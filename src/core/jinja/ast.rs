@@ -183,3 +183,124 @@ pub(crate) enum StmtKind {
         caller: Arc<MacroDef>,
     },
 }
+
+/// Calls `visit` on every expression of `body`, nested ones included.
+pub(crate) fn walk_exprs(body: &[Stmt], visit: &mut dyn FnMut(&Expr)) {
+    for stmt in body {
+        match &stmt.kind {
+            StmtKind::Data(_) => {}
+            StmtKind::Output(e) => walk_expr(e, visit),
+            StmtKind::If {
+                test,
+                body,
+                elifs,
+                otherwise,
+            } => {
+                walk_expr(test, visit);
+                walk_exprs(body, visit);
+                for (test, body) in elifs {
+                    walk_expr(test, visit);
+                    walk_exprs(body, visit);
+                }
+                walk_exprs(otherwise, visit);
+            }
+            StmtKind::For {
+                iter,
+                body,
+                otherwise,
+                filter,
+                ..
+            } => {
+                walk_expr(iter, visit);
+                walk_exprs(body, visit);
+                walk_exprs(otherwise, visit);
+                if let Some(filter) = filter {
+                    walk_expr(filter, visit);
+                }
+            }
+            StmtKind::Assign { value, .. } => walk_expr(value, visit),
+            StmtKind::AssignBlock { filter, body, .. } => {
+                if let Some(filter) = filter {
+                    walk_expr(filter, visit);
+                }
+                walk_exprs(body, visit);
+            }
+            StmtKind::With { assignments, body } => {
+                for (_, value) in assignments {
+                    walk_expr(value, visit);
+                }
+                walk_exprs(body, visit);
+            }
+            StmtKind::FilterBlock { filter, body } => {
+                walk_expr(filter, visit);
+                walk_exprs(body, visit);
+            }
+            StmtKind::Macro(def) => {
+                def.defaults.iter().for_each(|e| walk_expr(e, visit));
+                walk_exprs(&def.body, visit);
+            }
+            StmtKind::CallBlock { call, caller } => {
+                walk_expr(call, visit);
+                caller.defaults.iter().for_each(|e| walk_expr(e, visit));
+                walk_exprs(&caller.body, visit);
+            }
+        }
+    }
+}
+
+/// Calls `visit` on `expr` and every expression inside it.
+pub(crate) fn walk_expr(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
+    visit(expr);
+    match &expr.kind {
+        ExprKind::Const(_) | ExprKind::Name(_) => {}
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => {
+            items.iter().for_each(|e| walk_expr(e, visit))
+        }
+        ExprKind::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
+            walk_expr(k, visit);
+            walk_expr(v, visit);
+        }),
+        ExprKind::GetAttr(inner, _) | ExprKind::Unary(_, inner) => walk_expr(inner, visit),
+        ExprKind::GetItem(a, b)
+        | ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b) => {
+            walk_expr(a, visit);
+            walk_expr(b, visit);
+        }
+        ExprKind::Slice(a, b, c) => [a, b, c]
+            .into_iter()
+            .flatten()
+            .for_each(|e| walk_expr(e, visit)),
+        ExprKind::Compare(first, rest) => {
+            walk_expr(first, visit);
+            rest.iter().for_each(|(_, e)| walk_expr(e, visit));
+        }
+        ExprKind::Cond {
+            test,
+            then,
+            otherwise,
+        } => {
+            walk_expr(test, visit);
+            walk_expr(then, visit);
+            if let Some(e) = otherwise {
+                walk_expr(e, visit);
+            }
+        }
+        ExprKind::Filter { input, args, .. } => {
+            if let Some(input) = input {
+                walk_expr(input, visit);
+            }
+            args.exprs().for_each(|e| walk_expr(e, visit));
+        }
+        ExprKind::Test { input, args, .. } => {
+            walk_expr(input, visit);
+            args.exprs().for_each(|e| walk_expr(e, visit));
+        }
+        ExprKind::Call { callee, args } => {
+            walk_expr(callee, visit);
+            args.exprs().for_each(|e| walk_expr(e, visit));
+        }
+        ExprKind::Drawn { fallback, .. } => walk_expr(fallback, visit),
+    }
+}

@@ -55,6 +55,11 @@ impl fmt::Display for Exc {
 
 impl From<crate::core::py::PyError> for Exc {
     fn from(error: crate::core::py::PyError) -> Exc {
+        // `core::py` refuses results past its size bound as Python's
+        // MemoryError; for a render that is a runaway template.
+        if error.kind == "MemoryError" {
+            return Exc::limit(error.message);
+        }
         Exc::new(error.kind, error.message)
     }
 }

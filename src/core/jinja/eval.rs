@@ -387,6 +387,12 @@ impl<'a> State<'a> {
         let mut items = iterable.iterate()?;
         self.burn(items.len() as u64)?;
         if let Some(filter) = filter {
+            if self.program.loop_name.is_none() {
+                return self.exec_filtered_for(target, items, filter, body, otherwise, out);
+            }
+            // `loop.length` and friends need the filtered items up front.
+            // Jinja2 filters lazily, so this differs only when the body
+            // changes what the filter sees.
             let saved = self.push_frame();
             let mut kept = Vec::with_capacity(items.len());
             let mut result = Ok(());
@@ -413,22 +419,13 @@ impl<'a> State<'a> {
             return self.render_body(otherwise, out);
         }
         let loop_id = self.program.loop_name;
+        // `loop.depth` only grows in recursive loops, which are not supported.
         let loop_state = loop_id.map(|_| {
-            let depth0 = self
-                .locals
-                .iter()
-                .rev()
-                .find(|(n, _)| Some(*n) == loop_id)
-                .and_then(|(_, v)| match v {
-                    Value::Loop(l) => Some(l.depth0 + 1),
-                    _ => None,
-                })
-                .unwrap_or(0);
             Rc::new(LoopState {
                 index0: Cell::new(0),
                 length: items.len(),
                 items: Rc::from(items.clone()),
-                depth0,
+                depth0: 0,
                 last_changed: RefCell::new(None),
             })
         });
@@ -451,6 +448,43 @@ impl<'a> State<'a> {
         }
         self.pop_frame(saved);
         result
+    }
+
+    /// `{% for x in xs if test %}` without `loop`: as in Jinja2, each item is
+    /// tested right before its turn, so the body can change what later tests see.
+    fn exec_filtered_for(
+        &mut self,
+        target: &Target,
+        items: Vec<Value>,
+        filter: &Expr,
+        body: &[Stmt],
+        otherwise: &[Stmt],
+        out: &mut String,
+    ) -> R<()> {
+        let saved = self.push_frame();
+        let mut ran = false;
+        let mut result: R<()> = Ok(());
+        for item in items {
+            self.locals.truncate(self.frame_start);
+            let step = (|| -> R<()> {
+                self.assign(target, item)?;
+                if self.eval(filter)?.truthy() {
+                    ran = true;
+                    self.render_body(body, out)?;
+                }
+                Ok(())
+            })();
+            if let Err(e) = step {
+                result = Err(e);
+                break;
+            }
+        }
+        self.pop_frame(saved);
+        result?;
+        if !ran {
+            self.render_body(otherwise, out)?;
+        }
+        Ok(())
     }
 
     fn make_macro(&mut self, def: &Arc<MacroDef>, caller: Option<Value>) -> Value {
@@ -625,9 +659,10 @@ impl<'a> State<'a> {
                 } else if let Some(otherwise) = otherwise {
                     self.eval(otherwise)
                 } else {
-                    Ok(Value::hint(
-                        "the inline if-expression on line N evaluated to false and no else section was defined.".replace('N', &expr.line.to_string()).as_str(),
-                    ))
+                    Ok(Value::hint(&format!(
+                        "the inline if-expression on line {} evaluated to false and no else section was defined.",
+                        expr.line
+                    )))
                 }
             }
             ExprKind::Filter { input, name, args } => {

@@ -232,7 +232,8 @@ fn do_truncate(s: &Arc<str>, length: i64, killwords: bool, end: &str, leeway: i6
         ));
     }
     // Fast path: a byte count within the limit bounds the char count too.
-    if (s.len() as i64) <= length + leeway || (char_len(s) as i64) <= length + leeway {
+    let limit = length.saturating_add(leeway);
+    if (s.len() as i64) <= limit || (char_len(s) as i64) <= limit {
         return Ok(Value::Str(s.clone()));
     }
     let keep = (length - end_len) as usize;
@@ -499,6 +500,17 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             })
         }
         "truncate" => {
+            let text = match &input {
+                Value::Str(s) => s.clone(),
+                other => other.to_str(),
+            };
+            // PromptSource rewrites every `{{ }}` to end in `truncate(2048)`:
+            // keep that call free of argument binding.
+            if let ([Value::Int(length)], true) =
+                (args.positional.as_slice(), args.keyword.is_empty())
+            {
+                return do_truncate(&text, *length, false, "...", 5);
+            }
             let [length, killwords, end, leeway] =
                 take4(args.bind("do_truncate", &["length", "killwords", "end", "leeway"])?);
             let length = int_param(length, 255, "truncate")?;
@@ -507,10 +519,6 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let leeway = match leeway {
                 None | Some(Value::None) => 5,
                 Some(v) => int_param(Some(v), 5, "truncate")?,
-            };
-            let text = match &input {
-                Value::Str(s) => s.clone(),
-                other => other.to_str(),
             };
             do_truncate(&text, length, killwords, &end, leeway)
         }
@@ -722,7 +730,18 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "last" => {
             args.bind("do_last", &[])?;
-            if matches!(input, Value::Iter(..)) {
+            // Python's `reversed()`: sequences and dicts only.
+            if !matches!(
+                input,
+                Value::List(_)
+                    | Value::Tuple(_)
+                    | Value::Str(_)
+                    | Value::Bytes(_)
+                    | Value::Range(_)
+                    | Value::Dict(_)
+                    | Value::View(..)
+                    | Value::Undefined(_)
+            ) {
                 return Err(Exc::type_error(format!(
                     "'{}' object is not reversible",
                     input.type_name()
@@ -858,7 +877,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 take3(args.bind("do_indent", &["width", "first", "blank"])?);
             let indention = match width {
                 Some(Value::Str(s)) => s.to_string(),
-                other => " ".repeat(int_param(other, 4, "indent")?.max(0) as usize),
+                other => {
+                    let width = int_param(other, 4, "indent")?;
+                    if width > 4096 {
+                        return Err(Exc::limit("indent width too large"));
+                    }
+                    " ".repeat(width.max(0) as usize)
+                }
             };
             let text = format!("{}\n", input.to_str());
             let lines = super::methods::call(
@@ -893,7 +918,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "batch" => {
             let [count, fill] = take2(args.bind("do_batch", &["linecount", "fill_with"])?);
-            let count = int_param(count, 1, "batch")?.max(1) as usize;
+            let count = int_param(count, 1, "batch")?.clamp(1, MAX_ITEMS as i64) as usize;
             let items = input.iterate()?;
             let mut out = Vec::new();
             for chunk in items.chunks(count) {
@@ -1265,6 +1290,10 @@ pub(crate) fn choose(state: &mut State<'_>, input: &Value) -> R<Value> {
 }
 
 fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Value> {
+    // Jinja2 maps nothing over a false value (None, empty), without an error.
+    if !input.truthy() {
+        return Ok(Value::iter("generator", Vec::new()));
+    }
     let items = input.iterate()?;
     if args.positional.is_empty() && args.keyword.iter().any(|(k, _)| k.as_ref() == "attribute") {
         let mut attribute = None;
@@ -1553,8 +1582,8 @@ pub(crate) fn lipsum(state: &mut State<'_>, args: CallArgs) -> R<Value> {
         take4(args.bind("generate_lorem_ipsum", &["n", "html", "min", "max"])?);
     let n = int_param(n, 5, "lipsum")?.clamp(0, 1000);
     let html = html.is_none_or(|v| v.truthy());
-    let min = int_param(min, 20, "lipsum")?.max(1) as u64;
-    let max = int_param(max, 100, "lipsum")?.max(min as i64) as u64;
+    let min = int_param(min, 20, "lipsum")?.clamp(1, 10_000) as u64;
+    let max = int_param(max, 100, "lipsum")?.clamp(min as i64, 10_000) as u64;
     let mut paragraphs = Vec::new();
     for _ in 0..n {
         let rng = &mut *state.rng;

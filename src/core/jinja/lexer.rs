@@ -380,18 +380,15 @@ fn digits_with_underscores(text: &str, radix: u32) -> usize {
     let mut len = 0;
     while len < bytes.len() {
         let c = bytes[len] as char;
-        if c.is_digit(radix) {
-            len += 1;
-        } else if c == '_'
+        let separator = c == '_'
             && len > 0
             && bytes
                 .get(len + 1)
-                .is_some_and(|n| (*n as char).is_digit(radix))
-        {
-            len += 1;
-        } else {
+                .is_some_and(|n| (*n as char).is_digit(radix));
+        if !(c.is_digit(radix) || separator) {
             break;
         }
+        len += 1;
     }
     len
 }

@@ -105,20 +105,32 @@ fn arity(name: &str, args: &CallArgs, min: usize, max: usize) -> R<()> {
     Ok(())
 }
 
+/// How CPython names an argument's type in "must be str, not ..." errors
+/// (`None` rather than `NoneType`).
+fn arg_type(value: &Value) -> &'static str {
+    match value {
+        Value::None => "None",
+        other => other.type_name(),
+    }
+}
+
 fn str_arg<'v>(value: &'v Value, what: &str) -> R<&'v Arc<str>> {
     match value {
         Value::Str(s) => Ok(s),
         other => Err(Exc::type_error(format!(
             "{what} must be str, not {}",
-            other.type_name()
+            arg_type(other)
         ))),
     }
 }
 
-fn opt_str_arg<'v>(value: Option<&'v Value>, what: &str) -> R<Option<&'v Arc<str>>> {
+/// An optional str argument; `error` builds CPython's message from the
+/// offending type's name.
+fn opt_str_arg(value: Option<&Value>, error: impl Fn(&str) -> String) -> R<Option<&Arc<str>>> {
     match value {
         None | Some(Value::None) => Ok(None),
-        Some(v) => str_arg(v, what).map(Some),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(other) => Err(Exc::type_error(error(other.type_name()))),
     }
 }
 
@@ -169,7 +181,10 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
     Ok(match name {
         "split" | "rsplit" => {
             let bound = args.bind(name, &["sep", "maxsplit"])?;
-            let sep = opt_str_arg(bound[0].as_ref(), "must be str or None")?.cloned();
+            let sep = opt_str_arg(bound[0].as_ref(), |t| {
+                format!("must be str or None, not {t}")
+            })?
+            .cloned();
             let maxsplit = int_arg(bound[1].as_ref(), -1)?;
             let parts = if name == "split" {
                 pystr::split(s, sep.as_deref(), maxsplit)?
@@ -181,7 +196,8 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         }
         "strip" | "lstrip" | "rstrip" => {
             arity(name, &args, 0, 1)?;
-            let chars = opt_str_arg(p(0), "strip arg")?.map(|c| c.as_ref());
+            let chars = opt_str_arg(p(0), |_| format!("{name} arg must be None or str"))?
+                .map(|c| c.as_ref());
             let out = match name {
                 "strip" => pystr::strip(s, chars),
                 "lstrip" => pystr::lstrip(s, chars),
@@ -253,6 +269,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         "find" | "rfind" | "index" | "rindex" | "count" => {
             arity(name, &args, 1, 3)?;
             let Value::Str(sub) = &args.positional[0] else {
+                // Unlike `replace`, CPython's search methods say `NoneType`.
                 return Err(Exc::type_error(format!(
                     "must be str, not {}",
                     args.positional[0].type_name()

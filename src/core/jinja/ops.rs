@@ -190,24 +190,33 @@ fn slice_indices(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) -
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
         out.push(i as usize);
-        i += step;
+        match i.checked_add(step) {
+            Some(next) => i = next,
+            None => break,
+        }
     }
     out
 }
 
+/// `obj[start:stop:step]`. Jinja2 compiles slices to plain Python
+/// subscripts, bypassing its lenient `getitem`, so errors propagate.
 pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R<Value> {
-    if let Value::Undefined(reason) = obj {
-        return Err(Exc::undefined(reason));
+    match obj {
+        Value::Undefined(reason) => return Err(Exc::undefined(reason)),
+        Value::List(_) | Value::Tuple(_) | Value::Str(_) | Value::Bytes(_) | Value::Range(_) => {}
+        Value::Dict(_) => return Err(Exc::type_error("unhashable type: 'slice'")),
+        other => {
+            return Err(Exc::type_error(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            )))
+        }
     }
-    let element_missing = || {
-        Value::undefined(UndefinedReason::Element {
-            owner: obj.object_type_repr(),
-            key_repr: format!("slice({}, {}, {})", start.repr(), stop.repr(), step.repr()),
-        })
-    };
     let (Ok(lo), Ok(hi), Ok(st)) = (slice_bound(start), slice_bound(stop), slice_bound(step))
     else {
-        return Ok(element_missing());
+        return Err(Exc::type_error(
+            "slice indices must be integers or None or have an __index__ method",
+        ));
     };
     let st = st.unwrap_or(1);
     if st == 0 {
@@ -263,7 +272,12 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
             };
             Value::Range(PyRange { start, stop, step })
         }
-        _ => element_missing(),
+        other => {
+            return Err(Exc::type_error(format!(
+                "'{}' object is not subscriptable",
+                other.type_name()
+            )))
+        }
     })
 }
 
@@ -277,7 +291,7 @@ pub(crate) fn unary(op: UnaryOp, value: &Value) -> R<Value> {
         Value::Int(_) | Value::Bool(_) => {
             let n = as_int(value).unwrap_or(0);
             if op == UnaryOp::Neg {
-                n.checked_neg().map(Value::Int).ok_or_else(|| overflow())
+                n.checked_neg().map(Value::Int).ok_or_else(overflow)
             } else {
                 Ok(Value::Int(n))
             }
@@ -325,7 +339,7 @@ fn repeat(seq: &Value, n: i64) -> R<Value> {
         Value::Str(s) => Value::Str(Arc::from(s.repeat(repeat_count(n, s.len())?))),
         Value::List(items) => {
             let items = items.borrow();
-            let count = repeat_count(n, items.len() * 16)?;
+            let count = repeat_count(n, items.len() * (MAX_OUTPUT_BYTES / MAX_ITEMS))?;
             Value::list(
                 items
                     .iter()
@@ -336,7 +350,7 @@ fn repeat(seq: &Value, n: i64) -> R<Value> {
             )
         }
         Value::Tuple(items) => {
-            let count = repeat_count(n, items.len() * 16)?;
+            let count = repeat_count(n, items.len() * (MAX_OUTPUT_BYTES / MAX_ITEMS))?;
             Value::tuple(
                 items
                     .iter()
@@ -516,7 +530,7 @@ fn arith(
 
 /// Lists are capped like output: each item costs at least a pointer or two.
 fn check_items(count: usize) -> R<()> {
-    if count.saturating_mul(16) > MAX_OUTPUT_BYTES {
+    if count > MAX_ITEMS {
         return Err(Exc::limit(format!("a list of {count} items is too large")));
     }
     Ok(())

@@ -20,10 +20,14 @@ const GLOBALS: &[&str] = &[
     "zip",
 ];
 
+/// A nested frame waiting for its parent to be complete: the names it
+/// declares on entry, its statements and its expressions.
+type Deferred<'a> = (Vec<NameId>, Vec<&'a [Stmt]>, Vec<&'a Expr>);
+
 struct Frame<'a> {
     declared: HashSet<NameId>,
     /// Nested frames, analysed once this frame is complete.
-    deferred: Vec<(Vec<NameId>, Vec<&'a [Stmt]>, Vec<&'a Expr>)>,
+    deferred: Vec<Deferred<'a>>,
 }
 
 struct Finder<'a> {

@@ -16,6 +16,10 @@ use crate::core::py::float::float_repr;
 pub(crate) use crate::core::py::strings::is_python_space;
 use crate::core::py::strings::str_repr;
 
+/// Most items a render materialises at once (a list, a range or a string
+/// turned into a list); beyond this a template is exploding.
+pub(crate) const MAX_ITEMS: usize = 16 << 20;
+
 /// A compile-time constant: what Jinja2's optimizer may fold an expression
 /// into. Unlike [`Value`] it is thread-safe, so compiled templates can be shared.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,8 +57,9 @@ impl PyRange {
         }
     }
 
+    /// The item at `index < len()`; always within `start..stop`, so it fits.
     pub(crate) fn get(&self, index: usize) -> i64 {
-        self.start + self.step * index as i64
+        (self.start as i128 + self.step as i128 * index as i128) as i64
     }
 }
 
@@ -165,6 +170,8 @@ pub(crate) enum HashKey {
     Tuple(Box<[HashKey]>),
     Range(i64, i64, i64),
     Other(String),
+    /// Objects hashed by identity: the address of their shared allocation.
+    Identity(usize),
 }
 
 impl Value {
@@ -431,7 +438,12 @@ impl Value {
                     self.type_name()
                 )))
             }
-            other => HashKey::Other(format!("{:p}", other as *const Value)),
+            // Python hashes these by identity.
+            Value::Func(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Loop(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Cycler(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Joiner(rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
+            Value::Iter(_, rc) => HashKey::Identity(Rc::as_ptr(rc) as *const () as usize),
         })
     }
 
@@ -538,6 +550,13 @@ impl Value {
 
     /// The items of an iterable, as Python's `iter()` yields them.
     pub(crate) fn iterate(&self) -> Result<Vec<Value>, Exc> {
+        if let Some(len) = self.len() {
+            if len > MAX_ITEMS {
+                return Err(Exc::limit(format!(
+                    "iterating over {len} items is more than a render may hold ({MAX_ITEMS})"
+                )));
+            }
+        }
         Ok(match self {
             Value::Undefined(_) => Vec::new(),
             Value::Str(s) => s
