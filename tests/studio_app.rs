@@ -424,3 +424,19 @@ fn the_batch_view_asks_for_a_page_with_statistics_and_cancels_on_close() {
     assert_eq!(app.view, View::Main);
     assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
 }
+
+#[test]
+fn a_changed_data_file_reopens_the_split() {
+    let mut app = app(workspace());
+    app.take_effects();
+    let shown = app.preview.current_split().unwrap().found.paths[0].clone();
+    let effects = app.update(Event::FileChanged(shown));
+    let requests = preview_requests(&effects);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].data_epoch, 1,
+        "workers reopen sources of a new epoch"
+    );
+    let other = std::path::PathBuf::from("/ws/data/other/_/train.parquet");
+    assert!(preview_requests(&app.update(Event::FileChanged(other))).is_empty());
+}
