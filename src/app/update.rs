@@ -162,6 +162,8 @@ impl App {
                     self.zoomed = false;
                 } else if self.focus == Focus::Catalog && !self.catalog.filter.is_empty() {
                     self.set_filter(String::new());
+                } else if self.focus == Focus::Editor {
+                    self.search.clear();
                 }
             }
             _ => self.pane_action(action),
