@@ -233,7 +233,7 @@ mod tests {
     fn search_matches_are_case_insensitive_and_do_not_overlap() {
         assert_eq!(
             search_matches("Label {{ label }} lab", "LAB"),
-            vec![0..3, 9..12, 17..20]
+            vec![0..3, 9..12, 18..21]
         );
         assert_eq!(search_matches("aaaa", "aa"), vec![0..2, 2..4]);
         assert!(search_matches("text", "").is_empty());
