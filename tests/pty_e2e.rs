@@ -5,6 +5,8 @@
 //! Runs `promptstudio <workspace>`; `PROMPTSTUDIO_STUDIO_BIN` points it at
 //! another build of the studio (e.g. an example) when needed.
 
+#![cfg(feature = "tui")]
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};

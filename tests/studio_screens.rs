@@ -1,6 +1,8 @@
 //! Snapshots of the main screens at 80x24 and 160x48, drawn with ratatui's
 //! TestBackend from states reached through `App::update`.
 
+#![cfg(feature = "tui")]
+
 #[path = "studio_support.rs"]
 mod studio_support;
 
