@@ -440,3 +440,37 @@ fn a_changed_data_file_reopens_the_split() {
     let other = std::path::PathBuf::from("/ws/data/other/_/train.parquet");
     assert!(preview_requests(&app.update(Event::FileChanged(other))).is_empty());
 }
+
+#[test]
+fn enter_in_the_batch_view_opens_that_row() {
+    use promptstudio::app::{BatchRow, BatchUpdate};
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(Event::Key(KeyChord {
+        key: Key::F(5),
+        mods: Mods::default(),
+    }));
+    let rows = workspace
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| BatchRow {
+            index,
+            row: row.clone(),
+            outcome: Ok(Rendered::default()),
+        })
+        .collect();
+    let generation = app.batch.generation;
+    app.update(Event::Batch(BatchUpdate::Page {
+        generation,
+        rows: Ok(rows),
+        row_count: 3,
+        features: Vec::new(),
+    }));
+    app.update(key('j'));
+    app.update(key('j'));
+    let effects = app.update(special(Key::Enter));
+    assert_eq!(app.view, View::Main);
+    assert_eq!(app.preview.row, 2);
+    assert_eq!(preview_requests(&effects)[0].row, 2);
+}

@@ -1184,6 +1184,8 @@ impl App {
                 self.batch.offset = 0;
                 self.batch.selected = 0;
             }
+            // Back to the main view on the chosen row.
+            Action::Select => return self.close_view(),
             Action::Bottom | Action::LastRow => {
                 self.batch.offset = count.saturating_sub(1) / BATCH_PAGE * BATCH_PAGE;
                 self.batch.selected = count.saturating_sub(1) % BATCH_PAGE;

@@ -374,6 +374,20 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     if app.split_sizes.requested && sizes.is_empty() && !files.is_empty() {
         lines.push(Line::styled("counting rows…", ui.style("ui.dim")));
     }
+    let problems = &app.catalog.problems;
+    if !problems.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            format!("{} templates file(s) could not be read", problems.len()),
+            ui.style("preview.error"),
+        ));
+        for problem in problems {
+            lines.push(Line::styled(
+                format!("{}: {}", problem.path.display(), one_line(&problem.message)),
+                ui.style("preview.error"),
+            ));
+        }
+    }
     let scroll = app.split_sizes.scroll.min(lines.len().saturating_sub(1));
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
 }
