@@ -157,7 +157,14 @@ fn styled_line(
 }
 
 fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
-    let c = if c == '\t' { ' ' } else { c };
+    // One cell per character keeps the cursor column right: a tab shows as
+    // one space, other control characters as their pictures.
+    let c = match c {
+        '\t' => ' ',
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
+        c if c.is_control() => '�',
+        c => c,
+    };
     if let Some(last) = spans.last_mut() {
         if last.style == style {
             last.content.to_mut().push(c);
