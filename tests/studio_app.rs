@@ -1,7 +1,6 @@
 //! The studio driven through `App::update`, as keys and worker answers
 //! arrive, without a terminal.
 
-#[path = "studio_support.rs"]
 mod studio_support;
 
 use promptstudio::app::{

@@ -3,7 +3,6 @@
 
 #![cfg(feature = "tui")]
 
-#[path = "studio_support.rs"]
 mod studio_support;
 
 use promptstudio::app::stats::SplitStats;
