@@ -73,14 +73,25 @@ fn write_workspace(root: &Path, name: &str, rows: usize, repeat_text: usize) {
     std::fs::create_dir_all(data_path.parent().unwrap()).unwrap();
     let features = r#"{"info": {"features": {"text": {"dtype": "string", "_type": "Value"}, "label": {"names": ["World", "Sports", "Business", "Sci/Tech"], "_type": "ClassLabel"}}}}"#;
     let schema = Arc::new(
-        Schema::new(vec![Field::new("text", DataType::Utf8, true), Field::new("label", DataType::Int64, true)])
-            .with_metadata(std::collections::HashMap::from([("huggingface".to_owned(), features.to_owned())])),
+        Schema::new(vec![
+            Field::new("text", DataType::Utf8, true),
+            Field::new("label", DataType::Int64, true),
+        ])
+        .with_metadata(std::collections::HashMap::from([(
+            "huggingface".to_owned(),
+            features.to_owned(),
+        )])),
     );
     let properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap()))
         .build();
     let partial = data_path.with_extension("partial");
-    let mut writer = ArrowWriter::try_new(std::fs::File::create(&partial).unwrap(), schema.clone(), Some(properties)).unwrap();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&partial).unwrap(),
+        schema.clone(),
+        Some(properties),
+    )
+    .unwrap();
     let chunk = 100_000;
     for start in (0..rows).step_by(chunk) {
         let end = (start + chunk).min(rows);
@@ -89,8 +100,12 @@ fn write_workspace(root: &Path, name: &str, rows: usize, repeat_text: usize) {
             format!("{topic} story {i}: ").repeat(repeat_text)
                 + "Markets and teams moved as reporters filed the day's news (Reuters) Reuters - the long-running story continued with new details from officials."
         })));
-        let label: ArrayRef = Arc::new(Int64Array::from_iter_values((start..end).map(|i| (i % 4) as i64)));
-        writer.write(&RecordBatch::try_new(schema.clone(), vec![text, label]).unwrap()).unwrap();
+        let label: ArrayRef = Arc::new(Int64Array::from_iter_values(
+            (start..end).map(|i| (i % 4) as i64),
+        ));
+        writer
+            .write(&RecordBatch::try_new(schema.clone(), vec![text, label]).unwrap())
+            .unwrap();
     }
     writer.close().unwrap();
     std::fs::rename(partial, data_path).unwrap();
@@ -107,7 +122,8 @@ struct Studio {
 impl Studio {
     fn open(workspace: &Path) -> Studio {
         let (sender, receiver) = mpsc::channel();
-        let workspace: Arc<dyn promptstudio::app::Workspace> = Arc::new(FolderWorkspace::new(workspace, None, None));
+        let workspace: Arc<dyn promptstudio::app::Workspace> =
+            Arc::new(FolderWorkspace::new(workspace, None, None));
         let workers = Workers::start(Arc::new(CoreEngine), workspace.clone(), sender);
         let app = App::new(workspace, Keymap::defaults());
         Studio {
@@ -158,7 +174,11 @@ fn keystroke_percentiles(workspace: &Path) {
         // Type and delete in turn so the template stays the same size;
         // every fourth keystroke moves to another row too.
         let started = Instant::now();
-        let key = if i % 2 == 0 { KeyChord::plain(Key::Char('x')) } else { KeyChord::plain(Key::Backspace) };
+        let key = if i % 2 == 0 {
+            KeyChord::plain(Key::Char('x'))
+        } else {
+            KeyChord::plain(Key::Backspace)
+        };
         let mut effects = studio.app.update(Event::Key(key));
         if i % 4 == 3 {
             effects.extend(studio.app.update(Event::Action(Action::NextRow)));
@@ -204,10 +224,16 @@ fn first_frame(workspace: &Path) {
 /// pseudo-terminal.
 fn binary_measurements(ag_news: &Path, large: &Path) {
     use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    let binary = std::env::var("PROMPTSTUDIO_STUDIO_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptstudio").to_owned());
+    let binary = std::env::var("PROMPTSTUDIO_STUDIO_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptstudio").to_owned());
     for (label, workspace) in [("ag_news-like", ag_news), ("10,000,000-row", large)] {
         let pty = native_pty_system()
-            .openpty(PtySize { rows: 48, cols: 160, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows: 48,
+                cols: 160,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .unwrap();
         let mut command = CommandBuilder::new(&binary);
         command.arg(workspace);
@@ -272,7 +298,9 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 /// The same pipeline as the percentiles, under divan's statistics.
 #[divan::bench(sample_count = 200)]
 fn keystroke_to_preview(bencher: divan::Bencher) {
-    let workspace = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-bench").join("ag_news_like");
+    let workspace = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("studio-bench")
+        .join("ag_news_like");
     let mut studio = Studio::open(&workspace);
     let effects = studio.app.take_effects();
     studio.run(effects);
@@ -280,7 +308,11 @@ fn keystroke_to_preview(bencher: divan::Bencher) {
     studio.app.update(Event::Action(Action::FocusEditor));
     let mut typed = false;
     bencher.bench_local(|| {
-        let key = if typed { KeyChord::plain(Key::Backspace) } else { KeyChord::plain(Key::Char('x')) };
+        let key = if typed {
+            KeyChord::plain(Key::Backspace)
+        } else {
+            KeyChord::plain(Key::Char('x'))
+        };
         typed = !typed;
         let effects = studio.app.update(Event::Key(key));
         studio.run(effects);
