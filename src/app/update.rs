@@ -953,8 +953,11 @@ impl App {
             return self.notify(format!("New templates file {}", path.display()));
         };
         if same_content(&self.catalog.files[file].templates, &templates) {
-            // Our own save echoing back, or a touch: keep the new fingerprint.
-            self.catalog.files[file].templates.fingerprint = templates.fingerprint;
+            // Our own save echoing back, or a touch: keep what the file now
+            // says about itself (its fingerprint, its anchors).
+            let entry = &mut self.catalog.files[file].templates;
+            entry.fingerprint = templates.fingerprint;
+            entry.shared_metadata = templates.shared_metadata;
             return;
         }
         if self.catalog.files[file].dirty {
