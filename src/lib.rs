@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod core;
 pub mod data;
+pub mod export;
 #[cfg(feature = "tui")]
 pub mod tui;
 #[cfg(feature = "tui")]

@@ -1,0 +1,436 @@
+//! `promptstudio export`: prompted datasets (P3/T0 or fine-tuning records)
+//! from a templates collection and local data; `--merge` gathers shards.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::core::catalog::Catalog;
+use crate::core::template::{DatasetTemplates, Template};
+use crate::export::manifest::Settings;
+use crate::export::progress::{Progress, ProgressMode};
+use crate::export::record::Style;
+use crate::export::sources::{workspace_splits, ParquetRows};
+use crate::export::tokenize::TokenCounter;
+use crate::export::writer::Format;
+use crate::export::{
+    merge, template_sha256, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
+};
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    about = "Apply templates to every row of datasets and write prompted datasets (P3 layout)"
+)]
+pub struct ExportArgs {
+    /// Folder of templates.yaml files (a PromptSource templates tree).
+    #[arg(long, value_name = "DIR", required_unless_present = "merge")]
+    pub templates: Option<PathBuf>,
+
+    /// Dataset to export, as NAME or NAME/SUBSET (repeatable).
+    #[arg(long, value_name = "NAME[/SUBSET]", conflicts_with = "all")]
+    pub dataset: Vec<String>,
+
+    /// Export every (dataset, subset) of the collection that has local data.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Workspace holding the rows as data/<dataset>/<subset or _>/<split>.parquet.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub data: PathBuf,
+
+    /// Split to export (repeatable); default: every split found.
+    #[arg(long, value_name = "SPLIT")]
+    pub split: Vec<String>,
+
+    /// Output folder (created if needed); holds one folder per task and manifest.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
+    pub format: FormatArg,
+
+    /// p3: T0's fields; completion: prompt/completion; messages: user and assistant turns.
+    #[arg(long, value_enum, default_value_t = StyleArg::P3)]
+    pub style: StyleArg,
+
+    /// Only these templates, by name or id (repeatable).
+    #[arg(long = "template", value_name = "NAME_OR_ID")]
+    pub templates_selected: Vec<String>,
+
+    /// Row i of a split is rendered with seed SEED + i.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Also write, for templates with answer choices, one record per choice
+    /// (task name suffixed _score_eval, as in P3).
+    #[arg(long)]
+    pub rank_classification: bool,
+
+    /// Cap rows per (dataset, subset), spread over its templates as T0 did.
+    #[arg(long, value_name = "N")]
+    pub max_rows_per_dataset: Option<usize>,
+
+    /// Split every split's rows into N contiguous shards (as datasets' Dataset.shard).
+    #[arg(long, value_name = "N", requires = "shard_index")]
+    pub num_shards: Option<usize>,
+
+    /// The shard this process exports, from 0 to N-1.
+    #[arg(long, value_name = "I", requires = "num_shards")]
+    pub shard_index: Option<usize>,
+
+    /// A Hugging Face tokenizer.json: adds `inputs`/`targets` token ids (style p3).
+    #[arg(long, value_name = "FILE")]
+    pub tokenizer: Option<PathBuf>,
+
+    /// Drop rows whose input has more tokens than this (needs --tokenizer).
+    #[arg(long, value_name = "N", requires = "tokenizer")]
+    pub max_input_tokens: Option<usize>,
+
+    /// Fail on the first row whose render errors or is blank, instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Worker threads (default: one per core). The output is the same for any count.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Merge the shard folders DIR... into --out instead of exporting.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["dataset", "all"])]
+    pub merge: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Parquet,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    P3,
+    Completion,
+    Messages,
+}
+
+/// Turns a template into something that renders rows: the engine in
+/// production, a stand-in in tests of this module.
+pub type Compile<'a> = &'a dyn Fn(&Template) -> anyhow::Result<Box<dyn RowRenderer>>;
+
+/// What `export` did, for the exit code: problems are outputs that ended
+/// with no record although rows were selected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportOutcome {
+    pub report: Report,
+}
+
+impl ExportOutcome {
+    pub fn has_problems(&self) -> bool {
+        !self.report.empty_outputs.is_empty()
+    }
+}
+
+/// Runs `export` with `compile` turning templates into renderers. SIGINT and
+/// SIGTERM (Ctrl-C, a cluster preempting the job) stop it between batches,
+/// leaving finished outputs and no partial file; a second Ctrl-C exits at once.
+pub fn execute(
+    args: &ExportArgs,
+    out: &mut dyn Write,
+    compile: Compile,
+) -> anyhow::Result<ExportOutcome> {
+    if !args.merge.is_empty() {
+        let manifest = merge::merge(&args.merge, &args.out)?;
+        writeln!(
+            out,
+            "merged {} shards into {}: {} outputs",
+            args.merge.len(),
+            args.out.display(),
+            manifest.outputs.len()
+        )?;
+        return Ok(ExportOutcome {
+            report: Report::default(),
+        });
+    }
+    let templates_root = args
+        .templates
+        .as_deref()
+        .context("--templates DIR is required to export")?;
+    if args.dataset.is_empty() && !args.all {
+        anyhow::bail!("say which datasets to export: --dataset NAME[/SUBSET] or --all");
+    }
+    if args.tokenizer.is_some() && args.style != StyleArg::P3 && args.max_input_tokens.is_none() {
+        anyhow::bail!(
+            "--tokenizer adds token ids to --style p3 only; with another style it serves --max-input-tokens"
+        );
+    }
+    if args.threads == Some(0) {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let catalog = Catalog::discover(templates_root);
+    if catalog.files.is_empty() {
+        let reason = catalog
+            .errors
+            .first()
+            .map(|error| format!(" (first error: {error})"))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "no templates.yaml could be loaded under {}{reason}",
+            templates_root.display()
+        );
+    }
+    let files = select_files(&catalog, args)?;
+
+    let tokens = args
+        .tokenizer
+        .as_deref()
+        .map(TokenCounter::load)
+        .transpose()?;
+    let settings = Settings {
+        style: match args.style {
+            StyleArg::P3 => Style::P3,
+            StyleArg::Completion => Style::Completion,
+            StyleArg::Messages => Style::Messages,
+        },
+        format: match args.format {
+            FormatArg::Parquet => Format::Parquet,
+            FormatArg::Jsonl => Format::Jsonl,
+        },
+        seed: args.seed,
+        rank_classification: args.rank_classification,
+        max_rows_per_dataset: args.max_rows_per_dataset,
+        tokenizer_sha256: tokens.as_ref().map(|counter| counter.sha256().to_string()),
+        max_input_tokens: args.max_input_tokens,
+        num_shards: args.num_shards.unwrap_or(1),
+        shard_index: args.shard_index,
+    };
+    if let (Some(count), Some(index)) = (args.num_shards, args.shard_index) {
+        crate::export::shard::Shard::new(index, count)?;
+    }
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _signals = SignalGuard::install(&cancel)?;
+    let mut exporter = Exporter::open(
+        &args.out,
+        settings,
+        RunOptions {
+            strict: args.strict,
+            threads: args.threads,
+        },
+        tokens,
+        cancel,
+        Progress::new(ProgressMode::detect(args.quiet)),
+    )?;
+
+    let mut exported_any = false;
+    for file in &files {
+        let chosen = chosen_templates(file, &args.templates_selected);
+        if chosen.is_empty() {
+            continue;
+        }
+        let splits = splits_for(file, args)?;
+        if splits.is_empty() {
+            continue;
+        }
+        let mut renderers = Vec::with_capacity(chosen.len());
+        for template in &chosen {
+            let renderer = compile(template).with_context(|| {
+                format!(
+                    "{}: template {:?} ({}) does not compile",
+                    file.path.display(),
+                    &*template.name,
+                    &*template.id
+                )
+            })?;
+            renderers.push(renderer);
+        }
+        for (split, path) in splits {
+            let job = SplitJob {
+                dataset: file.dataset.clone(),
+                subset: file.subset.clone(),
+                split,
+                templates: chosen
+                    .iter()
+                    .zip(&renderers)
+                    .map(|(template, renderer)| TemplateJob {
+                        id: template.id.to_string(),
+                        name: template.name.to_string(),
+                        sha256: template_sha256(
+                            &template.jinja,
+                            template.answer_choices.as_deref(),
+                        ),
+                        has_answer_choices: template.answer_choices.is_some(),
+                        renderer: renderer.as_ref(),
+                    })
+                    .collect(),
+            };
+            let mut source = ParquetRows::open(&path)?;
+            exporter.export_split(&job, &mut source)?;
+            exported_any = true;
+        }
+    }
+    if !exported_any {
+        anyhow::bail!(
+            "nothing to export: no data found under {} for the chosen datasets and splits",
+            args.data.join("data").display()
+        );
+    }
+    let report = exporter.finish();
+    let totals = &report.rows;
+    writeln!(
+        out,
+        "{} outputs written, {} already complete; {} records from {} rows ({} errors, {} blank, {} too long skipped) in {}",
+        report.outputs_written,
+        report.outputs_skipped,
+        report.records,
+        totals.selected_rows,
+        totals.errors,
+        totals.blank,
+        totals.too_long,
+        args.out.display()
+    )?;
+    for empty in &report.empty_outputs {
+        writeln!(
+            out,
+            "warning: {empty} has no record (see manifest.json for its errors)"
+        )?;
+    }
+    Ok(ExportOutcome { report })
+}
+
+/// The (dataset, subset) files to export. A `--dataset` name is first taken
+/// whole (hub datasets such as `Zaid/coqa_expanded` contain a slash), then as
+/// `NAME/SUBSET` split at its last slash.
+fn select_files<'c>(
+    catalog: &'c Catalog,
+    args: &ExportArgs,
+) -> anyhow::Result<Vec<&'c DatasetTemplates>> {
+    if args.all {
+        return Ok(catalog.files.iter().collect());
+    }
+    let mut chosen = Vec::new();
+    for name in &args.dataset {
+        let whole: Vec<&DatasetTemplates> = catalog
+            .files
+            .iter()
+            .filter(|file| file.dataset == *name)
+            .collect();
+        let found = if !whole.is_empty() {
+            whole
+        } else {
+            name.rsplit_once('/')
+                .and_then(|(dataset, subset)| catalog.find(dataset, Some(subset)))
+                .into_iter()
+                .collect()
+        };
+        if found.is_empty() {
+            anyhow::bail!(
+                "no templates for dataset {name:?} under {} (give NAME or NAME/SUBSET as the templates.yaml names them)",
+                catalog.root.display()
+            );
+        }
+        chosen.extend(found);
+    }
+    Ok(chosen)
+}
+
+fn chosen_templates<'t>(file: &'t DatasetTemplates, wanted: &[String]) -> Vec<&'t Template> {
+    if wanted.is_empty() {
+        return file.templates.iter().collect();
+    }
+    file.templates
+        .iter()
+        .filter(|template| {
+            wanted
+                .iter()
+                .any(|name_or_id| *name_or_id == *template.name || *name_or_id == *template.id)
+        })
+        .collect()
+}
+
+/// The splits to export for a file. With `--dataset`, asking for data that
+/// is not there is an error; with `--all` such pairs are skipped.
+fn splits_for(
+    file: &DatasetTemplates,
+    args: &ExportArgs,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let available = workspace_splits(&args.data, &file.dataset, file.subset.as_deref())?;
+    let label = match &file.subset {
+        Some(subset) => format!("{}/{subset}", file.dataset),
+        None => file.dataset.clone(),
+    };
+    if available.is_empty() {
+        if args.all {
+            return Ok(Vec::new());
+        }
+        anyhow::bail!(
+            "no data for dataset {label}: expected Parquet files in {}",
+            expected_folder(&args.data, file).display()
+        );
+    }
+    if args.split.is_empty() {
+        return Ok(available);
+    }
+    let mut chosen = Vec::new();
+    for split in &args.split {
+        match available.iter().find(|(name, _)| name == split) {
+            Some(found) => chosen.push(found.clone()),
+            None if args.all => {}
+            None => anyhow::bail!(
+                "dataset {label} has no split {split:?} (found: {})",
+                available
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+    Ok(chosen)
+}
+
+fn expected_folder(root: &Path, file: &DatasetTemplates) -> PathBuf {
+    root.join("data")
+        .join(&file.dataset)
+        .join(file.subset.as_deref().unwrap_or("_"))
+}
+
+/// SIGINT/SIGTERM handlers for the duration of an export, removed on drop so
+/// the rest of the process keeps the default behaviour.
+struct SignalGuard {
+    ids: Vec<signal_hook::SigId>,
+}
+
+impl SignalGuard {
+    fn install(cancel: &Arc<AtomicBool>) -> anyhow::Result<SignalGuard> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut ids = Vec::new();
+        for signal in [SIGINT, SIGTERM] {
+            // Registered first, so it sees the flag before the second
+            // handler sets it: a second signal exits at once.
+            ids.push(
+                signal_hook::flag::register_conditional_shutdown(signal, 130, cancel.clone())
+                    .context("cannot install the Ctrl-C handler")?,
+            );
+            ids.push(
+                signal_hook::flag::register(signal, cancel.clone())
+                    .context("cannot install the Ctrl-C handler")?,
+            );
+        }
+        Ok(SignalGuard { ids })
+    }
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}

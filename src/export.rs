@@ -1,0 +1,705 @@
+//! Prompted datasets at P3 scale: every selected template applied to every
+//! row of a split, written as P3/T0 or fine-tuning records.
+//!
+//! # Rules
+//! - **Layout.** One output per (dataset, subset, template, split):
+//!   `<out>/<task>/<split>.<parquet|jsonl>`, with the task named as P3 names
+//!   it ([`naming`]); a shard writes `<split>-<i>-of-<n>.<ext>` instead.
+//!   `<out>/manifest.json` describes every output ([`manifest`]).
+//! - **Rendering.** Each row goes through the same apply function as the
+//!   studio and `apply`. Row `i` of a split (its index in the whole split,
+//!   whatever the shard) is rendered with seed `seed + i` (`--seed`, default
+//!   0), so random templates vary from row to row yet any row can be
+//!   reproduced alone with `apply --seed <seed + i>`.
+//! - **Kept rows.** As in P3, a row is kept when its render is exactly
+//!   `input ||| target` with both non-empty; errors and blank renders are
+//!   counted and skipped ([`record::classify`]), or fail the export with
+//!   `--strict`. With `--max-input-tokens`, longer inputs are counted and
+//!   skipped.
+//! - **Cap.** `--max-rows-per-dataset` follows T0 ([`sample`]).
+//! - **Determinism.** Rows are read in fixed-size batches, rendered on all
+//!   cores and written in row order: the bytes do not depend on the thread
+//!   count.
+//! - **Resume.** Files are written as `*.partial` and renamed when complete;
+//!   the manifest is saved after every split, and a rerun skips outputs whose
+//!   entry is complete for the same template.
+
+pub mod manifest;
+pub mod merge;
+pub mod naming;
+pub mod progress;
+pub mod record;
+pub mod sample;
+pub mod shard;
+pub mod sources;
+pub mod tokenize;
+pub mod writer;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use crate::core::datum::Row;
+use manifest::{Counts, Manifest, OutputEntry, RowError, Settings, KEPT_ERROR_MESSAGES};
+use progress::Progress;
+use record::{Example, Outcome, Rendered, Style, Tokens, Variant};
+use shard::Shard;
+use tokenize::TokenCounter;
+use writer::{OutputFile, OutputSpec};
+
+/// Rows read, rendered and written together. Fixed, so that batch (and hence
+/// Parquet page and row group) boundaries never depend on the thread count.
+const BATCH_ROWS: usize = 2048;
+/// Rows one render task handles; small enough to balance the cores.
+const RENDER_CHUNK_ROWS: usize = 64;
+/// Memory all open Parquet outputs may hold in unflushed row groups.
+const ROW_GROUP_BUDGET_BYTES: usize = 96 << 20;
+
+/// Rows of one split, from the data layer.
+pub trait RowSource {
+    fn num_rows(&self) -> usize;
+    /// Rows `range` of the split, in order.
+    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>>;
+}
+
+/// One template, compiled once, applied to rows from any thread.
+pub trait RowRenderer: Send + Sync {
+    /// `Template.apply` and the row's answer choices for a row and seed; an
+    /// error is the engine's message (with the template line).
+    fn render(&self, row: &Row, seed: u64) -> Result<Rendered, String>;
+}
+
+/// A template to export.
+pub struct TemplateJob<'a> {
+    pub id: String,
+    pub name: String,
+    /// See [`template_sha256`].
+    pub sha256: String,
+    /// Whether the template has an answer_choices expression (it then gets
+    /// a rank-classification output when asked).
+    pub has_answer_choices: bool,
+    pub renderer: &'a dyn RowRenderer,
+}
+
+/// The templates of one (dataset, subset) applied to one split.
+pub struct SplitJob<'a> {
+    pub dataset: String,
+    pub subset: Option<String>,
+    pub split: String,
+    pub templates: Vec<TemplateJob<'a>>,
+}
+
+/// Identifies a template's content in the manifest: SHA-256 of its jinja,
+/// a NUL, and its answer_choices expression (if any).
+pub fn template_sha256(jinja: &str, answer_choices: Option<&str>) -> String {
+    let mut bytes = Vec::with_capacity(jinja.len() + 1);
+    bytes.extend_from_slice(jinja.as_bytes());
+    if let Some(choices) = answer_choices {
+        bytes.push(0);
+        bytes.extend_from_slice(choices.as_bytes());
+    }
+    tokenize::hex_sha256(&bytes)
+}
+
+/// Options that change how the export runs, not what it writes.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Fail on the first render error or blank render.
+    pub strict: bool,
+    /// Worker threads; `None` for one per core.
+    pub threads: Option<usize>,
+}
+
+/// What an export did, for the closing summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub outputs_written: usize,
+    /// Outputs a previous run had completed.
+    pub outputs_skipped: usize,
+    /// Row accounting summed over the plain outputs (a rank-classification
+    /// output sees the same rows again).
+    pub rows: Counts,
+    /// Records written, all outputs.
+    pub records: u64,
+    /// Outputs that ended with no record at all although rows were selected.
+    pub empty_outputs: Vec<String>,
+}
+
+/// Why an export stopped early.
+#[derive(Debug, thiserror::Error)]
+#[error("export interrupted: finished outputs are kept; run the same command again to resume")]
+pub struct Interrupted;
+
+/// Writes outputs into one folder and keeps its manifest.
+pub struct Exporter {
+    out: PathBuf,
+    manifest: Manifest,
+    options: RunOptions,
+    tokens: Option<TokenCounter>,
+    cancel: Arc<AtomicBool>,
+    progress: Progress,
+    pool: rayon::ThreadPool,
+    report: Report,
+}
+
+impl Exporter {
+    /// Opens (or creates) the output folder. A folder already holding an
+    /// export made with other settings is refused.
+    pub fn open(
+        out: &Path,
+        settings: Settings,
+        options: RunOptions,
+        tokens: Option<TokenCounter>,
+        cancel: Arc<AtomicBool>,
+        progress: Progress,
+    ) -> anyhow::Result<Exporter> {
+        if settings.rank_classification && settings.style != Style::P3 {
+            anyhow::bail!(
+                "--rank-classification writes P3 records: use it with --style p3 (not {})",
+                settings.style
+            );
+        }
+        if settings.tokenizer_sha256.is_some() != tokens.is_some() {
+            anyhow::bail!("the tokenizer and its hash in the settings disagree");
+        }
+        if settings.max_input_tokens.is_some() && tokens.is_none() {
+            anyhow::bail!("--max-input-tokens needs --tokenizer to count tokens");
+        }
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create output folder {}", out.display()))?;
+        check_writable(out)?;
+        let manifest = match Manifest::load(out)? {
+            Some(existing) => {
+                if let Some(difference) =
+                    manifest::settings_difference(&existing.settings, &settings)
+                {
+                    anyhow::bail!(
+                        "{} holds an export made with other settings ({difference}); \
+                         use another --out folder or remove that one",
+                        out.display()
+                    );
+                }
+                existing
+            }
+            None => Manifest::new(settings),
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.threads.unwrap_or(0))
+            .thread_name(|index| format!("export-{index}"))
+            .build()
+            .context("cannot start worker threads")?;
+        Ok(Exporter {
+            out: out.to_path_buf(),
+            manifest,
+            options,
+            tokens,
+            cancel,
+            progress,
+            pool,
+            report: Report::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.manifest.settings
+    }
+
+    fn shard(&self) -> anyhow::Result<Option<Shard>> {
+        let settings = &self.manifest.settings;
+        settings
+            .shard_index
+            .map(|index| Shard::new(index, settings.num_shards))
+            .transpose()
+    }
+
+    /// Exports one split for the job's templates, skipping outputs a previous
+    /// run completed.
+    pub fn export_split(
+        &mut self,
+        job: &SplitJob,
+        source: &mut dyn RowSource,
+    ) -> anyhow::Result<()> {
+        let settings = self.manifest.settings.clone();
+        let split_rows = source.num_rows();
+        let shard = self.shard()?;
+        let rows = match shard {
+            Some(shard) => shard.rows(split_rows),
+            None => 0..split_rows,
+        };
+        let last_seed_offset = u64::try_from(split_rows.saturating_sub(1)).unwrap_or(u64::MAX);
+        if settings.seed.checked_add(last_seed_offset).is_none() {
+            anyhow::bail!(
+                "--seed {} is too large: row seeds (seed + row index) would overflow 64 bits",
+                settings.seed
+            );
+        }
+        let label = match &job.subset {
+            Some(subset) => format!("{}/{subset} {}", job.dataset, job.split),
+            None => format!("{} {}", job.dataset, job.split),
+        };
+        let pairs: Vec<(&str, &str)> = job
+            .templates
+            .iter()
+            .map(|template| (template.id.as_str(), template.name.as_str()))
+            .collect();
+        let task_names = naming::unique_task_names(&job.dataset, job.subset.as_deref(), &pairs);
+        let keep_per_template = settings
+            .max_rows_per_dataset
+            .map(|cap| sample::rows_per_template(cap, job.templates.len(), split_rows));
+
+        let mut active: Vec<ActiveTemplate> = Vec::new();
+        for (template, task) in job.templates.iter().zip(&task_names) {
+            let mut variants = vec![(Variant::Plain, task.clone())];
+            if settings.rank_classification && template.has_answer_choices {
+                variants.push((
+                    Variant::RankClassification,
+                    format!("{task}{}", naming::RANK_CLASSIFICATION_SUFFIX),
+                ));
+            }
+            let pending: Vec<(Variant, String)> = variants
+                .into_iter()
+                .filter(|(_, output_task)| {
+                    let done =
+                        self.manifest
+                            .is_done(&self.out, output_task, &job.split, &template.sha256);
+                    if done {
+                        self.report.outputs_skipped += 1;
+                        self.progress.note(&format!(
+                            "{output_task}/{}: already complete, skipped",
+                            job.split
+                        ));
+                    }
+                    !done
+                })
+                .collect();
+            if pending.is_empty() {
+                continue;
+            }
+            let selected = keep_per_template
+                .and_then(|keep| sample::selected_rows(split_rows, keep, settings.seed, task));
+            let selected_in_shard = match &selected {
+                Some(list) => {
+                    let from = list.partition_point(|&row| row < rows.start);
+                    let to = list.partition_point(|&row| row < rows.end);
+                    Some(list[from..to].to_vec())
+                }
+                None => None,
+            };
+            active.push(ActiveTemplate {
+                template,
+                selected: selected_in_shard,
+                pending,
+            });
+        }
+        if active.is_empty() {
+            return Ok(());
+        }
+
+        let shard_part = shard.map(|shard| (shard.index, shard.count));
+        let output_count: usize = active.iter().map(|entry| entry.pending.len()).sum();
+        let row_group_bytes = ROW_GROUP_BUDGET_BYTES / output_count.max(1);
+        let mut outputs: Vec<OpenOutput> = Vec::with_capacity(output_count);
+        for (template_index, entry) in active.iter().enumerate() {
+            for (variant, task) in &entry.pending {
+                let file_name =
+                    naming::output_file_name(&job.split, shard_part, settings.format.extension());
+                let relative = format!("{task}/{file_name}");
+                let spec = OutputSpec {
+                    style: settings.style,
+                    variant: *variant,
+                    format: settings.format,
+                    with_tokens: self.tokens.is_some(),
+                    template_id: entry.template.id.clone(),
+                    template_name: entry.template.name.clone(),
+                    dataset: job.dataset.clone(),
+                    subset: job.subset.clone(),
+                    split: job.split.clone(),
+                };
+                let file = OutputFile::create(spec, &self.out.join(&relative), row_group_bytes)?;
+                let selected_rows = entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64;
+                outputs.push(OpenOutput {
+                    template_index,
+                    file,
+                    entry: OutputEntry {
+                        task: task.clone(),
+                        split: job.split.clone(),
+                        variant: *variant,
+                        dataset: job.dataset.clone(),
+                        subset: job.subset.clone(),
+                        template_id: entry.template.id.clone(),
+                        template_name: entry.template.name.clone(),
+                        template_sha256: entry.template.sha256.clone(),
+                        split_rows: split_rows as u64,
+                        files: vec![relative],
+                        counts: Counts {
+                            shard_rows: rows.len() as u64,
+                            selected_rows,
+                            not_selected: rows.len() as u64 - selected_rows,
+                            ..Counts::default()
+                        },
+                        first_errors: Vec::new(),
+                        complete: false,
+                    },
+                });
+            }
+        }
+        // Recorded as incomplete while in flight, so the manifest of an
+        // interrupted run shows what was being written.
+        for output in &outputs {
+            self.manifest.upsert(output.entry.clone());
+        }
+        self.manifest.save(&self.out)?;
+
+        let total_renders: u64 = active
+            .iter()
+            .map(|entry| entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64)
+            .sum();
+        self.progress.start(&label, total_renders);
+        let pass = SplitPass {
+            label: &label,
+            rows: rows.clone(),
+            active: &active,
+            context: RenderContext {
+                seed: settings.seed,
+                tokens: self.tokens.as_ref(),
+                max_input_tokens: settings.max_input_tokens,
+                want_token_ids: self.tokens.is_some() && settings.style == Style::P3,
+                want_choice_tokens: settings.rank_classification,
+            },
+            strict: self.options.strict,
+        };
+        pass.run(
+            &self.pool,
+            &self.cancel,
+            &mut self.progress,
+            &mut outputs,
+            source,
+        )?;
+
+        let mut summary = Counts::default();
+        for output in outputs {
+            let OpenOutput {
+                file, mut entry, ..
+            } = output;
+            entry.counts.records = file.records();
+            file.finish()?;
+            entry.complete = true;
+            let counts = &entry.counts;
+            let name = format!("{}/{}", entry.task, entry.split);
+            if counts.records == 0 && counts.selected_rows > 0 {
+                let reason = entry
+                    .first_errors
+                    .first()
+                    .map(|error| format!(": row {}: {}", error.row, error.message))
+                    .unwrap_or_default();
+                self.progress.note(&format!(
+                    "warning: {name}: no record from {} rows ({} errors, {} blank, {} too long){reason}",
+                    counts.selected_rows, counts.errors, counts.blank, counts.too_long
+                ));
+                self.report.empty_outputs.push(name);
+            }
+            if entry.variant == Variant::Plain {
+                summary.add(counts);
+                self.report.rows.add(counts);
+            }
+            self.report.records += counts.records;
+            self.report.outputs_written += 1;
+            self.manifest.upsert(entry);
+        }
+        self.manifest.save(&self.out)?;
+        self.progress.finish(&format!(
+            "{label}: {} rows kept, {} errors, {} blank, {} too long",
+            summary.kept, summary.errors, summary.blank, summary.too_long
+        ));
+        Ok(())
+    }
+
+    /// Ends the export and returns what it did.
+    pub fn finish(self) -> Report {
+        self.report
+    }
+}
+
+/// Checks early that files can be created in `folder`, so an unwritable
+/// output folder is reported before any work.
+fn check_writable(folder: &Path) -> anyhow::Result<()> {
+    let probe = folder.join(".promptstudio-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("output folder {} is not writable", folder.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn read_error(label: &str, range: &Range<usize>) -> String {
+    format!("{label}: cannot read rows {}..{}", range.start, range.end)
+}
+
+/// `range` cut into consecutive pieces of `size` rows.
+fn batch_ranges(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+    let end = range.end;
+    range
+        .step_by(size.max(1))
+        .map(move |start| start..(start + size).min(end))
+}
+
+/// One pass over a split's rows for its active templates.
+struct SplitPass<'a> {
+    label: &'a str,
+    rows: Range<usize>,
+    active: &'a [ActiveTemplate<'a>],
+    context: RenderContext<'a>,
+    strict: bool,
+}
+
+impl SplitPass<'_> {
+    /// Reads the rows batch by batch on this thread while the previous
+    /// batch is rendered and written on the pool (the data source need not
+    /// be `Send`); checks for Ctrl-C between batches.
+    fn run(
+        &self,
+        pool: &rayon::ThreadPool,
+        cancel: &AtomicBool,
+        progress: &mut Progress,
+        outputs: &mut [OpenOutput],
+        source: &mut dyn RowSource,
+    ) -> anyhow::Result<()> {
+        let mut batches = batch_ranges(self.rows.clone(), BATCH_ROWS)
+            .filter(|batch| self.active.iter().any(|entry| entry.wants_any(batch)));
+        let mut read = |range: Range<usize>| {
+            source
+                .read_rows(range.clone())
+                .with_context(|| read_error(self.label, &range))
+                .map(|rows| (range, rows))
+        };
+        let mut next = batches.next().map(&mut read).transpose()?;
+        while let Some((range, batch_rows)) = next.take() {
+            if cancel.load(Ordering::SeqCst) {
+                return Err(Interrupted.into());
+            }
+            if batch_rows.len() != range.len() {
+                anyhow::bail!(
+                    "{}: the data source gave {} rows for rows {}..{}",
+                    self.label,
+                    batch_rows.len(),
+                    range.start,
+                    range.end
+                );
+            }
+            let mut step: anyhow::Result<u64> = Ok(0);
+            let mut following = None;
+            let outputs_now = &mut *outputs;
+            let batch = (&range, batch_rows.as_slice());
+            pool.in_place_scope(|scope| {
+                scope.spawn(|_| step = self.render_and_write(outputs_now, batch.0, batch.1));
+                following = batches.next().map(&mut read);
+            });
+            progress.advance(step?);
+            next = following.transpose()?;
+        }
+        Ok(())
+    }
+
+    /// Renders one batch for every active template on the pool, then appends
+    /// the kept rows to each output in row order. Returns the renders done.
+    fn render_and_write(
+        &self,
+        outputs: &mut [OpenOutput],
+        batch: &Range<usize>,
+        rows: &[Row],
+    ) -> anyhow::Result<u64> {
+        let (active, context, strict, label) =
+            (self.active, &self.context, self.strict, self.label);
+        let mut work: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (template_index, entry) in active.iter().enumerate() {
+            let wanted: Vec<usize> = entry.rows_in(batch).collect();
+            for chunk in wanted.chunks(RENDER_CHUNK_ROWS) {
+                work.push((template_index, chunk.to_vec()));
+            }
+        }
+        let rendered: Vec<(usize, Vec<(usize, Outcome)>)> = work
+            .par_iter()
+            .map(|(template_index, chunk)| {
+                let renderer = active[*template_index].template.renderer;
+                let outcomes = chunk
+                    .iter()
+                    .map(|&row_index| {
+                        let row = &rows[row_index - batch.start];
+                        (row_index, context.outcome(renderer, row_index, row))
+                    })
+                    .collect();
+                (*template_index, outcomes)
+            })
+            .collect();
+
+        let mut renders = 0u64;
+        let mut examples: Vec<Vec<Example>> = vec![Vec::new(); active.len()];
+        let mut tallies: Vec<Counts> = vec![Counts::default(); active.len()];
+        let mut errors: Vec<Vec<RowError>> = vec![Vec::new(); active.len()];
+        for (template_index, outcomes) in rendered {
+            for (row_index, outcome) in outcomes {
+                renders += 1;
+                let tally = &mut tallies[template_index];
+                let template = active[template_index].template;
+                match outcome {
+                    Outcome::Kept(example) => {
+                        tally.kept += 1;
+                        examples[template_index].push(example);
+                    }
+                    Outcome::Error(message) => {
+                        if strict {
+                            anyhow::bail!(
+                                "{label}: template {:?} failed on row {row_index}: {message} (--strict)",
+                                template.name
+                            );
+                        }
+                        tally.errors += 1;
+                        errors[template_index].push(RowError {
+                            row: row_index as u64,
+                            message,
+                        });
+                    }
+                    Outcome::Blank => {
+                        if strict {
+                            anyhow::bail!(
+                                "{label}: template {:?} gives a blank input or target on row {row_index} (--strict)",
+                                template.name
+                            );
+                        }
+                        tally.blank += 1;
+                    }
+                    Outcome::TooLong => tally.too_long += 1,
+                }
+            }
+        }
+
+        outputs.par_iter_mut().try_for_each(|output| {
+            let index = output.template_index;
+            let kept = &examples[index];
+            let tally = &tallies[index];
+            let entry = &mut output.entry;
+            entry.counts.errors += tally.errors;
+            entry.counts.blank += tally.blank;
+            entry.counts.too_long += tally.too_long;
+            match entry.variant {
+                Variant::Plain => entry.counts.kept += tally.kept,
+                Variant::RankClassification => {
+                    let with_choices = kept
+                        .iter()
+                        .filter(|example| record::has_choices(example))
+                        .count() as u64;
+                    entry.counts.kept += with_choices;
+                    entry.counts.no_choices += tally.kept - with_choices;
+                }
+            }
+            let room = KEPT_ERROR_MESSAGES.saturating_sub(entry.first_errors.len());
+            entry
+                .first_errors
+                .extend(errors[index].iter().take(room).cloned());
+            output.file.write(kept).map(|_| ())
+        })?;
+        Ok(renders)
+    }
+}
+
+struct ActiveTemplate<'a> {
+    template: &'a TemplateJob<'a>,
+    /// Sorted rows of this shard the template keeps; `None` for all.
+    selected: Option<Vec<usize>>,
+    pending: Vec<(Variant, String)>,
+}
+
+impl ActiveTemplate<'_> {
+    /// The rows of `batch` this template renders.
+    fn rows_in<'s>(&'s self, batch: &Range<usize>) -> Box<dyn Iterator<Item = usize> + 's> {
+        match &self.selected {
+            None => Box::new(batch.clone()),
+            Some(list) => {
+                let from = list.partition_point(|&row| row < batch.start);
+                let to = list.partition_point(|&row| row < batch.end);
+                Box::new(list[from..to].iter().copied())
+            }
+        }
+    }
+
+    fn wants_any(&self, batch: &Range<usize>) -> bool {
+        self.rows_in(batch).next().is_some()
+    }
+}
+
+struct OpenOutput {
+    template_index: usize,
+    file: OutputFile,
+    /// Its manifest entry, counts filled in as batches are written.
+    entry: OutputEntry,
+}
+
+struct RenderContext<'a> {
+    seed: u64,
+    tokens: Option<&'a TokenCounter>,
+    max_input_tokens: Option<usize>,
+    want_token_ids: bool,
+    want_choice_tokens: bool,
+}
+
+impl RenderContext<'_> {
+    fn outcome(&self, renderer: &dyn RowRenderer, row_index: usize, row: &Row) -> Outcome {
+        // Checked in `export_split`: seed + the split's last row fits.
+        let seed = self.seed.wrapping_add(row_index as u64);
+        let rendered = match renderer.render(row, seed) {
+            Ok(rendered) => rendered,
+            Err(message) => return Outcome::Error(message),
+        };
+        let mut example = match record::classify(row_index, rendered) {
+            Outcome::Kept(example) => example,
+            other => return other,
+        };
+        let Some(counter) = self.tokens else {
+            return Outcome::Kept(example);
+        };
+        match self.tokenize(counter, &example) {
+            Ok(tokens) => {
+                if self
+                    .max_input_tokens
+                    .is_some_and(|limit| tokens.input.len() > limit)
+                {
+                    return Outcome::TooLong;
+                }
+                if self.want_token_ids {
+                    example.tokens = Some(tokens);
+                }
+                Outcome::Kept(example)
+            }
+            Err(message) => Outcome::Error(message),
+        }
+    }
+
+    fn tokenize(&self, counter: &TokenCounter, example: &Example) -> Result<Tokens, String> {
+        let input = counter.ids(&example.input)?;
+        if !self.want_token_ids {
+            return Ok(Tokens {
+                input,
+                ..Tokens::default()
+            });
+        }
+        let target = counter.ids(&example.target)?;
+        let choices = match (&example.answer_choices, self.want_choice_tokens) {
+            (Some(choices), true) => choices
+                .iter()
+                .map(|choice| counter.ids(choice))
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        Ok(Tokens {
+            input,
+            target,
+            choices,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
