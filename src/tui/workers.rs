@@ -337,6 +337,12 @@ fn batch(
     {
         return;
     }
+    // The scan reads through its own reader of the split, so the preview,
+    // which shares the cached one, never waits behind a block of the scan.
+    let source = match workspace.open(&request.split) {
+        Ok(own) => own,
+        Err(_) => source,
+    };
     let mut stats = SplitStats::new(source.len());
     let mut last_sent = Instant::now();
     let mut start = 0;
