@@ -172,7 +172,11 @@ fn type_reload_and_save_in_a_real_terminal() {
     studio.wait_for("the save notice", |s| s.contains("Saved"));
     // The watcher sees our own save; that is not an outside change.
     std::thread::sleep(Duration::from_millis(800));
-    assert!(!studio.contents().contains("Reloaded"), "{}", studio.contents());
+    assert!(
+        !studio.contents().contains("Reloaded"),
+        "{}",
+        studio.contents()
+    );
     let saved = DatasetTemplates::load(&templates_path).unwrap();
     let classify = saved.template_by_name("classify").unwrap();
     assert_eq!(

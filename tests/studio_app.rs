@@ -473,3 +473,19 @@ fn enter_in_the_batch_view_opens_that_row() {
     assert_eq!(app.preview.row, 2);
     assert_eq!(preview_requests(&effects)[0].row, 2);
 }
+
+#[test]
+fn ctrl_c_quits_from_overlays_too() {
+    let mut app = app(workspace());
+    app.update(key('?'));
+    assert!(app
+        .update(ctrl('c'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    let mut app = studio_support::app(workspace());
+    app.update(key('/'));
+    assert!(app
+        .update(ctrl('c'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+}

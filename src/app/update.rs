@@ -63,6 +63,10 @@ impl App {
     }
 
     fn act(&mut self, action: Action) {
+        if action == Action::Quit && !matches!(self.overlay, Overlay::None) {
+            // Quitting from an overlay leaves it; unsaved work still asks.
+            self.overlay = Overlay::None;
+        }
         match self.context() {
             super::Context::Help => return self.help_action(action),
             super::Context::Prompt => return self.prompt_action(action),

@@ -45,10 +45,17 @@ pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                     out,
                     "{}{} at {} ({} downloaded, {} already cached)",
                     dataset,
-                    subset.as_deref().map(|s| format!("/{s}")).unwrap_or_default(),
+                    subset
+                        .as_deref()
+                        .map(|s| format!("/{s}"))
+                        .unwrap_or_default(),
                     fetched.revision,
                     fetched.downloaded,
-                    fetched.splits.iter().map(|split| split.paths.len()).sum::<usize>()
+                    fetched
+                        .splits
+                        .iter()
+                        .map(|split| split.paths.len())
+                        .sum::<usize>()
                         - fetched.downloaded
                 )?;
                 for split in &fetched.splits {
