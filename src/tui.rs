@@ -127,10 +127,14 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
         for incoming in std::iter::once(first).chain(receiver.try_iter()) {
             match incoming {
                 Incoming::Terminal(event) => {
+                    // Mouse motion, focus changes and key releases change
+                    // nothing: no redraw for them. A resize only redraws.
+                    let resized = matches!(event, TermEvent::Resize(..));
                     if let Some(event) = translate(event) {
                         pending.extend(app.update(event));
+                        redraw = true;
                     }
-                    redraw = true;
+                    redraw |= resized;
                 }
                 Incoming::App(event) => {
                     pending.extend(app.update(event));

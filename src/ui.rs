@@ -205,11 +205,29 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     out
 }
 
+/// Text made safe to put in a cell: a tab becomes spaces, other control
+/// characters (a CR of a CRLF row, an escape) their Unicode pictures, so
+/// row values can never move the terminal's cursor or garble the screen.
+pub fn visible(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            c if (c as u32) < 0x20 => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('�')),
+            '\u{7f}' => out.push('␡'),
+            c if c.is_control() => out.push('�'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A one-line summary of multi-line text (newlines shown as `⏎`).
 pub fn one_line(text: &str) -> String {
-    text.replace("\r\n", "⏎")
-        .replace(['\n', '\r'], "⏎")
-        .replace('\t', " ")
+    visible(&text.replace("\r\n", "⏎").replace(['\n', '\r'], "⏎"))
 }
 
 /// Keeps a list's selected index in view by updating its scroll memo.
@@ -227,4 +245,17 @@ pub fn scroll_into_view(scroll: &std::cell::Cell<usize>, selected: usize, height
 
 pub fn label_span<'a>(ui: &Ui, text: &'a str) -> Span<'a> {
     Span::styled(text, ui.style("preview.label"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(visible("plain"), "plain");
+        assert_eq!(visible("a\tb\r\x1b[2J"), "a    b␍␛[2J");
+        assert_eq!(one_line("a\r\nb\nc"), "a⏎b⏎c");
+        assert_eq!(ellipsize("abcdef", 4), "abc…");
+    }
 }

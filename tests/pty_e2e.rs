@@ -5,6 +5,8 @@
 //! Runs `promptstudio <workspace>`; `PROMPTSTUDIO_STUDIO_BIN` points it at
 //! another build of the studio (e.g. an example) when needed.
 
+#![cfg(feature = "tui")]
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -46,6 +48,8 @@ fn write_workspace(root: &Path) {
 
 struct Studio {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Everything the studio wrote, for sequences the screen does not keep (OSC 52).
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
 }
@@ -72,6 +76,8 @@ impl Studio {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
         let mut reader = pty.master.try_clone_reader().unwrap();
         let parser = screen.clone();
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_copy = raw.clone();
         std::thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buffer) {
@@ -79,6 +85,7 @@ impl Studio {
                     break;
                 }
                 parser.lock().unwrap().process(&buffer[..n]);
+                raw_copy.lock().unwrap().extend_from_slice(&buffer[..n]);
             }
         });
         let writer = pty.master.take_writer().unwrap();
@@ -86,6 +93,7 @@ impl Studio {
         std::mem::forget(pty.master);
         Studio {
             screen,
+            raw,
             writer,
             child,
         }
@@ -162,6 +170,13 @@ fn type_reload_and_save_in_a_real_terminal() {
     // Save (ctrl-s): the file on disk has the edit, and the outside prompt.
     studio.send(b"\x13");
     studio.wait_for("the save notice", |s| s.contains("Saved"));
+    // The watcher sees our own save; that is not an outside change.
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !studio.contents().contains("Reloaded"),
+        "{}",
+        studio.contents()
+    );
     let saved = DatasetTemplates::load(&templates_path).unwrap();
     let classify = saved.template_by_name("classify").unwrap();
     assert_eq!(
@@ -173,6 +188,21 @@ fn type_reload_and_save_in_a_real_terminal() {
         std::fs::read_to_string(&templates_path).unwrap(),
         saved.to_yaml()
     );
+
+    // Copy (alt-c): the rendered input and target go out as OSC 52.
+    studio.send(b"\x1bc");
+    let expected = format!(
+        "\x1b]52;c;{}\x07",
+        base64("Hello Topic of: Oil prices rise again\n\nBusiness")
+    );
+    let started = Instant::now();
+    while !String::from_utf8_lossy(&studio.raw.lock().unwrap()).contains(&expected) {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "no OSC 52 sequence for the copy"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // Quit (ctrl-q): nothing is unsaved, so it exits at once.
     studio.send(b"\x11");
@@ -189,4 +219,22 @@ fn type_reload_and_save_in_a_real_terminal() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// RFC 4648 base64, to build the expected OSC 52 payload independently of the studio's encoder.
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let mut n = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            n |= u32::from(b) << (16 - 8 * i);
+        }
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+        out.push_str(&"=".repeat(3 - chunk.len()));
+    }
+    out
 }

@@ -1,7 +1,6 @@
 //! The studio driven through `App::update`, as keys and worker answers
 //! arrive, without a terminal.
 
-#[path = "studio_support.rs"]
 mod studio_support;
 
 use promptstudio::app::{
@@ -423,4 +422,70 @@ fn the_batch_view_asks_for_a_page_with_statistics_and_cancels_on_close() {
     let effects = app.update(key('q'));
     assert_eq!(app.view, View::Main);
     assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
+}
+
+#[test]
+fn a_changed_data_file_reopens_the_split() {
+    let mut app = app(workspace());
+    app.take_effects();
+    let shown = app.preview.current_split().unwrap().found.paths[0].clone();
+    let effects = app.update(Event::FileChanged(shown));
+    let requests = preview_requests(&effects);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].data_epoch, 1,
+        "workers reopen sources of a new epoch"
+    );
+    let other = std::path::PathBuf::from("/ws/data/other/_/train.parquet");
+    assert!(preview_requests(&app.update(Event::FileChanged(other))).is_empty());
+}
+
+#[test]
+fn enter_in_the_batch_view_opens_that_row() {
+    use promptstudio::app::{BatchRow, BatchUpdate};
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(Event::Key(KeyChord {
+        key: Key::F(5),
+        mods: Mods::default(),
+    }));
+    let rows = workspace
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| BatchRow {
+            index,
+            row: row.clone(),
+            outcome: Ok(Rendered::default()),
+        })
+        .collect();
+    let generation = app.batch.generation;
+    app.update(Event::Batch(BatchUpdate::Page {
+        generation,
+        rows: Ok(rows),
+        row_count: 3,
+        features: Vec::new(),
+    }));
+    app.update(key('j'));
+    app.update(key('j'));
+    let effects = app.update(special(Key::Enter));
+    assert_eq!(app.view, View::Main);
+    assert_eq!(app.preview.row, 2);
+    assert_eq!(preview_requests(&effects)[0].row, 2);
+}
+
+#[test]
+fn ctrl_c_quits_from_overlays_too() {
+    let mut app = app(workspace());
+    app.update(key('?'));
+    assert!(app
+        .update(ctrl('c'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    let mut app = studio_support::app(workspace());
+    app.update(key('/'));
+    assert!(app
+        .update(ctrl('c'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
 }

@@ -1,7 +1,8 @@
 //! Snapshots of the main screens at 80x24 and 160x48, drawn with ratatui's
 //! TestBackend from states reached through `App::update`.
 
-#[path = "studio_support.rs"]
+#![cfg(feature = "tui")]
+
 mod studio_support;
 
 use promptstudio::app::stats::SplitStats;

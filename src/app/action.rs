@@ -1,13 +1,14 @@
 //! Every command the studio understands, as one enum.
 //!
 //! The doc comment of each variant is its user-facing description: the
-//! [`actions!`] macro keeps it as data, so the keymap file, the help overlay
+//! `actions!` macro below keeps it as data, so the keymap file, the help overlay
 //! and the status-bar hints all read the same text and never drift.
 
 macro_rules! actions {
     ($( $(#[doc = $doc:literal])+ $variant:ident = $name:literal, )+) => {
         /// A command bound to a key. Text typed into the editor or a prompt
-        /// is not an action: it arrives as [`crate::app::Event::Text`].
+        /// is not an action: it arrives as [`crate::app::Event::Key`]
+        /// with no binding, or as [`crate::app::Event::Paste`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
             $( $(#[doc = $doc])+ $variant, )+

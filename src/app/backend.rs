@@ -133,14 +133,18 @@ pub enum SaveError {
     Other(String),
 }
 
-/// Whether two loaded files hold the same templates (what was read, not
-/// when: fingerprints are left out).
+/// Whether two loaded files hold the same templates: what they say, not
+/// how the file lays it out. The writer orders templates by id and the
+/// studio appends new ones, and anchors only reflect sharing on disk, so
+/// order, anchors and fingerprints are left out.
 pub fn same_content(a: &DatasetTemplates, b: &DatasetTemplates) -> bool {
     a.dataset == b.dataset
         && a.subset == b.subset
-        && a.templates == b.templates
         && a.extra == b.extra
-        && a.shared_metadata == b.shared_metadata
+        && a.templates.len() == b.templates.len()
+        && a.templates
+            .iter()
+            .all(|template| b.template_by_id(&template.id) == Some(template))
 }
 
 /// The templates and data of a workspace folder.
@@ -160,4 +164,26 @@ pub trait Workspace: Send + Sync {
     /// The folders to watch for outside changes, and whether to watch the
     /// folders under them too.
     fn watch_roots(&self) -> Vec<(PathBuf, bool)>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_content_ignores_order_and_fingerprints() {
+        let mut a = DatasetTemplates::new("/t/templates.yaml", "ag_news", None);
+        let mut first = Template::new("first");
+        first.jinja = "{{text}}".into();
+        let second = Template::new("second");
+        a.templates = vec![first.clone(), second.clone()];
+        let mut b = a.clone();
+        b.templates.reverse();
+        b.fingerprint = Some(crate::core::fsutil::Fingerprint::of(b"x", None));
+        assert!(same_content(&a, &b));
+        b.templates[1].jinja = "{{label}}".into();
+        assert!(!same_content(&a, &b));
+        b.templates.pop();
+        assert!(!same_content(&a, &b));
+    }
 }

@@ -307,7 +307,12 @@ impl Keymap {
             return None;
         }
         if matches!(context, Context::Prompt | Context::Picker | Context::Help) {
-            return None;
+            // Overlays keep their keys to themselves, except quitting.
+            return self
+                .bindings
+                .get(&(Context::Global, chord))
+                .copied()
+                .filter(|&action| action == Action::Quit);
         }
         self.bindings.get(&(Context::Global, chord)).copied()
     }

@@ -63,6 +63,10 @@ impl App {
     }
 
     fn act(&mut self, action: Action) {
+        if action == Action::Quit && !matches!(self.overlay, Overlay::None) {
+            // Quitting from an overlay leaves it; unsaved work still asks.
+            self.overlay = Overlay::None;
+        }
         match self.context() {
             super::Context::Help => return self.help_action(action),
             super::Context::Prompt => return self.prompt_action(action),
@@ -162,6 +166,8 @@ impl App {
                     self.zoomed = false;
                 } else if self.focus == Focus::Catalog && !self.catalog.filter.is_empty() {
                     self.set_filter(String::new());
+                } else if self.focus == Focus::Editor {
+                    self.search.clear();
                 }
             }
             _ => self.pane_action(action),
@@ -951,8 +957,11 @@ impl App {
             return self.notify(format!("New templates file {}", path.display()));
         };
         if same_content(&self.catalog.files[file].templates, &templates) {
-            // Our own save echoing back, or a touch: keep the new fingerprint.
-            self.catalog.files[file].templates.fingerprint = templates.fingerprint;
+            // Our own save echoing back, or a touch: keep what the file now
+            // says about itself (its fingerprint, its anchors).
+            let entry = &mut self.catalog.files[file].templates;
+            entry.fingerprint = templates.fingerprint;
+            entry.shared_metadata = templates.shared_metadata;
             return;
         }
         if self.catalog.files[file].dirty {
@@ -1182,6 +1191,8 @@ impl App {
                 self.batch.offset = 0;
                 self.batch.selected = 0;
             }
+            // Back to the main view on the chosen row.
+            Action::Select => return self.close_view(),
             Action::Bottom | Action::LastRow => {
                 self.batch.offset = count.saturating_sub(1) / BATCH_PAGE * BATCH_PAGE;
                 self.batch.selected = count.saturating_sub(1) % BATCH_PAGE;

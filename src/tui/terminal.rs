@@ -43,6 +43,15 @@ impl TerminalGuard {
         // the alternate screen: restore first, then report as usual.
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // Workers catch their engine panics and show them on the row;
+            // printing here would scribble over the screen.
+            let thread = std::thread::current();
+            if thread
+                .name()
+                .is_some_and(|name| super::workers::GUARDED_THREADS.contains(&name))
+            {
+                return;
+            }
             restore(true);
             previous(info);
         }));

@@ -19,7 +19,10 @@ pub type Watcher = Debouncer<notify::RecommendedWatcher, RecommendedCache>;
 pub fn watch(roots: &[(PathBuf, bool)], sender: Sender<Incoming>) -> notify::Result<Watcher> {
     let mut debouncer = new_debouncer(
         Duration::from_millis(150),
-        None,
+        // The debouncer's thread wakes every tick even when nothing
+        // happens; its default (a quarter of the timeout) is 27 wake-ups a
+        // second, this is 10.
+        Some(Duration::from_millis(100)),
         move |result: DebounceEventResult| {
             let Ok(events) = result else {
                 return;

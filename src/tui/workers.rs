@@ -18,6 +18,29 @@ use crate::core::template::Template;
 
 use super::Incoming;
 
+/// Threads whose panics are caught and shown as errors (see [`guarded`]);
+/// the panic hook leaves the terminal alone for them.
+pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD];
+const PREVIEW_THREAD: &str = "promptstudio-preview";
+const BATCH_THREAD: &str = "promptstudio-batch";
+
+/// Runs engine code so that a panic in it (a bug, never user input) shows
+/// as an error on the row instead of killing the worker.
+fn guarded<T>(work: impl FnOnce() -> Result<T, Diagnostic>) -> Result<T, Diagnostic> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(Diagnostic {
+            message: format!("internal error in the template engine (please report it): {message}"),
+            line: None,
+            column: None,
+        })
+    })
+}
+
 /// Rows read per block in whole-split scans.
 const SCAN_BLOCK: usize = 1024;
 /// Statistics progress is sent at most this often.
@@ -78,7 +101,7 @@ impl CompileCache {
                 return compiled.clone();
             }
         }
-        let compiled = engine.compile(template);
+        let compiled = guarded(|| engine.compile(template));
         self.last = Some((template.clone(), compiled.clone()));
         compiled
     }
@@ -140,7 +163,7 @@ impl Workers {
         let sources = self.sources.clone();
         let sender = self.sender.clone();
         let spawned = std::thread::Builder::new()
-            .name("promptstudio-preview".into())
+            .name(PREVIEW_THREAD.into())
             .spawn(move || {
                 let mut cache = CompileCache::default();
                 let mut last_row: Option<RowKey> = None;
@@ -188,7 +211,7 @@ impl Workers {
         let sender = self.sender.clone();
         let token = self.stats_token.clone();
         let _ = std::thread::Builder::new()
-            .name("promptstudio-batch".into())
+            .name(BATCH_THREAD.into())
             .spawn(move || {
                 batch(&*engine, &*workspace, &sources, &sender, &token, request);
             });
@@ -264,9 +287,9 @@ fn preview(
     result.outcome = match (compiled, &row) {
         (Err(diagnostic), _) => Err(PreviewError::Template(diagnostic)),
         (Ok(_), Err(message)) => Err(PreviewError::Data(message.clone())),
-        (Ok(compiled), Ok(row)) => compiled
-            .apply(row, Some(request.seed), true)
-            .map_err(PreviewError::Render),
+        (Ok(compiled), Ok(row)) => {
+            guarded(|| compiled.apply(row, Some(request.seed), true)).map_err(PreviewError::Render)
+        }
     };
     result.row = row.ok();
     result.elapsed = started.elapsed();
@@ -303,7 +326,7 @@ fn batch(
             return;
         }
     };
-    let compiled = match engine.compile(&request.template) {
+    let compiled = match guarded(|| engine.compile(&request.template)) {
         Ok(compiled) => compiled,
         Err(diagnostic) => {
             send(BatchUpdate::Page {
@@ -323,7 +346,7 @@ fn batch(
                 .enumerate()
                 .map(|(i, row)| BatchRow {
                     index: request.offset + i,
-                    outcome: compiled.apply(&row, Some(request.seed), false),
+                    outcome: guarded(|| compiled.apply(&row, Some(request.seed), false)),
                     row,
                 })
                 .collect()
@@ -337,6 +360,12 @@ fn batch(
     {
         return;
     }
+    // The scan reads through its own reader of the split, so the preview,
+    // which shares the cached one, never waits behind a block of the scan.
+    let source = match workspace.open(&request.split) {
+        Ok(own) => own,
+        Err(_) => source,
+    };
     let mut stats = SplitStats::new(source.len());
     let mut last_sent = Instant::now();
     let mut start = 0;
@@ -357,7 +386,8 @@ fn batch(
             break;
         }
         for (i, row) in rows.iter().enumerate() {
-            stats.add(start + i, &compiled.apply(row, Some(request.seed), false));
+            let outcome = guarded(|| compiled.apply(row, Some(request.seed), false));
+            stats.add(start + i, &outcome);
         }
         start += rows.len();
         if last_sent.elapsed() >= PROGRESS_EVERY {
@@ -530,6 +560,40 @@ mod tests {
         };
         assert_eq!(result.outcome.unwrap().parts, vec!["v20 #7".to_owned()]);
         assert_eq!(engine.compiles.load(Ordering::SeqCst), compiles);
+    }
+
+    struct PanickingEngine;
+
+    impl Engine for PanickingEngine {
+        fn compile(&self, _: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic> {
+            panic!("engine bug");
+        }
+    }
+
+    #[test]
+    fn an_engine_panic_is_an_error_on_the_row_and_the_worker_lives_on() {
+        let (sender, receiver) = mpsc::channel();
+        let workers = Workers::start(
+            Arc::new(PanickingEngine),
+            Arc::new(NumbersWorkspace),
+            sender,
+        );
+        for generation in [1, 2] {
+            workers.run(request(generation, &format!("v{generation}"), 0));
+            let Event::Preview(result) = next_event(&receiver) else {
+                panic!("expected a preview");
+            };
+            match result.outcome {
+                Err(PreviewError::Template(diagnostic)) => {
+                    assert!(
+                        diagnostic.message.contains("engine bug"),
+                        "{}",
+                        diagnostic.message
+                    )
+                }
+                other => panic!("expected the panic as an error, got {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -111,20 +111,11 @@ fn draw_detail(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     let raw_block = ui.block(format!(" Row {} ", row.index + 1), false);
     let raw_inner = raw_block.inner(raw);
     frame.render_widget(raw_block, raw);
-    let raw_lines: Vec<Line> = row
-        .row
-        .fields
-        .iter()
-        .map(|(name, datum)| {
-            Line::from(vec![
-                Span::styled(format!("{name}: "), ui.style("preview.field")),
-                Span::styled(
-                    value::display(datum, value::feature_of(&app.batch.features, name)),
-                    ui.style("preview.value"),
-                ),
-            ])
-        })
-        .collect();
+    let mut raw_lines = Vec::new();
+    for (name, datum) in &row.row.fields {
+        let shown = value::display(datum, value::feature_of(&app.batch.features, name));
+        super::preview::field_lines(ui, name, &shown, &mut raw_lines);
+    }
     frame.render_widget(
         Paragraph::new(raw_lines).wrap(Wrap { trim: false }),
         raw_inner,
@@ -147,7 +138,7 @@ fn draw_detail(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
                 lines.push(Line::styled(label, ui.style("preview.label")));
                 lines.extend(
                     part.split('\n')
-                        .map(|l| Line::styled(l.to_owned(), ui.style(style))),
+                        .map(|l| Line::styled(super::visible(l), ui.style(style))),
                 );
             }
             if let Some(choices) = &result.answer_choices {
@@ -373,6 +364,20 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     }
     if app.split_sizes.requested && sizes.is_empty() && !files.is_empty() {
         lines.push(Line::styled("counting rows…", ui.style("ui.dim")));
+    }
+    let problems = &app.catalog.problems;
+    if !problems.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            format!("{} templates file(s) could not be read", problems.len()),
+            ui.style("preview.error"),
+        ));
+        for problem in problems {
+            lines.push(Line::styled(
+                format!("{}: {}", problem.path.display(), one_line(&problem.message)),
+                ui.style("preview.error"),
+            ));
+        }
     }
     let scroll = app.split_sizes.scroll.min(lines.len().saturating_sub(1));
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);

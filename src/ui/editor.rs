@@ -68,14 +68,17 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             ),
             Span::raw(" "),
         ];
-        let error_column = error_at.filter(|(l, _)| *l == index).map(|(_, c)| c);
+        let marks = Marks {
+            error_column: error_at.filter(|(l, _)| *l == index).map(|(_, c)| c),
+            matches: search_matches(line, &app.search),
+        };
         spans.extend(styled_line(
             ui,
             line,
             &tokens[index],
             left,
             text_width,
-            error_column,
+            &marks,
         ));
         out.push(Line::from(spans));
     }
@@ -87,16 +90,46 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
 }
 
-/// The visible part of one line, styled by its tokens; the character at the
-/// error column (or the end of the line) gets the error style.
+/// What to mark on a line besides its highlighting (columns in characters).
+struct Marks {
+    error_column: Option<usize>,
+    /// Column ranges matching the search.
+    matches: Vec<std::ops::Range<usize>>,
+}
+
+/// Where `needle` occurs in `line`, case-insensitively, in character columns.
+fn search_matches(line: &str, needle: &str) -> Vec<std::ops::Range<usize>> {
+    let fold = |c: char| c.to_lowercase().next().unwrap_or(c);
+    let needle: Vec<char> = needle.chars().map(fold).collect();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let chars: Vec<char> = line.chars().map(fold).collect();
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start + needle.len() <= chars.len() {
+        if chars[start..start + needle.len()] == needle[..] {
+            found.push(start..start + needle.len());
+            start += needle.len();
+        } else {
+            start += 1;
+        }
+    }
+    found
+}
+
+/// The visible part of one line, styled by its tokens; search matches get
+/// the search style, and the character at the error column (or the end of
+/// the line) the error style.
 fn styled_line(
     ui: &Ui,
     line: &str,
     tokens: &[super::highlight::Token],
     left: usize,
     width: usize,
-    error_column: Option<usize>,
+    marks: &Marks,
 ) -> Vec<Span<'static>> {
+    let error_column = marks.error_column;
     let mut spans = Vec::new();
     let mut column = 0;
     for (range, class) in tokens {
@@ -105,6 +138,8 @@ fn styled_line(
             if column >= left && column < left + width {
                 let style = if Some(column) == error_column {
                     ui.style("editor.error")
+                } else if marks.matches.iter().any(|m| m.contains(&column)) {
+                    style.patch(ui.style("editor.search"))
                 } else {
                     style
                 };
@@ -122,7 +157,14 @@ fn styled_line(
 }
 
 fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
-    let c = if c == '\t' { ' ' } else { c };
+    // One cell per character keeps the cursor column right: a tab shows as
+    // one space, other control characters as their pictures.
+    let c = match c {
+        '\t' => ' ',
+        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
+        c if c.is_control() => '�',
+        c => c,
+    };
     if let Some(last) = spans.last_mut() {
         if last.style == style {
             last.content.to_mut().push(c);
@@ -188,4 +230,20 @@ pub fn draw_metadata(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused:
         });
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_matches;
+
+    #[test]
+    fn search_matches_are_case_insensitive_and_do_not_overlap() {
+        assert_eq!(
+            search_matches("Label {{ label }} lab", "LAB"),
+            vec![0..3, 9..12, 18..21]
+        );
+        assert_eq!(search_matches("aaaa", "aa"), vec![0..2, 2..4]);
+        assert!(search_matches("text", "").is_empty());
+        assert!(search_matches("é", "ée").is_empty());
+    }
 }

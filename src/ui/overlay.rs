@@ -46,9 +46,18 @@ pub fn help_lines(ui: &Ui, app: &App) -> Vec<Line<'static>> {
             continue;
         }
         let heading = match context {
-            Context::Global => "Everywhere (plain characters type text in the editor)".to_owned(),
-            other => other.name().to_owned(),
+            Context::Global => "Everywhere (plain characters type text in the editor)",
+            Context::Catalog => "Catalog",
+            Context::Editor => "Template editor",
+            Context::Metadata => "Metadata form",
+            Context::Preview => "Preview",
+            Context::Batch => "Batch view",
+            Context::Stats => "Catalog statistics",
+            Context::Picker => "Lists to pick from (metrics, languages)",
+            Context::Prompt => "Text prompts (filter, row, seed, names)",
+            Context::Help => "This help",
         };
+        let heading = format!("{heading}  [{}]", context.name());
         lines.push(Line::styled(heading, ui.style("preview.label")));
         for (action, keys) in bindings {
             let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::{value, Ui};
+use super::{value, visible, Ui};
 use crate::app::{App, PreviewError, PreviewResult, Rendered};
 
 pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, include_row: bool) {
@@ -92,7 +92,7 @@ fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Lin
                 .and_then(|l| app.editor.lines().get(l.wrapping_sub(1)))
             {
                 lines.push(Line::default());
-                lines.push(Line::styled(source.clone(), ui.style("jinja.text")));
+                lines.push(Line::styled(visible(source), ui.style("jinja.text")));
                 if let Some(column) = diagnostic.column {
                     lines.push(Line::styled(
                         format!("{}^", " ".repeat(column.saturating_sub(1))),
@@ -185,19 +185,32 @@ fn text_lines(
             let start = span.start.max(at);
             let stop = span.end.min(end);
             if start > at && text.is_char_boundary(start) {
-                pieces.push(Span::styled(text[at..start].to_owned(), base));
+                pieces.push(Span::styled(visible(&text[at..start]), base));
                 at = start;
             }
             if stop > at && text.is_char_boundary(stop) {
-                pieces.push(Span::styled(text[at..stop].to_owned(), highlight));
+                pieces.push(Span::styled(visible(&text[at..stop]), highlight));
                 at = stop;
             }
         }
         if at < end {
-            pieces.push(Span::styled(text[at..end].to_owned(), base));
+            pieces.push(Span::styled(visible(&text[at..end]), base));
         }
         lines.push(Line::from(pieces));
         offset = end + 1;
+    }
+}
+
+/// `name: value`, with a multi-line value continuing on lines of its own.
+pub fn field_lines(ui: &Ui, name: &str, shown: &str, lines: &mut Vec<Line<'static>>) {
+    let mut text_lines = shown.split('\n');
+    let first = text_lines.next().unwrap_or_default();
+    lines.push(Line::from(vec![
+        Span::styled(format!("{name}: "), ui.style("preview.field")),
+        Span::styled(visible(first), ui.style("preview.value")),
+    ]));
+    for more in text_lines {
+        lines.push(Line::styled(visible(more), ui.style("preview.value")));
     }
 }
 
@@ -211,7 +224,6 @@ fn row_lines(
     lines: &mut Vec<Line<'static>>,
 ) {
     for (name, datum) in &row.fields {
-        let mut spans = vec![Span::styled(format!("{name}: "), ui.style("preview.field"))];
         let collapsed = if expanded {
             None
         } else {
@@ -219,8 +231,7 @@ fn row_lines(
         };
         let shown = collapsed
             .unwrap_or_else(|| value::display(datum, value::feature_of(&result.features, name)));
-        spans.push(Span::styled(shown, ui.style("preview.value")));
-        lines.push(Line::from(spans));
+        field_lines(ui, name, &shown, lines);
     }
     if !expanded && row.fields.iter().any(|(_, d)| value::summary(d).is_some()) {
         lines.push(Line::styled(

@@ -1,5 +1,5 @@
 //! Test doubles for the studio's seams, shared by the studio tests
-//! (`mod studio_support;` with `#[path]`). Compiled alone it has no tests.
+//! (`mod studio_support;`); each test uses part of it.
 
 #![allow(dead_code)]
 
