@@ -24,6 +24,7 @@
 //!   the manifest is saved after every split, and a rerun skips outputs whose
 //!   entry is complete for the same template.
 
+pub mod engine;
 pub mod manifest;
 pub mod merge;
 pub mod naming;
@@ -71,6 +72,26 @@ pub trait RowRenderer: Send + Sync {
     /// `Template.apply` and the row's answer choices for a row and seed; an
     /// error is the engine's message (with the template line).
     fn render(&self, row: &Row, seed: u64) -> Result<Rendered, String>;
+
+    /// The row fields the template reads, by their names after
+    /// PromptSource's `-` to `_` rename, when known: the reader then decodes
+    /// only those columns. `None` reads every column.
+    fn variables(&self) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// The row fields a set of renderers reads (see [`RowRenderer::variables`]),
+/// or `None` if any of them cannot say.
+pub fn variables_read(renderers: &[Box<dyn RowRenderer>]) -> Option<Vec<String>> {
+    let mut names: Vec<String> = renderers
+        .iter()
+        .map(|renderer| renderer.variables())
+        .collect::<Option<Vec<Vec<String>>>>()?
+        .concat();
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 /// A template to export.
