@@ -44,14 +44,22 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct StudioArgs {
-    /// Workspace folder: templates found under it, rows under its data/ folder.
+    /// Workspace folder: templates under it (or its templates/ folder), rows
+    /// under its data/<dataset>/<subset or _>/<split>.* files.
     pub dir: Option<PathBuf>,
     /// Templates folder (overrides the workspace's).
     #[arg(long)]
     pub templates: Option<PathBuf>,
-    /// Data file for the selected dataset (overrides the workspace's).
-    #[arg(long)]
+    /// Folder holding data/<dataset>/<subset or _>/<split>.* (overrides the
+    /// workspace's); the Hugging Face caches are searched after it.
+    #[arg(long, value_name = "FOLDER")]
     pub data: Option<PathBuf>,
+    /// Colour theme: dark, light, ansi16, or a theme file's name in the config folder.
+    #[arg(long)]
+    pub theme: Option<String>,
+    /// Capture the mouse (click to focus, wheel to scroll).
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,8 +91,42 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
 }
 
+#[cfg(feature = "tui")]
+fn run_studio(args: StudioArgs) -> anyhow::Result<Outcome> {
+    crate::tui::run(crate::tui::StudioOptions {
+        workspace: default_workspace(args.dir),
+        templates: args.templates,
+        data: args.data,
+        theme: args.theme,
+        mouse: args.mouse,
+    })?;
+    Ok(Outcome::Success)
+}
+
+#[cfg(not(feature = "tui"))]
 fn run_studio(_args: StudioArgs) -> anyhow::Result<Outcome> {
-    anyhow::bail!("the studio is not built yet; use the headless commands (see --help)")
+    anyhow::bail!("this build has no studio (built without the `tui` feature); see --help for the headless commands")
+}
+
+/// The folder the studio opens without an argument: the current folder when
+/// it holds templates, else the sample workspace of a checkout (so that
+/// `cargo run --release` in a fresh clone opens something to play with).
+#[cfg(feature = "tui")]
+fn default_workspace(dir: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = dir {
+        return dir;
+    }
+    let here = PathBuf::from(".");
+    if here.join("templates").is_dir() || here.join("templates.yaml").is_file() {
+        return here;
+    }
+    let checkout_sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    for candidate in [PathBuf::from("sample-data"), checkout_sample] {
+        if candidate.join("templates").is_dir() {
+            return candidate;
+        }
+    }
+    here
 }
 
 /// True when the error is a closed stdout (`promptstudio apply ... | head`),

@@ -7,12 +7,14 @@
 //! - [`resolve`]: `NAME[/SUBSET]` and a split to files: workspace, Hub cache, `datasets` cache.
 //! - [`value`]: Arrow values to [`crate::core::datum::Datum`], shaped as `datasets` yields them.
 //! - [`features`]: Hugging Face features (ClassLabel names, Sequence...) and cell display.
+//! - [`hub`]: `fetch`: Parquet files from the Hugging Face Hub into the standard cache.
 //! - [`inspect`]: schema, row and column summary for `promptstudio inspect`.
 //! - [`error`]: [`DataError`], which always names the file and the row, line or field.
 
 pub mod arrow_ipc;
 pub mod error;
 pub mod features;
+pub mod hub;
 pub mod inspect;
 pub mod parquet;
 pub mod resolve;

@@ -3,8 +3,15 @@
 //! - [`core`]: templates model, PromptSource YAML, the Jinja engine, checks.
 //! - [`data`]: dataset sources (Parquet, Arrow IPC, JSON Lines, CSV, the Hub) as rows of [`core::datum::Datum`].
 //! - [`cli`]: the headless commands.
+//! - [`app`]: the studio's state, actions and update (no terminal types).
+//! - `ui`, `tui` (feature `tui`): the studio's widgets and its terminal loop.
 
+pub mod app;
 pub mod cli;
 pub mod core;
 pub mod data;
 pub mod export;
+#[cfg(feature = "tui")]
+pub mod tui;
+#[cfg(feature = "tui")]
+pub mod ui;

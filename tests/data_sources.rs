@@ -250,3 +250,43 @@ fn concurrent_reads_do_not_disturb_each_other() {
         }
     });
 }
+
+/// `-` reads JSON Lines from standard input. The test runs itself again as
+/// a child process whose standard input is a pipe.
+#[test]
+fn standard_input_reads_as_json_lines() {
+    if std::env::var_os("PROMPTSTUDIO_STDIN_CHILD").is_some() {
+        let source = open(Path::new("-")).expect("standard input opens");
+        let count = source.wait_for_row_count().expect("counted");
+        let row = source.row(1).expect("second row");
+        println!(
+            "CHILD name={} rows={count} n={:?}",
+            source.name().display(),
+            row.get("n")
+        );
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "standard_input_reads_as_json_lines",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PROMPTSTUDIO_STDIN_CHILD", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("child starts");
+    {
+        let mut stdin = child.stdin.take().expect("piped");
+        std::io::Write::write_all(&mut stdin, b"{\"n\": 1}\n{\"n\": 2}\n\n{\"n\": 3}\n")
+            .expect("written");
+    }
+    let output = child.wait_with_output().expect("child ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("CHILD name=<stdin> rows=3 n=Some(Int(2))"),
+        "{stdout}"
+    );
+}

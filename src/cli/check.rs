@@ -107,9 +107,11 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
         writeln!(
             out,
-            "checked {} templates in {} files: {errors} errors, {warnings} warnings",
-            templates,
-            catalog.files.len() + catalog.errors.len()
+            "checked {} in {}: {}, {}",
+            plural(templates, "template"),
+            plural(catalog.files.len() + catalog.errors.len(), "file"),
+            plural(errors, "error"),
+            plural(warnings, "warning"),
         )?;
     }
     Ok(if errors > 0 {
@@ -124,4 +126,12 @@ fn count(findings: &[Finding], severity: Severity) -> usize {
         .iter()
         .filter(|finding| finding.severity == severity)
         .count()
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

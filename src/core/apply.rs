@@ -12,7 +12,9 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use crate::core::datum::{Datum, Row};
-use crate::core::jinja::{Context, Exc, LazyRng, Program, Value};
+use crate::core::jinja::{Context, Exc, Program, Value};
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::is_python_space;
 use crate::core::template::Template;
 
 /// PromptSource's `TEXT_VAR_LENGTH`.
@@ -170,11 +172,6 @@ fn unprotect(text: &str) -> String {
     text.replace(PIPE_PROTECTOR, SEPARATOR)
 }
 
-fn is_py_space(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}')
-        || (c > '\u{7f}' && c.is_whitespace())
-}
-
 /// The row as PromptSource's template sees it: hyphens in top-level keys
 /// become underscores, top-level strings are protected, `answer_choices`
 /// is the rendered choices.
@@ -224,9 +221,9 @@ fn split_parts(
         let start = offset;
         offset += raw.len() + SEPARATOR.len();
         let text = if strip_then_unprotect {
-            unprotect(raw.trim_matches(is_py_space))
+            unprotect(raw.trim_matches(is_python_space))
         } else {
-            unprotect(raw).trim_matches(is_py_space).to_string()
+            unprotect(raw).trim_matches(is_python_space).to_string()
         };
         if let Some(spans) = spans {
             part_spans.push(spans_in_part(raw, start, spans));
@@ -238,8 +235,8 @@ fn split_parts(
 
 /// Maps spans (over the whole render) into a stripped, unprotected part.
 fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Range<usize>> {
-    let leading = raw.len() - raw.trim_start_matches(is_py_space).len();
-    let kept_end = raw.trim_end_matches(is_py_space).len().max(leading);
+    let leading = raw.len() - raw.trim_start_matches(is_python_space).len();
+    let kept_end = raw.trim_end_matches(is_python_space).len().max(leading);
     let kept = &raw[leading..kept_end];
     let kept_start = raw_start + leading;
     // Position in the unprotected text of byte `p` of `kept`.
@@ -264,6 +261,12 @@ fn spans_in_part(raw: &str, raw_start: usize, spans: &[Range<usize>]) -> Vec<Ran
             (start < end).then(|| map(start - kept_start)..map(end - kept_start))
         })
         .collect()
+}
+
+/// Python's generator right after `random.seed(seed)`, or freshly seeded
+/// from the system; lazy, so templates without randomness never seed it.
+fn generator(seed: Option<u64>) -> PyRandom {
+    seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed)
 }
 
 impl CompiledTemplate {
@@ -310,7 +313,7 @@ impl CompiledTemplate {
         &self,
         program: &Program,
         row: Option<&Row>,
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
     ) -> Result<Vec<String>, RenderError> {
         let drawn = program.draw(rng);
         let mut out = String::new();
@@ -338,7 +341,7 @@ impl CompiledTemplate {
     fn choices_for_row(
         &self,
         row: &Row,
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
     ) -> Result<Option<Vec<String>>, RenderError> {
         let Some(program) = &self.answer_choices else {
             return Ok(None);
@@ -346,7 +349,7 @@ impl CompiledTemplate {
         if self.choices_are_static {
             let cached = self
                 .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut LazyRng::new(Some(0))));
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
             return cached.clone().map(Some);
         }
         self.render_choices(program, Some(row), rng).map(Some)
@@ -355,7 +358,7 @@ impl CompiledTemplate {
     /// PromptSource's `Template.apply(row)`.
     pub fn apply(&self, row: &Row, options: &ApplyOptions) -> Result<Applied, RenderError> {
         let program = self.program(options.truncate)?;
-        let mut rng = LazyRng::new(options.seed);
+        let mut rng = generator(options.seed);
         // 1. Compiling the template draws its folded `choice`s.
         let drawn = program.draw(&mut rng);
         if row
@@ -403,7 +406,7 @@ impl CompiledTemplate {
         row: &Row,
         options: &ApplyOptions,
     ) -> Result<Option<Vec<String>>, RenderError> {
-        let mut rng = LazyRng::new(options.seed);
+        let mut rng = generator(options.seed);
         self.choices_for_row(row, &mut rng)
     }
 
@@ -419,10 +422,10 @@ impl CompiledTemplate {
         if self.choices_are_static {
             let cached = self
                 .static_choices
-                .get_or_init(|| self.render_choices(program, None, &mut LazyRng::new(Some(0))));
+                .get_or_init(|| self.render_choices(program, None, &mut PyRandom::from_seed(0)));
             return cached.clone().map(Some);
         }
-        self.render_choices(program, None, &mut LazyRng::new(None))
+        self.render_choices(program, None, &mut PyRandom::from_entropy())
             .map(Some)
     }
 
@@ -442,17 +445,12 @@ impl CompiledTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::template::Metadata;
 
     fn template(jinja: &str, answer_choices: Option<&str>) -> Template {
-        Template {
-            id: "id".to_string(),
-            name: "name".to_string(),
-            jinja: jinja.to_string(),
-            reference: String::new(),
-            answer_choices: answer_choices.map(str::to_string),
-            metadata: Metadata::default(),
-        }
+        let mut template = Template::new("name");
+        template.jinja = Arc::from(jinja);
+        template.answer_choices = answer_choices.map(Arc::from);
+        template
     }
 
     fn row(fields: &[(&str, Datum)]) -> Row {

@@ -82,17 +82,37 @@ impl Catalog {
     }
 }
 
+/// What makes a folder the same folder whatever path reaches it.
+#[cfg(unix)]
+type FolderIdentity = (u64, u64);
+
+#[cfg(unix)]
+fn folder_identity(folder: &Path) -> Option<FolderIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(folder).ok()?;
+    Some((metadata.dev(), metadata.ino()))
+}
+
+#[cfg(not(unix))]
+type FolderIdentity = PathBuf;
+
+#[cfg(not(unix))]
+fn folder_identity(folder: &Path) -> Option<FolderIdentity> {
+    std::fs::canonicalize(folder).ok()
+}
+
 fn collect_template_files(
     folder: &Path,
-    visited: &mut HashSet<PathBuf>,
+    visited: &mut HashSet<FolderIdentity>,
     paths: &mut Vec<PathBuf>,
     errors: &mut Vec<LoadError>,
 ) {
     // Symlinked folders are followed, so a link back up the tree must not
     // send the walk round in circles.
-    let canonical = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
-    if !visited.insert(canonical) {
-        return;
+    if let Some(identity) = folder_identity(folder) {
+        if !visited.insert(identity) {
+            return;
+        }
     }
     let entries = match std::fs::read_dir(folder) {
         Ok(entries) => entries,
@@ -109,8 +129,13 @@ fn collect_template_files(
         let Ok(entry) = entry else { continue };
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        // Follows symlinks, so a linked collection is found too.
-        let is_dir = entry.path().is_dir();
+        // The entry's own type needs no extra system call; only a symlink
+        // has to be followed to see what it points to.
+        let is_dir = match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+            Ok(kind) => kind.is_dir(),
+            Err(_) => false,
+        };
         if is_dir && (name.starts_with('.') || name == "target") {
             continue;
         }

@@ -18,17 +18,19 @@ mod methods;
 mod ops;
 mod parser;
 mod predicates;
-mod pyshim;
 mod undeclared;
 mod value;
 
+#[cfg(test)]
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::str_repr;
 use ast::{Args, Expr, ExprKind, NameId, Stmt, StmtKind};
 pub(crate) use error::Exc;
-pub(crate) use eval::{Context, EmptyContext, LazyRng};
+pub(crate) use eval::{Context, EmptyContext};
 pub(crate) use value::{Const, Value};
 
 /// A template that failed to compile (Jinja2's `TemplateSyntaxError` and
@@ -115,7 +117,7 @@ impl Program {
     }
 
     /// Performs the random draws Jinja2 makes while compiling, in order.
-    pub(crate) fn draw(&self, rng: &mut LazyRng) -> Vec<Option<Const>> {
+    pub(crate) fn draw(&self, rng: &mut PyRandom) -> Vec<Option<Const>> {
         let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
         for site in &self.draw_sites {
             let ExprKind::Filter {
@@ -146,7 +148,7 @@ impl Program {
         &self,
         context: &dyn Context,
         drawn: &[Option<Const>],
-        rng: &mut LazyRng,
+        rng: &mut PyRandom,
         out: &mut String,
         spans: Option<&mut Vec<std::ops::Range<usize>>>,
     ) -> Result<(), Exc> {
@@ -241,7 +243,7 @@ fn check_args(args: &Args, conditional: bool, line: usize) -> Result<(), SyntaxE
 
 fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxError> {
     let fail = |what: &str, name: &str| SyntaxError {
-        message: format!("No {what} named {}.", pyshim::str_repr(name)),
+        message: format!("No {what} named {}.", str_repr(name)),
         line: expr.line.max(line),
         column: 1,
     };
@@ -352,10 +354,12 @@ fn reject_recursive_loops(body: &[Stmt]) -> Result<(), SyntaxError> {
 }
 
 /// A context backed by a map of names to values.
+#[cfg(test)]
 pub(crate) struct MapContext {
     pub values: HashMap<Arc<str>, Value>,
 }
 
+#[cfg(test)]
 impl Context for MapContext {
     fn lookup(&self, name: &str) -> Option<Value> {
         self.values.get(name).cloned()
@@ -371,7 +375,7 @@ pub(crate) fn render_str(
 ) -> Result<String, String> {
     let program =
         Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
-    let mut rng = LazyRng::new(seed);
+    let mut rng = seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed);
     let drawn = program.draw(&mut rng);
     let context = MapContext {
         values: vars

@@ -3,6 +3,7 @@
 //! changes only the lines that were edited.
 
 mod emit;
+mod fast;
 mod read;
 mod represent;
 mod resolve;

@@ -255,17 +255,7 @@ impl Resolver {
     }
 
     fn hub_splits(&self, dataset: &str, subset: Option<&str>) -> Vec<Found> {
-        let repo = self.hub_cache.join(hub_folder_name(dataset));
-        for revision in ["main", "refs/convert/parquet"] {
-            let Some(snapshot) = snapshot_of(&repo, revision) else {
-                continue;
-            };
-            let found = hub_snapshot_splits(&snapshot, dataset, subset);
-            if !found.is_empty() {
-                return found;
-            }
-        }
-        Vec::new()
+        hub_cache_splits(&self.hub_cache, dataset, subset)
     }
 
     fn datasets_cache_splits(&self, dataset: &str, subset: Option<&str>) -> Vec<Found> {
@@ -348,44 +338,74 @@ fn subdirectories(folder: &Path) -> Vec<PathBuf> {
 
 /// The splits of the Parquet files in a Hub snapshot, for `subset`.
 fn hub_snapshot_splits(snapshot: &Path, dataset: &str, subset: Option<&str>) -> Vec<Found> {
-    let mut by_config: BTreeMap<Option<String>, BTreeMap<String, Vec<PathBuf>>> = BTreeMap::new();
-    for file in parquet_files_under(snapshot, 4) {
-        let Ok(relative) = file.strip_prefix(snapshot) else {
-            continue;
-        };
-        let (config, split) = config_and_split(relative);
+    let files = parquet_files_under(snapshot, 4)
+        .into_iter()
+        .filter_map(|file| {
+            let relative = file.strip_prefix(snapshot).ok()?.to_path_buf();
+            Some((relative, file))
+        });
+    let Some(splits) = splits_of_subset(files, subset) else {
+        return Vec::new();
+    };
+    splits
+        .into_iter()
+        .map(|(split, paths)| Found {
+            dataset: dataset.to_string(),
+            subset: subset.map(str::to_string),
+            split,
+            origin: Origin::HubCache,
+            paths,
+        })
+        .collect()
+}
+
+/// Groups a repo's Parquet files (repo-relative path, and any value to keep
+/// for each) by split, for the configuration `subset` names; without a
+/// subset, the default configuration: unnamed (`data/`), `default`, or the
+/// only one there is. `None` when there is no such configuration.
+pub fn splits_of_subset<T: Ord>(
+    files: impl IntoIterator<Item = (PathBuf, T)>,
+    subset: Option<&str>,
+) -> Option<BTreeMap<String, Vec<T>>> {
+    let mut by_config: BTreeMap<Option<String>, BTreeMap<String, Vec<T>>> = BTreeMap::new();
+    for (relative, value) in files {
+        let (config, split) = config_and_split(&relative);
         by_config
             .entry(config)
             .or_default()
             .entry(split)
             .or_default()
-            .push(file.clone());
+            .push(value);
     }
+    let default = Some("default".to_string());
     let wanted = match subset {
         Some(subset) => Some(subset.to_string()),
-        // The default configuration: unnamed (`data/`), `default`, or the
-        // only one there is.
         None if by_config.contains_key(&None) => None,
-        None if by_config.contains_key(&Some("default".to_string())) => Some("default".to_string()),
+        None if by_config.contains_key(&default) => default,
         None if by_config.len() == 1 => by_config.keys().next().cloned().flatten(),
-        None => return Vec::new(),
+        None => return None,
     };
-    let Some(splits) = by_config.remove(&wanted) else {
-        return Vec::new();
-    };
-    splits
-        .into_iter()
-        .map(|(split, mut paths)| {
-            paths.sort();
-            Found {
-                dataset: dataset.to_string(),
-                subset: subset.map(str::to_string),
-                split,
-                origin: Origin::HubCache,
-                paths,
-            }
-        })
-        .collect()
+    let mut splits = by_config.remove(&wanted)?;
+    for values in splits.values_mut() {
+        values.sort();
+    }
+    Some(splits)
+}
+
+/// The splits of `dataset` in a Hub cache: the `main` snapshot's Parquet
+/// files, else those of `refs/convert/parquet`.
+pub fn hub_cache_splits(hub_cache: &Path, dataset: &str, subset: Option<&str>) -> Vec<Found> {
+    let repo = hub_cache.join(hub_folder_name(dataset));
+    for revision in ["main", "refs/convert/parquet"] {
+        let Some(snapshot) = snapshot_of(&repo, revision) else {
+            continue;
+        };
+        let found = hub_snapshot_splits(&snapshot, dataset, subset);
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
 }
 
 fn parquet_files_under(folder: &Path, depth: usize) -> Vec<PathBuf> {

@@ -50,7 +50,7 @@ fn projected_columns<'a>(
         .iter()
         .filter(|column| {
             let renamed = column.replace('-', "_");
-            renamed == "answer_choices" || variables.iter().any(|variable| *variable == renamed)
+            renamed == "answer_choices" || variables.contains(&renamed)
         })
         .map(|column| column.to_string())
         .collect();

@@ -52,3 +52,9 @@ impl fmt::Display for Exc {
         write!(f, "{}: {}", self.kind, self.message)
     }
 }
+
+impl From<crate::core::py::PyError> for Exc {
+    fn from(error: crate::core::py::PyError) -> Exc {
+        Exc::new(error.kind, error.message)
+    }
+}

@@ -11,33 +11,13 @@ use super::error::Exc;
 use super::ops;
 use super::value::*;
 use super::{filters, methods, predicates, Program};
-use crate::core::jinja::pyshim::PyRandom;
+use crate::core::py::random::PyRandom;
+use crate::core::py::strings::str_repr;
 
 /// Evaluation steps one render may take before it is stopped.
 pub(crate) const DEFAULT_FUEL: u64 = 50_000_000;
 /// Largest output (and largest single string or list) a render may build.
 pub(crate) const MAX_OUTPUT_BYTES: usize = 256 << 20;
-
-/// Python's module-level generator, created on the first draw so templates
-/// without randomness never pay for seeding.
-pub(crate) struct LazyRng {
-    seed: Option<u64>,
-    rng: Option<PyRandom>,
-}
-
-impl LazyRng {
-    pub(crate) fn new(seed: Option<u64>) -> LazyRng {
-        LazyRng { seed, rng: None }
-    }
-
-    pub(crate) fn get(&mut self) -> &mut PyRandom {
-        let seed = self.seed;
-        self.rng.get_or_insert_with(|| match seed {
-            Some(seed) => PyRandom::from_seed(seed),
-            None => PyRandom::from_entropy(),
-        })
-    }
-}
 
 /// Where names not set by the template come from (the row, `answer_choices`).
 pub(crate) trait Context {
@@ -75,7 +55,7 @@ pub(crate) struct State<'a> {
     frame_start: usize,
     /// Values of the compile-time `choice` draws for this render.
     drawn: &'a [Option<Const>],
-    pub rng: &'a mut LazyRng,
+    pub rng: &'a mut PyRandom,
     fuel: u64,
     /// Set while constant folding: names are unknown, context filters refuse.
     pub folding: bool,
@@ -150,7 +130,7 @@ impl<'a> State<'a> {
         program: &'a Program,
         context: &'a dyn Context,
         drawn: &'a [Option<Const>],
-        rng: &'a mut LazyRng,
+        rng: &'a mut PyRandom,
     ) -> State<'a> {
         State {
             program,
@@ -517,10 +497,7 @@ impl<'a> State<'a> {
                 } else if i >= first_default {
                     self.eval(&def.defaults[i - first_default])?
                 } else {
-                    Value::hint(&format!(
-                        "parameter {} was not provided",
-                        super::pyshim::str_repr(&name)
-                    ))
+                    Value::hint(&format!("parameter {} was not provided", str_repr(&name)))
                 };
                 self.assign_name(param, value);
             }

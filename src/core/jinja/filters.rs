@@ -7,11 +7,12 @@ use std::sync::Arc;
 use super::error::Exc;
 use super::eval::{CallArgs, State, MAX_OUTPUT_BYTES};
 use super::format::percent_format;
-use super::methods::{py_capitalize, py_split, sort_values};
+use super::methods::sort_values;
 use super::ops;
 use super::predicates;
-use super::pyshim::float_repr;
 use super::value::*;
+use crate::core::py::float::{float_repr, parse_python_float, parse_python_int, round_half_even};
+use crate::core::py::strings::{self as pystr, is_python_space, str_repr};
 
 type R<T> = Result<T, Exc>;
 
@@ -105,7 +106,7 @@ fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
 
 fn lower_if_str(value: Value) -> Value {
     match value {
-        Value::Str(s) => Value::Str(Arc::from(s.to_lowercase())),
+        Value::Str(s) => Value::Str(Arc::from(pystr::lower(&s))),
         other => other,
     }
 }
@@ -149,69 +150,15 @@ fn to_python_int(value: &Value) -> Option<i64> {
     }
 }
 
-/// Python's `int(text, base)`.
-fn parse_int(text: &str, base: u32) -> Option<i64> {
-    let t = text.trim_matches(py_isspace);
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let lowered = digits.to_ascii_lowercase();
-    let digits = match (base, lowered.get(..2)) {
-        (16, Some("0x")) | (8, Some("0o")) | (2, Some("0b")) => &digits[2..],
-        _ => digits,
-    };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
-        return None;
-    }
-    let cleaned: String = digits.chars().filter(|c| *c != '_').collect();
-    if !cleaned.chars().all(|c| c.is_digit(base)) {
-        return None;
-    }
-    let n = i64::from_str_radix(&cleaned, base).ok()?;
-    Some(if negative { -n } else { n })
-}
-
-/// Python's `float(text)`.
-pub(crate) fn parse_float(text: &str) -> Option<f64> {
-    let t = text.trim_matches(py_isspace);
-    let lower = t.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if matches!(unsigned, "inf" | "infinity" | "nan") {
-        let negative = lower.starts_with('-');
-        let value = if unsigned == "nan" {
-            f64::NAN
-        } else {
-            f64::INFINITY
-        };
-        return Some(if negative { -value } else { value });
-    }
-    if t.is_empty() || t.starts_with('_') || t.ends_with('_') || t.contains("__") {
-        return None;
-    }
-    if !t
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-' | '_'))
-    {
-        return None;
-    }
-    let cleaned: String = t.chars().filter(|c| *c != '_').collect();
-    cleaned.parse().ok()
-}
-
 fn do_int(value: &Value, default: Value, base: i64) -> R<Value> {
     if let Value::Undefined(u) = value {
         return Err(Exc::undefined(u));
     }
     if let Value::Str(s) = value {
-        if let Some(n) = parse_int(s, base as u32) {
+        if let Some(n) = parse_python_int(s, base as u32) {
             return Ok(Value::Int(n));
         }
-        return Ok(match parse_float(s) {
+        return Ok(match parse_python_float(s) {
             Some(f) if f.is_finite() => Value::Int(f.trunc() as i64),
             _ => default,
         });
@@ -222,31 +169,9 @@ fn do_int(value: &Value, default: Value, base: i64) -> R<Value> {
 fn do_float(value: &Value, default: Value) -> R<Value> {
     Ok(match value {
         Value::Undefined(u) => return Err(Exc::undefined(u)),
-        Value::Str(s) => parse_float(s).map(Value::Float).unwrap_or(default),
+        Value::Str(s) => parse_python_float(s).map(Value::Float).unwrap_or(default),
         other => as_f64(other).map(Value::Float).unwrap_or(default),
     })
-}
-
-/// Python's `round(x, ndigits)` for floats (correctly rounded, ties to even).
-pub(crate) fn round_float(x: f64, ndigits: i64) -> f64 {
-    if !x.is_finite() {
-        return x;
-    }
-    if ndigits >= 0 {
-        if ndigits > 300 {
-            return x;
-        }
-        return format!("{:.*}", ndigits as usize, x).parse().unwrap_or(x);
-    }
-    let scale = 10f64.powi((-ndigits).min(308) as i32);
-    let scaled = x / scale;
-    let rounded = scaled.round();
-    let rounded = if (scaled - scaled.trunc()).abs() == 0.5 {
-        2.0 * (scaled / 2.0).round()
-    } else {
-        rounded
-    };
-    rounded * scale
 }
 
 fn do_round(value: &Value, precision: i64, method: &str) -> R<Value> {
@@ -267,13 +192,15 @@ fn do_round(value: &Value, precision: i64, method: &str) -> R<Value> {
     };
     if method == "common" {
         return Ok(match number {
-            Value::Float(f) => Value::Float(round_float(*f, precision)),
+            Value::Float(f) => {
+                Value::Float(round_half_even(*f, precision.clamp(-400, 400) as i32)?)
+            }
             other => {
                 let n = as_int(other).unwrap_or(0);
                 if precision >= 0 {
                     Value::Int(n)
                 } else {
-                    Value::Int(round_float(n as f64, precision) as i64)
+                    Value::Int(round_half_even(n as f64, precision.clamp(-400, 400) as i32)? as i64)
                 }
             }
         });
@@ -372,7 +299,9 @@ fn striptags(text: &str) -> String {
         .replace("&#39;", "'")
         .replace("&nbsp;", "\u{a0}")
         .replace("&amp;", "&");
-    py_split(&unescaped, None, -1).unwrap_or_default().join(" ")
+    pystr::split(&unescaped, None, -1)
+        .unwrap_or_default()
+        .join(" ")
 }
 
 fn url_quote(value: &Value, for_qs: bool) -> String {
@@ -504,7 +433,7 @@ fn wrap_line(line: &str, width: usize, break_long: bool) -> Vec<String> {
     let mut start = 0;
     let mut in_space = None;
     for (i, c) in line.char_indices() {
-        let space = py_isspace(c);
+        let space = is_python_space(c);
         if in_space.is_some_and(|s| s != space) {
             chunks.push(line[start..i].to_string());
             start = i;
@@ -515,7 +444,7 @@ fn wrap_line(line: &str, width: usize, break_long: bool) -> Vec<String> {
         chunks.push(line[start..].to_string());
     }
     chunks.reverse();
-    let is_blank = |c: &str| c.trim_matches(py_isspace).is_empty();
+    let is_blank = |c: &str| c.trim_matches(is_python_space).is_empty();
     let mut lines = Vec::new();
     while !chunks.is_empty() {
         let mut current: Vec<String> = Vec::new();
@@ -661,15 +590,15 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "lower" => {
             args.bind("do_lower", &[])?;
-            Ok(Value::Str(Arc::from(input.to_str().to_lowercase())))
+            Ok(Value::Str(Arc::from(pystr::lower(&input.to_str()))))
         }
         "upper" => {
             args.bind("do_upper", &[])?;
-            Ok(Value::Str(Arc::from(input.to_str().to_uppercase())))
+            Ok(Value::Str(Arc::from(pystr::upper(&input.to_str()))))
         }
         "capitalize" => {
             args.bind("do_capitalize", &[])?;
-            Ok(Value::Str(Arc::from(py_capitalize(&input.to_str()))))
+            Ok(Value::Str(Arc::from(pystr::capitalize(&input.to_str()))))
         }
         "title" => {
             args.bind("do_title", &[])?;
@@ -679,7 +608,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let [chars] = take1(args.bind("do_trim", &["chars"])?);
             let text = input.to_str();
             let out = match chars {
-                None | Some(Value::None) => text.trim_matches(py_isspace).to_string(),
+                None | Some(Value::None) => text.trim_matches(is_python_space).to_string(),
                 Some(chars) => {
                     let set = chars.to_str();
                     text.trim_matches(|c| set.contains(c)).to_string()
@@ -860,7 +789,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "random" => {
             args.bind("do_random", &[])?;
             let items = sequence_for_choice(&input)?;
-            match state.rng.get().choice_index(items.len()) {
+            match state.rng.choice_index(items.len()) {
                 Some(i) => pick(&input, &items, i),
                 None => Ok(Value::hint("No random item, sequence was empty.")),
             }
@@ -1173,7 +1102,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 let key = k.to_str();
                 if key
                     .chars()
-                    .any(|c| py_isspace(c) || matches!(c, '/' | '>' | '='))
+                    .any(|c| is_python_space(c) || matches!(c, '/' | '>' | '='))
                 {
                     return Err(Exc::value_error(format!(
                         "Invalid character in attribute name: {}",
@@ -1269,7 +1198,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         _ => Err(Exc::new(
             "TemplateRuntimeError",
-            format!("No filter named {} found.", super::pyshim::str_repr(name)),
+            format!("No filter named {} found.", str_repr(name)),
         )),
     }
 }
@@ -1279,7 +1208,7 @@ fn jinja_title(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at_word_start = true;
     for c in text.chars() {
-        let separator = c == '-' || py_isspace(c) || matches!(c, '(' | '{' | '[' | '<');
+        let separator = c == '-' || is_python_space(c) || matches!(c, '(' | '{' | '[' | '<');
         if separator {
             out.push(c);
             at_word_start = true;
@@ -1326,7 +1255,7 @@ fn pick(input: &Value, items: &[Value], index: usize) -> R<Value> {
 /// PromptSource's `choice`: Python's `random.choice(seq)`.
 pub(crate) fn choose(state: &mut State<'_>, input: &Value) -> R<Value> {
     let items = sequence_for_choice(input)?;
-    match state.rng.get().choice_index(items.len()) {
+    match state.rng.choice_index(items.len()) {
         Some(i) => pick(input, &items, i),
         None => Err(Exc::new(
             "IndexError",
@@ -1347,10 +1276,7 @@ fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Valu
                 other => {
                     return Err(Exc::new(
                         "FilterArgumentError",
-                        format!(
-                            "Unexpected keyword argument {}",
-                            super::pyshim::str_repr(other)
-                        ),
+                        format!("Unexpected keyword argument {}", str_repr(other)),
                     ))
                 }
             }
@@ -1373,7 +1299,7 @@ fn filter_map(state: &mut State<'_>, input: Value, mut args: CallArgs) -> R<Valu
     if !exists(&name) {
         return Err(Exc::new(
             "TemplateRuntimeError",
-            format!("No filter named {} found.", super::pyshim::str_repr(&name)),
+            format!("No filter named {} found.", str_repr(&name)),
         ));
     }
     let mut out = Vec::with_capacity(items.len());
@@ -1631,14 +1557,14 @@ pub(crate) fn lipsum(state: &mut State<'_>, args: CallArgs) -> R<Value> {
     let max = int_param(max, 100, "lipsum")?.max(min as i64) as u64;
     let mut paragraphs = Vec::new();
     for _ in 0..n {
-        let rng = state.rng.get();
+        let rng = &mut *state.rng;
         let count = min + rng.randbelow(max - min + 1);
         let mut words = Vec::new();
         let mut capitalize_next = true;
         for i in 0..count {
             let mut word = WORDS[rng.randbelow(WORDS.len() as u64) as usize].to_string();
             if capitalize_next {
-                word = py_capitalize(&word);
+                word = pystr::capitalize(&word);
                 capitalize_next = false;
             }
             if i + 1 < count && rng.randbelow(10) == 0 {
@@ -1692,23 +1618,6 @@ fn take4(v: Vec<Option<Value>>) -> [Option<Value>; 4] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_number_parsing() {
-        assert_eq!(parse_int(" 42 ", 10), Some(42));
-        assert_eq!(parse_int("4_2", 10), Some(42));
-        assert_eq!(parse_int("3.7", 10), None);
-        assert_eq!(parse_float("3.7"), Some(3.7));
-        assert_eq!(parse_float("x"), None);
-    }
-
-    #[test]
-    fn rounding_is_pythons() {
-        assert_eq!(round_float(2.675, 2), 2.67);
-        assert_eq!(round_float(0.5, 0), 0.0);
-        assert_eq!(round_float(1.5, 0), 2.0);
-        assert_eq!(round_float(1250.0, -2), 1200.0);
-    }
 
     #[test]
     fn jinja_title_differs_from_str_title() {

@@ -7,9 +7,10 @@
 //! the order Jinja2's optimizer would have met them.
 
 use super::ast::*;
-use super::eval::{EmptyContext, LazyRng, State};
+use super::eval::{EmptyContext, State};
 use super::filters;
 use super::Program;
+use crate::core::py::random::PyRandom;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -232,7 +233,9 @@ impl<'p> Folder<'p> {
     /// Evaluates a node whose children are constants; keeps it when that
     /// fails or gives a value Jinja2 would not inline.
     fn try_fold(&mut self, expr: &mut Expr) -> Kind {
-        let mut rng = LazyRng::new(Some(0));
+        // Folding never draws (choice filters become draw sites), so the
+        // generator is never started.
+        let mut rng = PyRandom::from_seed(0);
         let value = {
             let mut state = State::new(self.program, &EmptyContext, &[], &mut rng);
             state.folding = true;

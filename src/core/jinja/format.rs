@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use super::error::Exc;
-use super::pyshim::float_repr;
 use super::value::*;
+use crate::core::py::float::{format_exponent, format_fixed, format_general, FloatStyle};
+use crate::core::py::strings::str_repr;
 
 type R<T> = Result<T, Exc>;
 
@@ -81,75 +82,6 @@ fn int_arg(value: &Value, conversion: char) -> R<i64> {
     }
 }
 
-/// `%e` with Python's exponent style (`1.5e+03`).
-pub(crate) fn format_exp(value: f64, precision: usize, upper: bool) -> String {
-    let text = format!("{:.*e}", precision, value.abs());
-    let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let out = format!(
-        "{mantissa}e{}{:02}",
-        if exponent < 0 { '-' } else { '+' },
-        exponent.abs()
-    );
-    if upper {
-        out.to_uppercase()
-    } else {
-        out
-    }
-}
-
-/// `%g`: the shorter of fixed and exponent notation, trailing zeros removed.
-pub(crate) fn format_general(value: f64, precision: usize, alternate: bool, upper: bool) -> String {
-    let precision = precision.max(1);
-    if value == 0.0 {
-        return if alternate {
-            format!("{:.*}", precision - 1, 0.0)
-        } else {
-            "0".to_string()
-        };
-    }
-    let exp_text = format!("{:.*e}", precision - 1, value.abs());
-    let exponent: i32 = exp_text
-        .split_once('e')
-        .and_then(|(_, e)| e.parse().ok())
-        .unwrap_or(0);
-    let mut body = if exponent < -4 || exponent >= precision as i32 {
-        format_exp(value.abs(), precision - 1, upper)
-    } else {
-        format!(
-            "{:.*}",
-            (precision as i32 - 1 - exponent).max(0) as usize,
-            value.abs()
-        )
-    };
-    if !alternate {
-        let (mantissa, exponent) = match body.find(['e', 'E']) {
-            Some(at) => (body[..at].to_string(), body[at..].to_string()),
-            None => (body.clone(), String::new()),
-        };
-        let mantissa = if mantissa.contains('.') {
-            mantissa
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        } else {
-            mantissa
-        };
-        body = mantissa + &exponent;
-    }
-    body
-}
-
-fn fixed(value: f64, precision: usize) -> String {
-    if value.is_nan() {
-        return "nan".to_string();
-    }
-    if value.is_infinite() {
-        return "inf".to_string();
-    }
-    format!("{:.*}", precision, value.abs())
-}
-
 fn convert(conversion: char, value: &Value, spec: &Spec) -> R<String> {
     Ok(match conversion {
         's' | 'r' | 'a' => {
@@ -193,29 +125,24 @@ fn convert(conversion: char, value: &Value, spec: &Spec) -> R<String> {
             }
             pad(signed(digits, n < 0, spec), spec, true)
         }
-        'f' | 'F' => {
+        'f' | 'F' | 'e' | 'E' | 'g' | 'G' => {
             let f = number_arg(value, conversion)?;
-            let body = fixed(f, spec.precision.unwrap_or(6));
+            let style = FloatStyle {
+                alternate: spec.alternate,
+                upper: conversion.is_ascii_uppercase(),
+            };
+            let precision = spec.precision.unwrap_or(6);
+            let magnitude = f.abs();
+            let body = match conversion {
+                'f' | 'F' => format_fixed(magnitude, precision, style),
+                'e' | 'E' => format_exponent(magnitude, precision, style),
+                _ => format_general(magnitude, precision, style),
+            };
             pad(
                 signed(body, f.is_sign_negative() && !f.is_nan(), spec),
                 spec,
                 true,
             )
-        }
-        'e' | 'E' => {
-            let f = number_arg(value, conversion)?;
-            let body = format_exp(f, spec.precision.unwrap_or(6), conversion == 'E');
-            pad(signed(body, f < 0.0, spec), spec, true)
-        }
-        'g' | 'G' => {
-            let f = number_arg(value, conversion)?;
-            let body = format_general(
-                f.abs(),
-                spec.precision.unwrap_or(6),
-                spec.alternate,
-                conversion == 'G',
-            );
-            pad(signed(body, f < 0.0, spec), spec, true)
         }
         'c' => {
             let c = match value {
@@ -345,7 +272,7 @@ pub(crate) fn percent_format(format: &str, args: &Value) -> R<String> {
                 map.borrow()
                     .get(&hash)
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| Exc::new("KeyError", super::pyshim::str_repr(name)))?
+                    .ok_or_else(|| Exc::new("KeyError", str_repr(name)))?
             }
             None => take_arg(&mut next)?,
         };
@@ -414,7 +341,7 @@ pub(crate) fn str_format(format: &str, args: &[Value], kwargs: &[(Arc<str>, Valu
                         .iter()
                         .find(|(k, _)| k.as_ref() == name)
                         .map(|(_, v)| v.clone())
-                        .ok_or_else(|| Exc::new("KeyError", super::pyshim::str_repr(name)))?
+                        .ok_or_else(|| Exc::new("KeyError", str_repr(name)))?
                 };
                 let text = match conversion {
                     "r" | "a" => value.repr(),
@@ -458,7 +385,11 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
                 "Unknown format code 'f' for object of type 'str'"
             ))?
         ),
-        (Some('e'), v) => format_exp(as_f64(v).unwrap_or(0.0), precision.unwrap_or(6), false),
+        (Some('e'), v) => format_exponent(
+            as_f64(v).unwrap_or(0.0),
+            precision.unwrap_or(6),
+            FloatStyle::default(),
+        ),
         (Some('d'), v) => as_int(v).map(|n| n.to_string()).ok_or_else(|| {
             Exc::value_error(format!(
                 "Unknown format code 'd' for object of type '{}'",
@@ -466,7 +397,7 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
             ))
         })?,
         (None, Value::Float(f)) if precision.is_some() => {
-            format_general(*f, precision.unwrap_or(6), false, false)
+            format_general(*f, precision.unwrap_or(6), FloatStyle::default())
         }
         (_, v) => {
             let text = v.to_str().to_string();
@@ -526,6 +457,5 @@ mod tests {
             percent_format("%s", &Value::Float(2.0)).expect("formats"),
             "2.0"
         );
-        let _ = float_repr(1.0);
     }
 }

@@ -3,7 +3,7 @@
 //! trim/lstrip of blocks, and the source's newlines normalised to `\n` with
 //! one trailing newline dropped (`keep_trailing_newline=False`).
 
-use super::value::py_isspace;
+use super::value::is_python_space;
 use super::SyntaxError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +123,7 @@ impl<'s> Lexer<'s> {
 
     fn skip_whitespace(&mut self) {
         let rest = self.rest();
-        let trimmed = rest.trim_start_matches(py_isspace);
+        let trimmed = rest.trim_start_matches(is_python_space);
         self.pos += rest.len() - trimmed.len();
     }
 
@@ -137,11 +137,11 @@ impl<'s> Lexer<'s> {
             let data_end = next_tag.unwrap_or(rest.len());
             let mut data = &rest[..data_end];
             if strip_next {
-                data = data.trim_start_matches(py_isspace);
+                data = data.trim_start_matches(is_python_space);
             }
             let tag = next_tag.map(|at| (&rest[at..at + 2], rest[at + 2..].starts_with('-')));
             if let Some((_, true)) = tag {
-                data = data.trim_end_matches(py_isspace);
+                data = data.trim_end_matches(is_python_space);
             }
             if !data.is_empty() {
                 self.push(Tok::Data(data.to_string()), self.pos);
@@ -189,11 +189,11 @@ impl<'s> Lexer<'s> {
     /// Handles `{% raw %}...{% endraw %}`; returns whether the text after it is stripped.
     fn try_raw(&mut self, start: usize) -> Result<Option<bool>, SyntaxError> {
         let rest = self.rest();
-        let inner = rest.trim_start_matches(py_isspace);
+        let inner = rest.trim_start_matches(is_python_space);
         let Some(after) = inner.strip_prefix("raw") else {
             return Ok(None);
         };
-        let after = after.trim_start_matches(py_isspace);
+        let after = after.trim_start_matches(is_python_space);
         let open_len = if after.starts_with("-%}") {
             3
         } else if after.starts_with("%}") {
@@ -216,9 +216,9 @@ impl<'s> Lexer<'s> {
             if cursor.starts_with(['-', '+']) {
                 cursor = &cursor[1..];
             }
-            cursor = cursor.trim_start_matches(py_isspace);
+            cursor = cursor.trim_start_matches(is_python_space);
             if let Some(tail) = cursor.strip_prefix("endraw") {
-                let tail = tail.trim_start_matches(py_isspace);
+                let tail = tail.trim_start_matches(is_python_space);
                 let (close_len, strip_after) = if tail.starts_with("-%}") {
                     (3, true)
                 } else if tail.starts_with("+%}") {
@@ -231,10 +231,10 @@ impl<'s> Lexer<'s> {
                 };
                 let mut text = &body_all[..at];
                 if strip_body_start {
-                    text = text.trim_start_matches(py_isspace);
+                    text = text.trim_start_matches(is_python_space);
                 }
                 if strip_before {
-                    text = text.trim_end_matches(py_isspace);
+                    text = text.trim_end_matches(is_python_space);
                 }
                 if !text.is_empty() {
                     self.push(Tok::Data(text.to_string()), body_start);

@@ -149,7 +149,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, value: &Value, args: Call
         _ => {
             return Err(Exc::new(
                 "TemplateRuntimeError",
-                format!("No test named {} found.", super::pyshim::str_repr(name)),
+                format!(
+                    "No test named {} found.",
+                    crate::core::py::strings::str_repr(name)
+                ),
             ))
         }
     })

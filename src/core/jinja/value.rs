@@ -11,15 +11,10 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 
 use super::error::Exc;
-use super::pyshim::{float_repr, str_repr};
 use crate::core::datum::Datum;
-
-/// Python's `str.isspace` for one character (wider than `char::is_whitespace`:
-/// it includes the ASCII separators U+001C..U+001F).
-pub(crate) fn py_isspace(c: char) -> bool {
-    matches!(c, '\t'..='\r' | '\x1c'..='\x1f' | ' ' | '\u{85}')
-        || (c > '\u{7f}' && c.is_whitespace())
-}
+use crate::core::py::float::float_repr;
+pub(crate) use crate::core::py::strings::is_python_space;
+use crate::core::py::strings::str_repr;
 
 /// A compile-time constant: what Jinja2's optimizer may fold an expression
 /// into. Unlike [`Value`] it is thread-safe, so compiled templates can be shared.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+use super::fast;
 use super::resolve::{bool_value, float_value, int_value, resolve_plain, Implicit};
 use super::LoadError;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
@@ -24,19 +25,21 @@ const TEMPLATE_TAG: &str = "!Template";
 const METADATA_TAG: &str = "!TemplateMetadata";
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
 
-type NodeId = usize;
+pub(super) type NodeId = usize;
 
-struct Node<'a> {
-    kind: Kind<'a>,
+#[derive(Debug, PartialEq)]
+pub(super) struct Node<'a> {
+    pub(super) kind: Kind<'a>,
     /// The resolved tag (`!Template`, `tag:yaml.org,2002:str`, ...), if written.
-    tag: Option<String>,
+    pub(super) tag: Option<String>,
     /// 1-based.
-    line: usize,
+    pub(super) line: usize,
     /// 1-based, in characters.
-    column: usize,
+    pub(super) column: usize,
 }
 
-enum Kind<'a> {
+#[derive(Debug, PartialEq)]
+pub(super) enum Kind<'a> {
     Scalar(Cow<'a, str>, ScalarStyle),
     Seq(Vec<NodeId>),
     Map(Vec<(NodeId, NodeId)>),
@@ -44,15 +47,19 @@ enum Kind<'a> {
 
 /// The document as a graph: an alias is the id of the node it names, so
 /// shared nodes are recognisable by id.
-struct Graph<'a> {
-    nodes: Vec<Node<'a>>,
-    root: NodeId,
+#[derive(Debug, PartialEq)]
+pub(super) struct Graph<'a> {
+    pub(super) nodes: Vec<Node<'a>>,
+    pub(super) root: NodeId,
 }
 
 /// Parses `text` (the content of `path`) into the model.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadError> {
     check_printable(text, path)?;
-    let graph = build_graph(text, path)?;
+    let graph = match fast::build_graph(text) {
+        Some(graph) => graph,
+        None => general_graph(text, path)?,
+    };
     Checker {
         graph: &graph,
         path,
@@ -105,7 +112,8 @@ fn full_tag(handle: &str, suffix: &str) -> String {
     tag
 }
 
-fn build_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
+/// The graph of any YAML document, from saphyr-parser's events.
+pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
     let mut nodes: Vec<Node<'a>> = Vec::new();
     // Open collections, each with the key waiting for its value (mappings).
     let mut open: Vec<(NodeId, Option<NodeId>)> = Vec::new();

@@ -1,0 +1,217 @@
+//! The studio's model: state, actions and the update function.
+//!
+//! Nothing here knows about terminals: keys arrive as [`keymap::KeyChord`]s,
+//! drawing is ui/'s job, and slow work (compiling and rendering templates,
+//! reading rows, whole-split statistics) is requested as [`Effect`]s that
+//! tui/ runs on worker threads and answers with [`Event`]s. Tests drive
+//! [`App::update`] directly.
+
+pub mod action;
+pub mod backend;
+pub mod editor;
+pub mod engine;
+pub mod fuzzy;
+pub mod keymap;
+pub mod state;
+pub mod stats;
+mod update;
+pub mod workspace;
+
+use std::cell::Cell;
+use std::path::PathBuf;
+
+pub use action::Action;
+pub use backend::{Diagnostic, Engine, Rendered, RowSource, SplitRef, Workspace};
+pub use keymap::{Context, Key, KeyChord, Keymap, Mods};
+pub use state::*;
+
+use crate::core::template::Template;
+use editor::TextBuffer;
+
+/// Rows per page in the batch view (PromptSource's viewer shows 50).
+pub const BATCH_PAGE: usize = 50;
+
+/// Something that happened: a key, a pasted text, a click, or a worker's answer.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Key(KeyChord),
+    /// An action by name, as a key bound to it would trigger it.
+    Action(Action),
+    /// Bracketed paste.
+    Paste(String),
+    Click {
+        column: u16,
+        row: u16,
+    },
+    Scroll {
+        column: u16,
+        row: u16,
+        down: bool,
+    },
+    Preview(PreviewResult),
+    Batch(BatchUpdate),
+    SplitSize {
+        title: String,
+        split: String,
+        rows: Result<usize, String>,
+    },
+    /// A file under the workspace changed on disk (debounced).
+    FileChanged(PathBuf),
+}
+
+/// The whole studio state.
+pub struct App {
+    pub workspace: SharedWorkspace,
+    pub keymap: Keymap,
+    pub focus: Focus,
+    pub view: View,
+    pub overlay: Overlay,
+    pub zoomed: bool,
+    pub catalog: CatalogState,
+    /// The prompt in the editor.
+    pub current: Option<Selection>,
+    pub editor: TextBuffer,
+    pub meta_field: usize,
+    pub preview: PreviewState,
+    pub batch: BatchState,
+    pub split_sizes: SplitSizes,
+    pub search: String,
+    pub mouse: bool,
+    pub notice: Option<Notice>,
+    /// Pane rectangles of the last frame, for mouse clicks.
+    pub areas: Cell<PaneAreas>,
+    /// Bumped when a data file changes, so workers reopen their sources.
+    pub data_epoch: u64,
+    /// A reloaded file waiting for the user to choose theirs or ours.
+    pending_reload: Option<(usize, crate::core::template::DatasetTemplates)>,
+    rng: u64,
+    effects: Vec<Effect>,
+}
+
+impl App {
+    /// Loads the workspace's templates and opens the first prompt.
+    pub fn new(workspace: SharedWorkspace, keymap: Keymap) -> App {
+        let (files, problems) = workspace.discover();
+        let mut files: Vec<backend::TemplatesFile> = files
+            .into_iter()
+            .map(|templates| backend::TemplatesFile {
+                templates,
+                dirty: false,
+            })
+            .collect();
+        files.sort_by_key(state::file_title);
+        let mut app = App {
+            workspace,
+            keymap,
+            focus: Focus::Catalog,
+            view: View::Main,
+            overlay: Overlay::None,
+            zoomed: false,
+            catalog: CatalogState {
+                files,
+                problems,
+                ..CatalogState::default()
+            },
+            current: None,
+            editor: TextBuffer::default(),
+            meta_field: 0,
+            preview: PreviewState::default(),
+            batch: BatchState::default(),
+            split_sizes: SplitSizes::default(),
+            search: String::new(),
+            mouse: false,
+            notice: None,
+            areas: Cell::new(PaneAreas::default()),
+            data_epoch: 0,
+            pending_reload: None,
+            rng: getrandom::u64().unwrap_or(0x9E37_79B9_7F4A_7C15) | 1,
+            effects: Vec::new(),
+        };
+        if !app.catalog.problems.is_empty() {
+            let first = &app.catalog.problems[0];
+            app.notify_error(format!(
+                "{} file(s) could not be read; first: {}: {}",
+                app.catalog.problems.len(),
+                first.path.display(),
+                first.message
+            ));
+        }
+        app.select_catalog_row(1);
+        app
+    }
+
+    /// Work requested outside [`App::update`] (opening the first prompt).
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// The keymap context that receives keys now.
+    pub fn context(&self) -> Context {
+        match &self.overlay {
+            Overlay::Help { .. } => return Context::Help,
+            Overlay::Prompt(_) | Overlay::Confirm(_) => return Context::Prompt,
+            Overlay::Picker(_) => return Context::Picker,
+            Overlay::None => {}
+        }
+        match self.view {
+            View::Batch => Context::Batch,
+            View::Stats => Context::Stats,
+            View::Main => match self.focus {
+                Focus::Catalog => Context::Catalog,
+                Focus::Editor => Context::Editor,
+                Focus::Metadata => Context::Metadata,
+                Focus::Preview => Context::Preview,
+            },
+        }
+    }
+
+    /// The prompt in the editor.
+    pub fn current_template(&self) -> Option<&Template> {
+        let selection = self.current?;
+        self.catalog
+            .files
+            .get(selection.file)?
+            .templates
+            .templates
+            .get(selection.template)
+    }
+
+    pub fn current_file(&self) -> Option<&backend::TemplatesFile> {
+        self.catalog.files.get(self.current?.file)
+    }
+
+    pub fn any_dirty(&self) -> bool {
+        self.catalog.files.iter().any(|f| f.dirty)
+    }
+
+    /// The engine's error location for the template in the editor, if the
+    /// latest preview says it does not compile.
+    pub fn template_error(&self) -> Option<&Diagnostic> {
+        match self.preview.result.as_ref()?.outcome.as_ref() {
+            Err(PreviewError::Template(diagnostic)) => Some(diagnostic),
+            _ => None,
+        }
+    }
+
+    fn notify(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            is_error: false,
+        });
+    }
+
+    fn notify_error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            is_error: true,
+        });
+    }
+
+    /// xorshift64*: random rows and seeds need no cryptographic quality.
+    fn next_random(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}

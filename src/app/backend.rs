@@ -1,0 +1,163 @@
+//! The seams between the studio and the rest of the crate: the template
+//! engine, the templates files and the row sources. The studio's state and
+//! workers only talk to these traits, so tests drive them with doubles and
+//! the real implementations (in [`super::workspace`]) stay a thin adapter
+//! over `core` and `data`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::core::datum::Row;
+use crate::core::template::{DatasetTemplates, Template};
+use crate::data::features::Feature;
+use crate::data::resolve::Found;
+
+/// A template problem with its location (1-based, when the engine knows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => {
+                write!(f, "line {line}, column {column}: {}", self.message)
+            }
+            (Some(line), None) => write!(f, "line {line}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// One template applied to one row, as PromptSource's `apply` gives it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rendered {
+    /// The stripped `|||`-separated parts: input, then target(s).
+    pub parts: Vec<String>,
+    pub answer_choices: Option<Vec<String>>,
+    /// Per part, the byte ranges whose text came from row values.
+    pub spans: Vec<Vec<Range<usize>>>,
+}
+
+/// A template compiled once per edit and applied to many rows.
+pub trait CompiledPrompt: Send + Sync {
+    fn apply(
+        &self,
+        row: &Row,
+        seed: Option<u64>,
+        track_spans: bool,
+    ) -> Result<Rendered, Diagnostic>;
+}
+
+/// The template engine.
+pub trait Engine: Send + Sync {
+    fn compile(&self, template: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic>;
+}
+
+/// A loaded split: random access to its rows.
+pub trait RowSource: Send + Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn row(&self, index: usize) -> anyhow::Result<Row>;
+    /// Rows `range` (clamped to the split); sources that read in blocks
+    /// override this so whole-split scans do not seek row by row.
+    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+        (range.start..range.end.min(self.len()))
+            .map(|i| self.row(i))
+            .collect()
+    }
+    /// The Hugging Face features of the columns that declare one.
+    fn features(&self) -> Vec<(String, Feature)>;
+}
+
+/// A split of a (dataset, subset) that the workspace can open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitRef {
+    pub name: String,
+    /// Where the data layer found it: its file, folder or shards.
+    pub found: Found,
+}
+
+impl SplitRef {
+    /// Whether a changed path belongs to this split (one of its files, or
+    /// a file in its folder).
+    pub fn contains(&self, path: &Path) -> bool {
+        self.found
+            .paths
+            .iter()
+            .any(|p| path == p || path.starts_with(p))
+    }
+
+    /// What to show for where the rows are.
+    pub fn location(&self) -> String {
+        match self.found.paths.as_slice() {
+            [single] => single.display().to_string(),
+            [first, ..] => format!(
+                "{} (+{} shards)",
+                first.display(),
+                self.found.paths.len() - 1
+            ),
+            [] => String::new(),
+        }
+    }
+}
+
+/// A templates file as the studio holds it.
+#[derive(Debug, Clone)]
+pub struct TemplatesFile {
+    pub templates: DatasetTemplates,
+    /// Edited since loaded or saved.
+    pub dirty: bool,
+}
+
+/// A templates file that could not be read, with its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// Why a save did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The file changed on disk since it was loaded: nothing was written.
+    #[error("{0} changed on disk since it was loaded")]
+    ChangedOnDisk(PathBuf),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Whether two loaded files hold the same templates (what was read, not
+/// when: fingerprints are left out).
+pub fn same_content(a: &DatasetTemplates, b: &DatasetTemplates) -> bool {
+    a.dataset == b.dataset
+        && a.subset == b.subset
+        && a.templates == b.templates
+        && a.extra == b.extra
+        && a.shared_metadata == b.shared_metadata
+}
+
+/// The templates and data of a workspace folder.
+pub trait Workspace: Send + Sync {
+    /// Every templates file under the workspace, plus the ones that failed.
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>);
+    /// Reads one file again (after an outside change).
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem>;
+    /// Writes a file atomically, refusing when it changed on disk since it
+    /// was last read or written, unless `overwrite`; on success the file's
+    /// fingerprint is updated to what was written.
+    fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError>;
+    /// The splits with rows for a (dataset, subset).
+    fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef>;
+    /// Opens a split. May be slow (it reads a file footer): called off the UI thread.
+    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>>;
+    /// The folders to watch for outside changes, and whether to watch the
+    /// folders under them too.
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)>;
+}

@@ -1,0 +1,116 @@
+//! Whole-split statistics of one prompt (the batch view's counts).
+
+use super::backend::{Diagnostic, Rendered};
+
+/// Input lengths (characters) are counted in buckets whose upper bounds
+/// grow by doubling, so short and very long inputs share one chart.
+pub const LENGTH_BUCKETS: [usize; 10] =
+    [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, usize::MAX];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SplitStats {
+    pub total: usize,
+    pub done: usize,
+    pub errors: usize,
+    pub blank: usize,
+    pub empty_targets: usize,
+    /// Rows whose target is not one of their answer choices (only counted
+    /// for templates with answer choices).
+    pub target_not_in_choices: usize,
+    pub histogram: [usize; LENGTH_BUCKETS.len()],
+    /// The first error seen, with its row.
+    pub first_error: Option<(usize, String)>,
+    pub finished: bool,
+}
+
+impl SplitStats {
+    pub fn new(total: usize) -> Self {
+        SplitStats {
+            total,
+            ..SplitStats::default()
+        }
+    }
+
+    /// Counts one row's outcome.
+    pub fn add(&mut self, row: usize, outcome: &Result<Rendered, Diagnostic>) {
+        self.done += 1;
+        let rendered = match outcome {
+            Ok(rendered) => rendered,
+            Err(error) => {
+                self.errors += 1;
+                if self.first_error.is_none() {
+                    self.first_error = Some((row, error.to_string()));
+                }
+                return;
+            }
+        };
+        let input = rendered.parts.first().map_or("", String::as_str);
+        if rendered.parts.iter().all(String::is_empty) {
+            self.blank += 1;
+        }
+        let target = rendered.parts.get(1).map(String::as_str);
+        if target.is_none_or(str::is_empty) {
+            self.empty_targets += 1;
+        }
+        if let (Some(choices), Some(target)) = (&rendered.answer_choices, target) {
+            if !choices.iter().any(|choice| choice == target) {
+                self.target_not_in_choices += 1;
+            }
+        }
+        let length = input.chars().count();
+        let bucket = LENGTH_BUCKETS
+            .iter()
+            .position(|&bound| length < bound)
+            .unwrap_or(LENGTH_BUCKETS.len() - 1);
+        self.histogram[bucket] += 1;
+    }
+
+    /// A short label for a histogram bucket, its (exclusive) upper bound:
+    /// `64`, `128`, ..., `1k`, ..., `16k`, then `∞`.
+    pub fn bucket_label(index: usize) -> String {
+        match LENGTH_BUCKETS.get(index) {
+            Some(&usize::MAX) => "∞".to_owned(),
+            Some(&bound) if bound >= 1024 => format!("{}k", bound / 1024),
+            Some(bound) => bound.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(parts: &[&str], choices: Option<&[&str]>) -> Result<Rendered, Diagnostic> {
+        Ok(Rendered {
+            parts: parts.iter().map(|p| p.to_string()).collect(),
+            answer_choices: choices.map(|c| c.iter().map(|c| c.to_string()).collect()),
+            spans: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn counts_each_kind_of_problem() {
+        let mut stats = SplitStats::new(5);
+        stats.add(0, &rendered(&["a question", "yes"], Some(&["yes", "no"])));
+        stats.add(1, &rendered(&["a question", "maybe"], Some(&["yes", "no"])));
+        stats.add(2, &rendered(&[""], None));
+        stats.add(3, &rendered(&["only an input"], None));
+        let error = Diagnostic {
+            message: "boom".into(),
+            line: Some(1),
+            column: None,
+        };
+        stats.add(4, &Err(error));
+        assert_eq!(stats.done, 5);
+        assert_eq!(stats.errors, 1);
+        assert_eq!(stats.first_error, Some((4, "line 1: boom".to_owned())));
+        assert_eq!(stats.blank, 1);
+        assert_eq!(stats.empty_targets, 2);
+        assert_eq!(stats.target_not_in_choices, 1);
+        assert_eq!(stats.histogram[0], 4);
+        assert_eq!(SplitStats::bucket_label(0), "64");
+        assert_eq!(SplitStats::bucket_label(5), "2k");
+        assert_eq!(SplitStats::bucket_label(9), "∞");
+    }
+}

@@ -1,0 +1,193 @@
+//! The real [`Workspace`]: templates through `core` (PyYAML-identical,
+//! atomic, fingerprint-checked saves) and rows through `data` (its resolver
+//! finds `data/<dataset>/<subset or _>/<split>.*` in the workspace, then the
+//! Hugging Face caches; its sources read Parquet, Arrow, JSON Lines, CSV).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
+use crate::core::catalog::Catalog;
+use crate::core::datum::Row;
+use crate::core::fsutil;
+use crate::core::template::DatasetTemplates;
+use crate::data::features::Feature;
+use crate::data::resolve::Resolver;
+use crate::data::source::{RowCount, Source};
+
+/// A workspace folder on disk.
+#[derive(Debug, Clone)]
+pub struct FolderWorkspace {
+    pub templates_root: PathBuf,
+    /// The folder whose `data/` holds the rows.
+    pub data_root: PathBuf,
+    resolver: Resolver,
+}
+
+impl FolderWorkspace {
+    /// Templates under `root/templates` when it exists, else under `root`;
+    /// rows under `root/data`. `templates` and `data` override the two roots.
+    pub fn new(root: &Path, templates: Option<PathBuf>, data: Option<PathBuf>) -> FolderWorkspace {
+        let templates_root = templates.unwrap_or_else(|| {
+            let child = root.join("templates");
+            if child.is_dir() {
+                child
+            } else {
+                root.to_path_buf()
+            }
+        });
+        let data_root = data.unwrap_or_else(|| root.to_path_buf());
+        FolderWorkspace {
+            templates_root,
+            resolver: Resolver::from_env(&data_root),
+            data_root,
+        }
+    }
+}
+
+fn problem(error: crate::core::yaml::LoadError) -> LoadProblem {
+    let location = match (error.line, error.column) {
+        (Some(line), Some(column)) => format!("line {line}, column {column}: "),
+        (Some(line), None) => format!("line {line}: "),
+        _ => String::new(),
+    };
+    LoadProblem {
+        path: error.path,
+        message: format!("{location}{}", error.message),
+    }
+}
+
+impl Workspace for FolderWorkspace {
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+        let catalog = Catalog::discover(&self.templates_root);
+        (
+            catalog.files,
+            catalog.errors.into_iter().map(problem).collect(),
+        )
+    }
+
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+        DatasetTemplates::load(path).map_err(problem)
+    }
+
+    fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
+        let written = match (&templates.fingerprint, overwrite) {
+            (Some(expected), false) => templates.save_if_unchanged(expected),
+            _ => templates.save(),
+        };
+        match written {
+            Ok(fingerprint) => {
+                templates.fingerprint = Some(fingerprint);
+                Ok(())
+            }
+            Err(fsutil::SaveError::ChangedOnDisk { path }) => Err(SaveError::ChangedOnDisk(path)),
+            Err(other) => Err(SaveError::Other(other.to_string())),
+        }
+    }
+
+    fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef> {
+        let spec = match subset {
+            Some(subset) => format!("{dataset}/{subset}"),
+            None => dataset.to_owned(),
+        };
+        // The resolver tries every reading of `a/b`; keep the exact pair.
+        let mut splits: Vec<SplitRef> = self
+            .resolver
+            .splits(&spec)
+            .into_iter()
+            .filter(|found| found.dataset == dataset && found.subset.as_deref() == subset)
+            .map(|found| SplitRef {
+                name: found.split.clone(),
+                found,
+            })
+            .collect();
+        // The default split first (validation, else train, else test), as
+        // PromptSource's app opens it.
+        let names: Vec<String> = splits.iter().map(|s| s.name.clone()).collect();
+        if let Some(default) = crate::data::source::default_split(names.iter().map(String::as_str))
+        {
+            if let Some(index) = names.iter().position(|n| n == default) {
+                let chosen = splits.remove(index);
+                splits.insert(0, chosen);
+            }
+        }
+        splits
+    }
+
+    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+        let source = split.found.open()?;
+        let features = source
+            .schema()
+            .columns
+            .iter()
+            .filter_map(|column| Some((column.name.clone(), column.feature.clone()?)))
+            .collect();
+        Ok(Arc::new(DataSource {
+            source: Mutex::new(source),
+            features,
+        }))
+    }
+
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+        // A dedicated `templates/` tree is watched whole, so new files show
+        // up; a workspace that is any folder (a checkout with a `target/`)
+        // is not, and the studio watches its templates files' folders instead.
+        let dedicated = self
+            .templates_root
+            .file_name()
+            .is_some_and(|n| n == "templates");
+        let mut roots = vec![(self.templates_root.clone(), dedicated)];
+        let data = self.data_root.join("data");
+        if data.is_dir() && !(dedicated && data.starts_with(&self.templates_root)) {
+            roots.push((data, true));
+        }
+        roots
+    }
+}
+
+/// A data-layer source shared by the workers. Sources are `Send` but not
+/// `Sync`; reads are short (one row, or one block of a scan), so a mutex
+/// costs little.
+struct DataSource {
+    source: Mutex<Box<dyn Source>>,
+    features: Vec<(String, Feature)>,
+}
+
+impl DataSource {
+    fn with<T>(&self, read: impl FnOnce(&dyn Source) -> anyhow::Result<T>) -> anyhow::Result<T> {
+        let source = self
+            .source
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a reader of this split crashed"))?;
+        read(source.as_ref())
+    }
+}
+
+impl RowSource for DataSource {
+    fn len(&self) -> usize {
+        // Text formats count in the background: show what is known so far.
+        self.with(|source| {
+            Ok(match source.row_count() {
+                RowCount::Exact(n) | RowCount::AtLeast(n) => {
+                    usize::try_from(n).unwrap_or(usize::MAX)
+                }
+            })
+        })
+        .unwrap_or(0)
+    }
+
+    fn row(&self, index: usize) -> anyhow::Result<Row> {
+        self.with(|source| Ok(source.row(index as u64)?))
+    }
+
+    fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Row>> {
+        if range.start >= self.len() {
+            return Ok(Vec::new());
+        }
+        self.with(|source| Ok(source.rows(range.start as u64..range.end as u64)?))
+    }
+
+    fn features(&self) -> Vec<(String, Feature)> {
+        self.features.clone()
+    }
+}

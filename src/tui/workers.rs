@@ -1,0 +1,578 @@
+//! Work off the UI thread: the preview (one thread, newest request wins),
+//! the batch page and whole-split statistics (cancellable), and split sizes.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::app::backend::{CompiledPrompt, Diagnostic, Engine, RowSource, SplitRef, Workspace};
+use crate::app::stats::SplitStats;
+use crate::app::{
+    BatchRequest, BatchRow, BatchUpdate, Effect, Event, PreviewError, PreviewRequest, PreviewResult,
+};
+use crate::core::datum::Row;
+use crate::core::template::Template;
+
+use super::Incoming;
+
+/// Rows read per block in whole-split scans.
+const SCAN_BLOCK: usize = 1024;
+/// Statistics progress is sent at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A split's files and the data epoch it was opened in.
+type SourceKey = (Vec<PathBuf>, u64);
+
+/// Opened sources, shared by the workers; reopened when a data file changes.
+#[derive(Default)]
+struct Sources {
+    open: Mutex<HashMap<SourceKey, Arc<dyn RowSource>>>,
+}
+
+impl Sources {
+    fn get(
+        &self,
+        workspace: &dyn Workspace,
+        split: &SplitRef,
+        epoch: u64,
+    ) -> Result<Arc<dyn RowSource>, String> {
+        let key = (split.found.paths.clone(), epoch);
+        if let Some(source) = self.open.lock().map_err(|_| "a worker crashed")?.get(&key) {
+            return Ok(source.clone());
+        }
+        let source = workspace
+            .open(split)
+            .map_err(|error| format!("{}: {error:#}", split.location()))?;
+        let mut open = self.open.lock().map_err(|_| "a worker crashed")?;
+        open.retain(|(_, e), _| *e == epoch);
+        open.insert(key, source.clone());
+        Ok(source)
+    }
+}
+
+/// The last row read by the preview: (split files, data epoch, index) and the row.
+type RowKey = ((Vec<PathBuf>, u64, usize), Row);
+
+type Compiled = Result<Arc<dyn CompiledPrompt>, Diagnostic>;
+
+/// A compiled template, kept while its text does not change.
+#[derive(Default)]
+struct CompileCache {
+    last: Option<(Template, Compiled)>,
+}
+
+impl CompileCache {
+    fn get(
+        &mut self,
+        engine: &dyn Engine,
+        template: &Template,
+    ) -> Result<Arc<dyn CompiledPrompt>, Diagnostic> {
+        let same = |cached: &Template| {
+            cached.jinja == template.jinja && cached.answer_choices == template.answer_choices
+        };
+        if let Some((cached, compiled)) = &self.last {
+            if same(cached) {
+                return compiled.clone();
+            }
+        }
+        let compiled = engine.compile(template);
+        self.last = Some((template.clone(), compiled.clone()));
+        compiled
+    }
+}
+
+pub struct Workers {
+    engine: Arc<dyn Engine>,
+    workspace: Arc<dyn Workspace>,
+    sources: Arc<Sources>,
+    sender: Sender<Incoming>,
+    preview_slot: Arc<(Mutex<Option<PreviewRequest>>, Condvar)>,
+    /// The generation whose statistics may keep running; anything else stops.
+    stats_token: Arc<AtomicU64>,
+}
+
+impl Workers {
+    pub fn start(
+        engine: Arc<dyn Engine>,
+        workspace: Arc<dyn Workspace>,
+        sender: Sender<Incoming>,
+    ) -> Workers {
+        let workers = Workers {
+            engine,
+            workspace,
+            sources: Arc::new(Sources::default()),
+            sender,
+            preview_slot: Arc::new((Mutex::new(None), Condvar::new())),
+            stats_token: Arc::new(AtomicU64::new(0)),
+        };
+        workers.spawn_preview_thread();
+        workers
+    }
+
+    /// Starts the work an effect asks for.
+    pub fn run(&self, effect: Effect) {
+        match effect {
+            Effect::Preview(request) => {
+                let (slot, ready) = &*self.preview_slot;
+                if let Ok(mut slot) = slot.lock() {
+                    // Replacing an unstarted request is the "latest wins":
+                    // typing fast never queues stale renders.
+                    *slot = Some(request);
+                    ready.notify_one();
+                }
+            }
+            Effect::Batch(request) => self.spawn_batch(request),
+            Effect::CancelBatch => {
+                self.stats_token.store(u64::MAX, Ordering::SeqCst);
+            }
+            Effect::SplitSizes(splits) => self.spawn_split_sizes(splits),
+            Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
+        }
+    }
+
+    fn spawn_preview_thread(&self) {
+        let slot = self.preview_slot.clone();
+        let engine = self.engine.clone();
+        let workspace = self.workspace.clone();
+        let sources = self.sources.clone();
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("promptstudio-preview".into())
+            .spawn(move || {
+                let mut cache = CompileCache::default();
+                let mut last_row: Option<RowKey> = None;
+                loop {
+                    let request = {
+                        let (slot, ready) = &*slot;
+                        let Ok(mut guard) = slot.lock() else {
+                            return;
+                        };
+                        loop {
+                            if let Some(request) = guard.take() {
+                                break request;
+                            }
+                            guard = match ready.wait(guard) {
+                                Ok(guard) => guard,
+                                Err(_) => return,
+                            };
+                        }
+                    };
+                    let result = preview(
+                        &*engine,
+                        &*workspace,
+                        &sources,
+                        &mut cache,
+                        &mut last_row,
+                        request,
+                    );
+                    if sender.send(Incoming::App(Event::Preview(result))).is_err() {
+                        return;
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            eprintln!("cannot start the preview thread: {error}");
+        }
+    }
+
+    fn spawn_batch(&self, request: BatchRequest) {
+        if request.with_stats {
+            self.stats_token.store(request.generation, Ordering::SeqCst);
+        }
+        let engine = self.engine.clone();
+        let workspace = self.workspace.clone();
+        let sources = self.sources.clone();
+        let sender = self.sender.clone();
+        let token = self.stats_token.clone();
+        let _ = std::thread::Builder::new()
+            .name("promptstudio-batch".into())
+            .spawn(move || {
+                batch(&*engine, &*workspace, &sources, &sender, &token, request);
+            });
+    }
+
+    fn spawn_split_sizes(&self, splits: Vec<(String, SplitRef)>) {
+        let workspace = self.workspace.clone();
+        let sender = self.sender.clone();
+        let _ = std::thread::Builder::new()
+            .name("promptstudio-sizes".into())
+            .spawn(move || {
+                for (title, split) in splits {
+                    let rows = workspace
+                        .open(&split)
+                        .map(|s| s.len())
+                        .map_err(|e| format!("{e:#}"));
+                    let event = Event::SplitSize {
+                        title,
+                        split: split.name,
+                        rows,
+                    };
+                    if sender.send(Incoming::App(event)).is_err() {
+                        return;
+                    }
+                }
+            });
+    }
+}
+
+/// Compiles (or reuses) the template, fetches the row (or reuses it) and applies.
+fn preview(
+    engine: &dyn Engine,
+    workspace: &dyn Workspace,
+    sources: &Sources,
+    cache: &mut CompileCache,
+    last_row: &mut Option<RowKey>,
+    request: PreviewRequest,
+) -> PreviewResult {
+    let started = Instant::now();
+    let compiled = cache.get(engine, &request.template);
+    let mut result = PreviewResult {
+        generation: request.generation,
+        outcome: Err(PreviewError::Data(String::new())),
+        row: None,
+        row_count: None,
+        features: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let source = match &request.split {
+        None => Err("No rows found for this dataset: put them at data/<dataset>/<subset or _>/<split>.parquet".to_owned()),
+        Some(split) => sources.get(workspace, split, request.data_epoch),
+    };
+    let row = source.and_then(|source| {
+        result.row_count = Some(source.len());
+        if source.is_empty() {
+            return Err("This split has no rows".to_owned());
+        }
+        let index = request.row.min(source.len() - 1);
+        let key = (source_path(&request), request.data_epoch, index);
+        let row = match last_row {
+            Some((cached, row)) if *cached == key => row.clone(),
+            _ => {
+                let row = source
+                    .row(index)
+                    .map_err(|e| format!("row {}: {e:#}", index + 1))?;
+                *last_row = Some((key, row.clone()));
+                row
+            }
+        };
+        result.features = source.features();
+        Ok(row)
+    });
+    result.outcome = match (compiled, &row) {
+        (Err(diagnostic), _) => Err(PreviewError::Template(diagnostic)),
+        (Ok(_), Err(message)) => Err(PreviewError::Data(message.clone())),
+        (Ok(compiled), Ok(row)) => compiled
+            .apply(row, Some(request.seed), true)
+            .map_err(PreviewError::Render),
+    };
+    result.row = row.ok();
+    result.elapsed = started.elapsed();
+    result
+}
+
+fn source_path(request: &PreviewRequest) -> Vec<PathBuf> {
+    request
+        .split
+        .as_ref()
+        .map(|s| s.found.paths.clone())
+        .unwrap_or_default()
+}
+
+/// One page of rows, then (if asked) the statistics over the whole split.
+fn batch(
+    engine: &dyn Engine,
+    workspace: &dyn Workspace,
+    sources: &Sources,
+    sender: &Sender<Incoming>,
+    token: &AtomicU64,
+    request: BatchRequest,
+) {
+    let send = |update: BatchUpdate| sender.send(Incoming::App(Event::Batch(update))).is_ok();
+    let source = match sources.get(workspace, &request.split, request.data_epoch) {
+        Ok(source) => source,
+        Err(message) => {
+            send(BatchUpdate::Page {
+                generation: request.generation,
+                rows: Err(PreviewError::Data(message)),
+                row_count: 0,
+                features: Vec::new(),
+            });
+            return;
+        }
+    };
+    let compiled = match engine.compile(&request.template) {
+        Ok(compiled) => compiled,
+        Err(diagnostic) => {
+            send(BatchUpdate::Page {
+                generation: request.generation,
+                rows: Err(PreviewError::Template(diagnostic)),
+                row_count: source.len(),
+                features: source.features(),
+            });
+            return;
+        }
+    };
+    let page = source
+        .rows(request.offset..request.offset + request.count)
+        .map_err(|e| PreviewError::Data(format!("{e:#}")))
+        .map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(i, row)| BatchRow {
+                    index: request.offset + i,
+                    outcome: compiled.apply(&row, Some(request.seed), false),
+                    row,
+                })
+                .collect()
+        });
+    if !send(BatchUpdate::Page {
+        generation: request.generation,
+        rows: page,
+        row_count: source.len(),
+        features: source.features(),
+    }) || !request.with_stats
+    {
+        return;
+    }
+    let mut stats = SplitStats::new(source.len());
+    let mut last_sent = Instant::now();
+    let mut start = 0;
+    while start < source.len() {
+        if token.load(Ordering::SeqCst) != request.generation {
+            return;
+        }
+        let rows = match source.rows(start..start + SCAN_BLOCK) {
+            Ok(rows) => rows,
+            Err(error) => {
+                stats
+                    .first_error
+                    .get_or_insert((start, format!("reading rows: {error:#}")));
+                break;
+            }
+        };
+        if rows.is_empty() {
+            break;
+        }
+        for (i, row) in rows.iter().enumerate() {
+            stats.add(start + i, &compiled.apply(row, Some(request.seed), false));
+        }
+        start += rows.len();
+        if last_sent.elapsed() >= PROGRESS_EVERY {
+            last_sent = Instant::now();
+            if !send(BatchUpdate::Stats {
+                generation: request.generation,
+                stats: stats.clone(),
+            }) {
+                return;
+            }
+        }
+    }
+    stats.finished = true;
+    send(BatchUpdate::Stats {
+        generation: request.generation,
+        stats,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::backend::{LoadProblem, Rendered, SaveError};
+    use crate::core::datum::Datum;
+    use crate::core::template::DatasetTemplates;
+    use crate::data::features::Feature;
+    use crate::data::resolve::{Found, Origin};
+    use std::path::Path;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc;
+
+    /// Compiles slowly and counts compilations; renders `jinja` + the row index.
+    struct SlowEngine {
+        compiles: AtomicUsize,
+    }
+
+    struct Echo(String);
+
+    impl CompiledPrompt for Echo {
+        fn apply(
+            &self,
+            row: &Row,
+            _seed: Option<u64>,
+            _spans: bool,
+        ) -> Result<Rendered, Diagnostic> {
+            let index = match row.get("index") {
+                Some(Datum::Int(i)) => *i,
+                _ => -1,
+            };
+            Ok(Rendered {
+                parts: vec![format!("{} #{index}", self.0)],
+                ..Rendered::default()
+            })
+        }
+    }
+
+    impl Engine for SlowEngine {
+        fn compile(&self, template: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic> {
+            self.compiles.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(30));
+            Ok(Arc::new(Echo(template.jinja.to_string())))
+        }
+    }
+
+    struct Numbers(usize);
+
+    impl RowSource for Numbers {
+        fn len(&self) -> usize {
+            self.0
+        }
+        fn row(&self, index: usize) -> anyhow::Result<Row> {
+            Ok(Row::new(vec![(
+                Arc::from("index"),
+                Datum::Int(index as i64),
+            )]))
+        }
+        fn features(&self) -> Vec<(String, Feature)> {
+            Vec::new()
+        }
+    }
+
+    struct NumbersWorkspace;
+
+    impl Workspace for NumbersWorkspace {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+            (Vec::new(), Vec::new())
+        }
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+            Err(LoadProblem {
+                path: path.to_owned(),
+                message: "none".into(),
+            })
+        }
+        fn save(&self, _: &mut DatasetTemplates, _: bool) -> Result<(), SaveError> {
+            Ok(())
+        }
+        fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
+            Vec::new()
+        }
+        fn open(&self, _: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+            Ok(Arc::new(Numbers(5000)))
+        }
+        fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+            Vec::new()
+        }
+    }
+
+    fn split() -> SplitRef {
+        SplitRef {
+            name: "train".into(),
+            found: Found {
+                dataset: "numbers".into(),
+                subset: None,
+                split: "train".into(),
+                origin: Origin::Workspace,
+                paths: vec![PathBuf::from("/numbers/train.parquet")],
+            },
+        }
+    }
+
+    fn request(generation: u64, jinja: &str, row: usize) -> Effect {
+        let mut template = Template::new("t");
+        template.jinja = jinja.into();
+        Effect::Preview(PreviewRequest {
+            generation,
+            template,
+            split: Some(split()),
+            row,
+            seed: 0,
+            data_epoch: 0,
+        })
+    }
+
+    fn next_event(receiver: &mpsc::Receiver<Incoming>) -> Event {
+        match receiver.recv_timeout(Duration::from_secs(10)) {
+            Ok(Incoming::App(event)) => event,
+            Ok(_) => panic!("unexpected message"),
+            Err(error) => panic!("no answer from the workers: {error}"),
+        }
+    }
+
+    #[test]
+    fn the_newest_preview_request_wins_and_compiles_are_reused() {
+        let (sender, receiver) = mpsc::channel();
+        let engine = Arc::new(SlowEngine {
+            compiles: AtomicUsize::new(0),
+        });
+        let workers = Workers::start(engine.clone(), Arc::new(NumbersWorkspace), sender);
+        for generation in 1..=20 {
+            workers.run(request(generation, &format!("v{generation}"), 0));
+        }
+        let mut seen = Vec::new();
+        loop {
+            let Event::Preview(result) = next_event(&receiver) else {
+                panic!("expected a preview");
+            };
+            seen.push(result.generation);
+            if result.generation == 20 {
+                assert_eq!(result.outcome.unwrap().parts, vec!["v20 #0".to_owned()]);
+                assert_eq!(result.row_count, Some(5000));
+                break;
+            }
+        }
+        assert!(seen.len() < 20, "stale requests were rendered: {seen:?}");
+        let compiles = engine.compiles.load(Ordering::SeqCst);
+        // Moving to another row of the same template compiles nothing.
+        workers.run(request(21, "v20", 7));
+        let Event::Preview(result) = next_event(&receiver) else {
+            panic!("expected a preview");
+        };
+        assert_eq!(result.outcome.unwrap().parts, vec!["v20 #7".to_owned()]);
+        assert_eq!(engine.compiles.load(Ordering::SeqCst), compiles);
+    }
+
+    #[test]
+    fn batch_sends_a_page_then_whole_split_statistics() {
+        let (sender, receiver) = mpsc::channel();
+        let engine = Arc::new(SlowEngine {
+            compiles: AtomicUsize::new(0),
+        });
+        let workers = Workers::start(engine, Arc::new(NumbersWorkspace), sender);
+        let mut template = Template::new("t");
+        template.jinja = "x".into();
+        workers.run(Effect::Batch(BatchRequest {
+            generation: 3,
+            template,
+            split: split(),
+            offset: 4990,
+            count: 50,
+            seed: 0,
+            with_stats: true,
+            data_epoch: 0,
+        }));
+        let Event::Batch(BatchUpdate::Page {
+            generation,
+            rows,
+            row_count,
+            ..
+        }) = next_event(&receiver)
+        else {
+            panic!("expected a page");
+        };
+        assert_eq!((generation, row_count), (3, 5000));
+        let rows = rows.unwrap();
+        assert_eq!(rows.len(), 10, "the page is clamped to the split");
+        assert_eq!(rows[0].index, 4990);
+        loop {
+            let Event::Batch(BatchUpdate::Stats { stats, .. }) = next_event(&receiver) else {
+                panic!("expected statistics");
+            };
+            if stats.finished {
+                assert_eq!((stats.done, stats.total, stats.errors), (5000, 5000, 0));
+                assert_eq!(stats.empty_targets, 5000);
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Overlays drawn over the screen: help (generated from the keymap),
+//! confirmations, one-line prompts and the multi-select picker.
+
+use ratatui::layout::{Constraint, Flex, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{ellipsize, Ui};
+use crate::app::{file_title, Action, App, Confirm, Context, Overlay, Picker, PromptInput};
+
+pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help { scroll } => help(ui, frame, area, app, *scroll),
+        Overlay::Confirm(confirm) => confirm_dialog(ui, frame, area, app, confirm),
+        Overlay::Prompt(input) => prompt(ui, frame, area, input),
+        Overlay::Picker(picker) => picker_dialog(ui, frame, area, picker),
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [column] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [rect] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(column);
+    rect
+}
+
+fn dialog_block<'a>(ui: &Ui, title: impl Into<Line<'a>>) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(ui.style("dialog.border"))
+        .title(title.into().style(ui.style("dialog.border")))
+        .style(ui.style("dialog"))
+}
+
+/// The help lines: every context's bindings, with every key bound.
+pub fn help_lines(ui: &Ui, app: &App) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for &context in Context::ALL {
+        let bindings = app.keymap.bindings_of(context);
+        if bindings.is_empty() {
+            continue;
+        }
+        let heading = match context {
+            Context::Global => "Everywhere (plain characters type text in the editor)".to_owned(),
+            other => other.name().to_owned(),
+        };
+        lines.push(Line::styled(heading, ui.style("preview.label")));
+        for (action, keys) in bindings {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {:<22}", keys.join(" ")),
+                    ui.style("status.key")
+                        .bg(ui.style("dialog").bg.unwrap_or_default()),
+                ),
+                Span::styled(action.description().to_owned(), ui.style("dialog")),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines.push(Line::styled(
+        format!(
+            "Keys come from assets/keymap.toml and {}.",
+            crate::app::keymap::user_keymap_path()
+                .map_or("the XDG config folder".to_owned(), |p| p
+                    .display()
+                    .to_string())
+        ),
+        ui.style("ui.dim"),
+    ));
+    lines
+}
+
+fn help(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(90),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, rect);
+    let close = app
+        .keymap
+        .key_for(Context::Help, Action::Cancel)
+        .map_or("esc".to_owned(), |k| k.to_string());
+    let block = dialog_block(ui, " Help ").title_bottom(Line::styled(
+        format!(" {close} closes · ↑↓ scroll "),
+        ui.style("dialog.border"),
+    ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let lines = help_lines(ui, app);
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+}
+
+fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm) {
+    let (title, question, choices) = match confirm {
+        Confirm::DeletePrompt { file, template } => {
+            let name = app
+                .catalog
+                .files
+                .get(*file)
+                .and_then(|f| f.templates.templates.get(*template))
+                .map_or("?", |t| &*t.name);
+            (
+                " Delete prompt ",
+                format!("Delete `{name}`? The file changes when you save."),
+                "y delete · n keep",
+            )
+        }
+        Confirm::QuitUnsaved => {
+            let dirty: Vec<String> = app
+                .catalog
+                .files
+                .iter()
+                .filter(|f| f.dirty)
+                .map(file_title)
+                .collect();
+            (
+                " Unsaved changes ",
+                format!("Unsaved changes in: {}.", dirty.join(", ")),
+                "s save all and quit · q quit without saving · esc stay",
+            )
+        }
+        Confirm::OutsideChange { file } => (
+            " Changed on disk ",
+            format!(
+                "{} changed on disk, and you have unsaved edits here. Which version do you keep?",
+                app.catalog.files.get(*file).map_or("?".to_owned(), |f| f
+                    .templates
+                    .path
+                    .display()
+                    .to_string())
+            ),
+            "r reload theirs (drop my edits) · k keep mine",
+        ),
+        Confirm::OverwriteChanged { file } => (
+            " Not saved ",
+            format!(
+                "{} changed on disk since it was loaded. Nothing was written.",
+                app.catalog.files.get(*file).map_or("?".to_owned(), |f| f
+                    .templates
+                    .path
+                    .display()
+                    .to_string())
+            ),
+            "o overwrite with mine · r reload theirs · esc cancel",
+        ),
+    };
+    let width = area.width.saturating_sub(4).min(70);
+    let rect = centered(area, width, 7);
+    frame.render_widget(Clear, rect);
+    let block = dialog_block(ui, title);
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let text = vec![
+        Line::raw(question),
+        Line::default(),
+        Line::styled(choices, ui.style("ui.warning")),
+    ];
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(Wrap { trim: true })
+            .style(ui.style("dialog")),
+        inner,
+    );
+}
+
+fn prompt(ui: &Ui, frame: &mut Frame, area: Rect, input: &PromptInput) {
+    let width = area.width.saturating_sub(4).min(72);
+    let height = if input.error.is_some() { 4 } else { 3 };
+    // The filter sits at the top so the catalog it narrows stays visible.
+    let rect = if input.kind == crate::app::PromptKind::Filter {
+        Rect {
+            y: area.y + 1,
+            ..centered(area, width, height)
+        }
+    } else {
+        centered(area, width, height)
+    };
+    frame.render_widget(Clear, rect);
+    let block = dialog_block(ui, format!(" {} ", input.kind.title())).title_bottom(Line::styled(
+        " enter ok · esc cancel ",
+        ui.style("dialog.border"),
+    ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let visible = inner.width.saturating_sub(1) as usize;
+    let left = input.cursor.saturating_sub(visible);
+    let shown: String = input.text.chars().skip(left).take(visible).collect();
+    let mut lines = vec![Line::raw(shown)];
+    if let Some(error) = &input.error {
+        lines.push(Line::styled(error.clone(), ui.style("preview.error")));
+    }
+    frame.render_widget(Paragraph::new(lines).style(ui.style("dialog")), inner);
+    frame.set_cursor_position(Position {
+        x: inner.x + (input.cursor - left) as u16,
+        y: inner.y,
+    });
+}
+
+fn picker_dialog(ui: &Ui, frame: &mut Frame, area: Rect, picker: &Picker) {
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).min(56),
+        area.height.saturating_sub(4).min(20),
+    );
+    frame.render_widget(Clear, rect);
+    let block = dialog_block(ui, format!(" {} ", picker.field.label())).title_bottom(Line::styled(
+        " type to filter · space toggle · enter ok · esc cancel ",
+        ui.style("dialog.border"),
+    ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("filter: ", ui.style("ui.dim")),
+        Span::raw(picker.filter.clone()),
+    ])];
+    lines.push(Line::styled(
+        ellipsize(
+            &format!("chosen: {}", picker.chosen.join(", ")),
+            inner.width as usize,
+        ),
+        ui.style("ui.dim"),
+    ));
+    let visible = picker.visible();
+    let height = (inner.height as usize).saturating_sub(2);
+    let top = picker.selected.saturating_sub(height.saturating_sub(1));
+    for (row, &option) in visible.iter().enumerate().skip(top).take(height) {
+        let (value, label) = &picker.options[option];
+        let mark = if picker.chosen.contains(value) {
+            "[x] "
+        } else {
+            "[ ] "
+        };
+        let line = Line::raw(format!("{mark}{label}"));
+        lines.push(if row == picker.selected {
+            line.style(ui.style("ui.selection"))
+        } else {
+            line
+        });
+    }
+    frame.render_widget(Paragraph::new(lines).style(ui.style("dialog")), inner);
+}

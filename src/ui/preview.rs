@@ -1,0 +1,231 @@
+//! The preview: the current row's rendered input, target and answer
+//! choices (row-value spans highlighted), or the error; and the raw row.
+
+use std::ops::Range;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::{value, Ui};
+use crate::app::{App, PreviewError, PreviewResult, Rendered};
+
+pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, include_row: bool) {
+    let preview = &app.preview;
+    let mut title = " Preview ".to_owned();
+    if let Some(result) = &preview.result {
+        title = format!(
+            " Preview · {:.1} ms ",
+            result.elapsed.as_secs_f64() * 1000.0
+        );
+    }
+    if preview.pending() && app.current.is_some() {
+        title.push_str("⋯ ");
+    }
+    let block = ui.block(title, focused);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = Vec::new();
+    match (&app.current, &preview.result) {
+        (None, _) => lines.push(Line::styled("No prompt open.", ui.style("ui.dim"))),
+        (Some(_), None) => lines.push(Line::styled("Rendering…", ui.style("ui.dim"))),
+        (Some(_), Some(result)) => {
+            outcome_lines(ui, result, app, &mut lines);
+            if include_row {
+                if let Some(row) = &result.row {
+                    lines.push(Line::default());
+                    lines.push(Line::styled(row_heading(app), ui.style("preview.label")));
+                    row_lines(ui, row, result, app.preview.expanded, &mut lines);
+                }
+            }
+        }
+    }
+    let scroll = preview.scroll.get().min(lines.len().saturating_sub(1));
+    preview.scroll.set(scroll);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        inner,
+    );
+}
+
+/// The raw row in its own pane (wide layout).
+pub fn draw_row_pane(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
+    let block = ui.block(format!(" {} ", row_heading(app)), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = Vec::new();
+    if let Some(result) = &app.preview.result {
+        if let Some(row) = &result.row {
+            row_lines(ui, row, result, app.preview.expanded, &mut lines);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+fn row_heading(app: &App) -> String {
+    let preview = &app.preview;
+    let split = preview.current_split().map_or("-", |s| s.name.as_str());
+    match preview.row_count {
+        Some(count) => format!("Row {} of {count} · {split}", preview.row + 1),
+        None => format!("Row {} · {split}", preview.row + 1),
+    }
+}
+
+fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Line<'static>>) {
+    match &result.outcome {
+        Ok(rendered) => rendered_lines(ui, rendered, lines),
+        Err(PreviewError::Template(diagnostic)) => {
+            lines.push(Line::styled(
+                "The template does not compile",
+                ui.style("preview.error"),
+            ));
+            lines.push(Line::styled(
+                diagnostic.to_string(),
+                ui.style("preview.error"),
+            ));
+            if let Some(source) = diagnostic
+                .line
+                .and_then(|l| app.editor.lines().get(l.wrapping_sub(1)))
+            {
+                lines.push(Line::default());
+                lines.push(Line::styled(source.clone(), ui.style("jinja.text")));
+                if let Some(column) = diagnostic.column {
+                    lines.push(Line::styled(
+                        format!("{}^", " ".repeat(column.saturating_sub(1))),
+                        ui.style("preview.error"),
+                    ));
+                }
+            }
+        }
+        Err(PreviewError::Render(diagnostic)) => {
+            lines.push(Line::styled("Error on this row", ui.style("preview.error")));
+            lines.push(Line::styled(
+                diagnostic.to_string(),
+                ui.style("preview.error"),
+            ));
+        }
+        Err(PreviewError::Data(message)) => {
+            lines.push(Line::styled(message.clone(), ui.style("ui.warning")))
+        }
+    }
+}
+
+fn rendered_lines(ui: &Ui, rendered: &Rendered, lines: &mut Vec<Line<'static>>) {
+    if rendered.parts.iter().all(String::is_empty) {
+        // PromptSource's own words for an empty render.
+        lines.push(Line::styled("∅∅∅ Blank result", ui.style("preview.blank")));
+    } else {
+        for (index, part) in rendered.parts.iter().enumerate() {
+            let (label, style) = match index {
+                0 => ("Input".to_owned(), ui.style("preview.input")),
+                1 if rendered.parts.len() == 2 => ("Target".to_owned(), ui.style("preview.target")),
+                n => (format!("Target {n}"), ui.style("preview.target")),
+            };
+            lines.push(Line::styled(label, ui.style("preview.label")));
+            if part.is_empty() {
+                lines.push(Line::styled("(empty)", ui.style("preview.blank")));
+            } else {
+                let spans = rendered.spans.get(index).map_or(&[][..], Vec::as_slice);
+                text_lines(part, spans, style, ui.style("preview.span"), lines);
+            }
+        }
+        if rendered.parts.len() == 1 {
+            lines.push(Line::styled("Target", ui.style("preview.label")));
+            lines.push(Line::styled(
+                "(no target: the template has no |||)",
+                ui.style("preview.blank"),
+            ));
+        }
+    }
+    if let Some(choices) = &rendered.answer_choices {
+        lines.push(Line::styled(
+            format!("Answer choices ({})", choices.len()),
+            ui.style("preview.label"),
+        ));
+        let target = rendered.parts.get(1);
+        for choice in choices {
+            let is_target = Some(choice) == target;
+            let (mark, style) = if is_target {
+                ("● ", ui.style("preview.choice.target"))
+            } else {
+                ("○ ", ui.style("preview.choice"))
+            };
+            lines.push(Line::from(vec![
+                Span::styled(mark, style),
+                Span::styled(choice.clone(), style),
+            ]));
+        }
+        if target.is_some_and(|t| !choices.contains(t)) {
+            lines.push(Line::styled(
+                "the target is not one of the choices",
+                ui.style("ui.warning"),
+            ));
+        }
+    }
+}
+
+/// Splits text into lines, styling the byte ranges that came from row values.
+fn text_lines(
+    text: &str,
+    spans: &[Range<usize>],
+    base: Style,
+    highlight: Style,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let end = offset + line.len();
+        let mut pieces = Vec::new();
+        let mut at = offset;
+        for span in spans.iter().filter(|s| s.start < end && s.end > offset) {
+            let start = span.start.max(at);
+            let stop = span.end.min(end);
+            if start > at && text.is_char_boundary(start) {
+                pieces.push(Span::styled(text[at..start].to_owned(), base));
+                at = start;
+            }
+            if stop > at && text.is_char_boundary(stop) {
+                pieces.push(Span::styled(text[at..stop].to_owned(), highlight));
+                at = stop;
+            }
+        }
+        if at < end {
+            pieces.push(Span::styled(text[at..end].to_owned(), base));
+        }
+        lines.push(Line::from(pieces));
+        offset = end + 1;
+    }
+}
+
+/// Every field of the row: ClassLabel names beside their ints, long text
+/// wrapped by the paragraph, containers collapsed unless expanded.
+fn row_lines(
+    ui: &Ui,
+    row: &crate::core::datum::Row,
+    result: &PreviewResult,
+    expanded: bool,
+    lines: &mut Vec<Line<'static>>,
+) {
+    for (name, datum) in &row.fields {
+        let mut spans = vec![Span::styled(format!("{name}: "), ui.style("preview.field"))];
+        let collapsed = if expanded {
+            None
+        } else {
+            value::summary(datum)
+        };
+        let shown = collapsed
+            .unwrap_or_else(|| value::display(datum, value::feature_of(&result.features, name)));
+        spans.push(Span::styled(shown, ui.style("preview.value")));
+        lines.push(Line::from(spans));
+    }
+    if !expanded && row.fields.iter().any(|(_, d)| value::summary(d).is_some()) {
+        lines.push(Line::styled(
+            "(space in the preview expands nested values)",
+            ui.style("ui.dim"),
+        ));
+    }
+}

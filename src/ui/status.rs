@@ -1,0 +1,160 @@
+//! The title line (where you are) and the status line (a notice, or the key
+//! hints of the focused pane, generated from the keymap).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::Ui;
+use crate::app::{file_title, Action, App, Context, Overlay};
+
+pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
+    let style = ui.style("status");
+    let mut spans = vec![Span::styled(" promptstudio ", ui.style("status.key"))];
+    if let Some(file) = app.current_file() {
+        spans.push(Span::styled(format!(" {}", file_title(file)), style));
+        if file.dirty {
+            spans.push(Span::styled(" ● modified", ui.style("status.dirty")));
+        }
+    }
+    if let Some(template) = app.current_template() {
+        spans.push(Span::styled(format!("  ›  {}", template.name), style));
+    }
+    let preview = &app.preview;
+    if let Some(split) = preview.current_split() {
+        let count = preview.row_count.map_or("?".to_owned(), |c| c.to_string());
+        spans.push(Span::styled(
+            format!(
+                "  │  {} row {}/{}  │  seed {}",
+                split.name,
+                preview.row + 1,
+                count,
+                preview.seed
+            ),
+            style,
+        ));
+    }
+    if app.mouse {
+        spans.push(Span::styled("  │  mouse", style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+}
+
+pub fn draw_status(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(notice) = &app.notice {
+        let style = if notice.is_error {
+            ui.style("status.error")
+        } else {
+            ui.style("status.notice")
+        };
+        frame.render_widget(
+            Paragraph::new(format!(" {}", super::one_line(&notice.text))).style(style),
+            area,
+        );
+        return;
+    }
+    let hints = hints(app);
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (key, label) in hints {
+        let width = key.chars().count() + label.chars().count() + 3;
+        if used + width > area.width as usize {
+            break;
+        }
+        used += width;
+        spans.push(Span::styled(format!(" {key}"), ui.style("status.key")));
+        spans.push(Span::styled(format!(" {label} "), ui.style("status")));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(ui.style("status")),
+        area,
+    );
+}
+
+/// (key, short label) pairs: the context's own bindings first, then the
+/// global ones that matter most. Confirmations show their own choices.
+pub fn hints(app: &App) -> Vec<(String, String)> {
+    if let Overlay::Confirm(_) = app.overlay {
+        return Vec::new();
+    }
+    let context = app.context();
+    let mut hints: Vec<(String, String)> = Vec::new();
+    let mut seen = Vec::new();
+    let mut add = |action: Action, keys: &[crate::app::KeyChord]| {
+        if seen.contains(&action) || keys.is_empty() {
+            return;
+        }
+        seen.push(action);
+        let keys: Vec<String> = keys.iter().take(2).map(|k| k.to_string()).collect();
+        hints.push((keys.join("/"), short(action)));
+    };
+    let global_first = !matches!(context, Context::Prompt | Context::Picker | Context::Help);
+    if global_first {
+        let global = app.keymap.bindings_of(Context::Global);
+        for wanted in [Action::Help, Action::Save] {
+            if let Some((_, keys)) = global.iter().find(|(a, _)| *a == wanted) {
+                let keys: Vec<_> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !(context.takes_text() && k.text().is_some()))
+                    .collect();
+                add(wanted, &keys);
+            }
+        }
+    }
+    for (action, keys) in app.keymap.bindings_of(context) {
+        if is_hint_worthy(context, action) {
+            add(action, &keys);
+        }
+    }
+    if global_first {
+        let global = app.keymap.bindings_of(Context::Global);
+        for wanted in [
+            Action::Help,
+            Action::Save,
+            Action::FocusNext,
+            Action::BatchView,
+            Action::Quit,
+        ] {
+            if let Some((_, keys)) = global.iter().find(|(a, _)| *a == wanted) {
+                let keys: Vec<_> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !(context.takes_text() && k.text().is_some()))
+                    .collect();
+                add(wanted, &keys);
+            }
+        }
+    }
+    hints
+}
+
+/// Movement keys are obvious; the hints show what is not.
+fn is_hint_worthy(context: Context, action: Action) -> bool {
+    let movement = matches!(
+        action,
+        Action::Up
+            | Action::Down
+            | Action::Left
+            | Action::Right
+            | Action::WordLeft
+            | Action::WordRight
+            | Action::LineStart
+            | Action::LineEnd
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Backspace
+            | Action::Delete
+            | Action::Newline
+    );
+    !movement || matches!(context, Context::Help)
+}
+
+/// The action's keymap name in words (`next_row` -> `next row`): short
+/// enough for the status line, and the same words a keymap file uses.
+pub fn short(action: Action) -> String {
+    action.name().replace('_', " ")
+}

@@ -1,0 +1,192 @@
+//! The studio binary in a pseudo-terminal, read back through vt100: the
+//! preview follows typing, an outside edit of templates.yaml reloads, and
+//! saving writes the file.
+//!
+//! Runs `promptstudio <workspace>`; `PROMPTSTUDIO_STUDIO_BIN` points it at
+//! another build of the studio (e.g. an example) when needed.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use parquet::arrow::ArrowWriter;
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use promptstudio::core::template::{DatasetTemplates, Template};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 110;
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+fn write_workspace(root: &Path) {
+    let templates_dir = root.join("templates/ag_news");
+    std::fs::create_dir_all(&templates_dir).unwrap();
+    let mut file = DatasetTemplates::new(templates_dir.join("templates.yaml"), "ag_news", None);
+    let mut template = Template::new("classify");
+    template.jinja = "Topic of: {{text}} ||| {{ answer_choices[label] }}".into();
+    template.answer_choices = Some("World ||| Sports ||| Business ||| Sci/Tech".into());
+    template.metadata.languages = vec!["en".into()];
+    file.templates.push(template);
+    file.save().unwrap();
+
+    let data_dir = root.join("data/ag_news/_");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let text: ArrayRef = Arc::new(StringArray::from(vec![
+        "Phelps wins gold in Athens",
+        "Oil prices rise again",
+    ]));
+    let label: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+    let batch = RecordBatch::try_from_iter([("text", text), ("label", label)]).unwrap();
+    let output = std::fs::File::create(data_dir.join("test.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(output, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+struct Studio {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Studio {
+    fn start(workspace: &Path, config: &Path) -> Studio {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let binary = std::env::var("PROMPTSTUDIO_STUDIO_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptstudio").to_owned());
+        let mut command = CommandBuilder::new(binary);
+        command.arg(workspace);
+        command.env("TERM", "xterm-256color");
+        command.env("XDG_CONFIG_HOME", config);
+        command.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(command).unwrap();
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let parser = screen.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buffer[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        // The master must outlive the child's use of the terminal.
+        std::mem::forget(pty.master);
+        Studio {
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) {
+        let started = Instant::now();
+        while started.elapsed() < TIMEOUT {
+            if ready(&self.contents()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "timed out waiting for {what}; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+impl Drop for Studio {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn type_reload_and_save_in_a_real_terminal() {
+    let workspace = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    write_workspace(workspace.path());
+    let templates_path = workspace.path().join("templates/ag_news/templates.yaml");
+    let mut studio = Studio::start(workspace.path(), config.path());
+
+    // The first prompt opens with its preview on row 1.
+    studio.wait_for("the first preview", |s| {
+        s.contains("Topic of: Phelps wins gold in Athens") && s.contains("Sports")
+    });
+
+    // Someone else adds a prompt and saves atomically: the catalog reloads
+    // and keeps the selection.
+    let mut outside = DatasetTemplates::load(&templates_path).unwrap();
+    let mut added = Template::new("added_outside");
+    added.jinja = "{{text}}".into();
+    outside.templates.push(added);
+    outside.save().unwrap();
+    studio.wait_for("the reload", |s| {
+        s.contains("added_outside") && s.contains("Topic of: Phelps")
+    });
+
+    // Into the editor (tab), type at the start of the template: the preview follows.
+    studio.send(b"\t");
+    studio.send(b"Hello ");
+    studio.wait_for("the preview to follow typing", |s| {
+        s.contains("Hello Topic of: Phelps wins gold in Athens")
+    });
+    studio.wait_for("the dirty mark", |s| s.contains("modified"));
+
+    // Next row (ctrl-n).
+    studio.send(b"\x0e");
+    studio.wait_for("row 2", |s| {
+        s.contains("Hello Topic of: Oil prices rise again") && s.contains("Business")
+    });
+
+    // Save (ctrl-s): the file on disk has the edit, and the outside prompt.
+    studio.send(b"\x13");
+    studio.wait_for("the save notice", |s| s.contains("Saved"));
+    let saved = DatasetTemplates::load(&templates_path).unwrap();
+    let classify = saved.template_by_name("classify").unwrap();
+    assert_eq!(
+        &*classify.jinja,
+        "Hello Topic of: {{text}} ||| {{ answer_choices[label] }}"
+    );
+    assert!(saved.template_by_name("added_outside").is_some());
+    assert_eq!(
+        std::fs::read_to_string(&templates_path).unwrap(),
+        saved.to_yaml()
+    );
+
+    // Quit (ctrl-q): nothing is unsaved, so it exits at once.
+    studio.send(b"\x11");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = studio.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status:?}");
+            break;
+        }
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "the studio did not quit; screen:\n{}",
+            studio.contents()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,426 @@
+//! The studio driven through `App::update`, as keys and worker answers
+//! arrive, without a terminal.
+
+#[path = "studio_support.rs"]
+mod studio_support;
+
+use promptstudio::app::{
+    Action, CatalogRow, Confirm, Context, Effect, Event, Focus, Key, KeyChord, Mods, Overlay,
+    PreviewError, PromptKind, Rendered, View,
+};
+use studio_support::*;
+
+fn key(c: char) -> Event {
+    Event::Key(KeyChord::plain(Key::Char(c)))
+}
+
+fn special(key: Key) -> Event {
+    Event::Key(KeyChord::plain(key))
+}
+
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyChord::ctrl(c))
+}
+
+fn typed(app: &mut promptstudio::app::App, text: &str) -> Vec<Effect> {
+    text.chars().flat_map(|c| app.update(key(c))).collect()
+}
+
+fn preview_requests(effects: &[Effect]) -> Vec<&promptstudio::app::PreviewRequest> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Preview(request) => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn opens_on_the_first_prompt_and_asks_for_its_preview() {
+    let mut app = app(workspace());
+    let effects = app.take_effects();
+    let requests = preview_requests(&effects);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(&*requests[0].template.name, "classify_question_first");
+    assert_eq!(
+        requests[0].split.as_ref().map(|s| s.name.as_str()),
+        Some("test")
+    );
+    assert_eq!(app.context(), Context::Catalog);
+    assert_eq!(
+        app.editor.text(),
+        "What label best describes this news article?\n{{text}} ||| {{answer_choices[label]}}"
+    );
+}
+
+#[test]
+fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
+    let mut app = app(workspace());
+    app.take_effects();
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(Event::Action(Action::Bottom));
+    let effects = typed(&mut app, " {{label}}");
+    let requests = preview_requests(&effects);
+    assert_eq!(requests.len(), 10, "one request per keystroke");
+    assert!(requests
+        .windows(2)
+        .all(|w| w[0].generation < w[1].generation));
+    assert!(requests
+        .last()
+        .unwrap()
+        .template
+        .jinja
+        .ends_with("{{answer_choices[label]}} {{label}}"));
+    assert!(app.current_file().unwrap().dirty);
+
+    // An answer to an old request is dropped; the newest one is shown.
+    let stale = promptstudio::app::PreviewResult {
+        generation: requests[0].generation,
+        outcome: Ok(Rendered::default()),
+        row: None,
+        row_count: Some(3),
+        features: Vec::new(),
+        elapsed: Default::default(),
+    };
+    app.update(Event::Preview(stale));
+    assert!(app.preview.result.is_none());
+    answer(
+        &mut app,
+        Ok(Rendered {
+            parts: vec!["in".into(), "out".into()],
+            ..Rendered::default()
+        }),
+        None,
+    );
+    assert!(!app.preview.pending());
+
+    // Undo takes the typed word back with its space; redo returns it.
+    app.update(ctrl('z'));
+    assert!(app.editor.text().ends_with("{{answer_choices[label]}}"));
+    app.update(ctrl('y'));
+    assert!(app
+        .editor
+        .text()
+        .ends_with("{{answer_choices[label]}} {{label}}"));
+}
+
+#[test]
+fn save_writes_through_the_workspace_and_clears_the_dirty_mark() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('s'));
+    let saves = workspace.saves.lock().unwrap();
+    assert_eq!(saves.len(), 1);
+    assert!(saves[0].templates[0].jinja.starts_with('x'));
+    assert!(!app.any_dirty());
+}
+
+#[test]
+fn a_file_changed_on_disk_is_never_overwritten_silently() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    let path = app.current_file().unwrap().templates.path.clone();
+    workspace.changed_on_disk.lock().unwrap().push(path);
+    app.update(ctrl('s'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm(Confirm::OverwriteChanged { .. })
+    ));
+    assert!(workspace.saves.lock().unwrap().is_empty());
+    app.update(key('o'));
+    assert_eq!(workspace.saves.lock().unwrap().len(), 1);
+    assert!(!app.any_dirty());
+}
+
+#[test]
+fn quitting_with_unsaved_work_asks() {
+    let mut app = app(workspace());
+    assert!(app
+        .update(ctrl('q'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    assert!(!app
+        .update(ctrl('q'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::QuitUnsaved));
+    app.update(special(Key::Esc));
+    assert_eq!(app.overlay, Overlay::None);
+    app.update(ctrl('q'));
+    assert!(app
+        .update(key('q'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn new_duplicate_rename_and_delete_prompts() {
+    let mut app = app(workspace());
+    app.update(key('n'));
+    assert!(matches!(&app.overlay, Overlay::Prompt(p) if p.kind == PromptKind::NewPrompt));
+    typed(&mut app, "recommend");
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(
+            p.error.as_deref(),
+            Some("`recommend` is already a prompt of this dataset")
+        ),
+        other => panic!("expected the prompt to stay open, got {other:?}"),
+    }
+    typed(&mut app, " again");
+    app.update(special(Key::Enter));
+    assert_eq!(app.overlay, Overlay::None);
+    let created = app.current_template().unwrap().clone();
+    assert_eq!(&*created.name, "recommend again");
+    assert!(uuid::Uuid::parse_str(&created.id).is_ok());
+    assert_eq!(app.focus, Focus::Editor);
+
+    app.update(Event::Action(Action::FocusCatalog));
+    app.update(key('c'));
+    app.update(special(Key::Enter));
+    assert_eq!(
+        &*app.current_template().unwrap().name,
+        "recommend again (copy)"
+    );
+    assert_ne!(app.current_template().unwrap().id, created.id);
+
+    app.update(Event::Action(Action::FocusCatalog));
+    app.update(key('r'));
+    for _ in 0.."recommend again (copy)".len() {
+        app.update(special(Key::Backspace));
+    }
+    typed(&mut app, "renamed");
+    app.update(special(Key::Enter));
+    assert_eq!(&*app.current_template().unwrap().name, "renamed");
+
+    app.update(Event::Action(Action::FocusCatalog));
+    let before = app.current_file().unwrap().templates.templates.len();
+    app.update(key('d'));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm(Confirm::DeletePrompt { .. })
+    ));
+    app.update(key('n'));
+    assert_eq!(
+        app.current_file().unwrap().templates.templates.len(),
+        before
+    );
+    app.update(key('d'));
+    app.update(key('y'));
+    let file = app.current_file().unwrap();
+    assert_eq!(file.templates.templates.len(), before - 1);
+    assert!(file
+        .templates
+        .templates
+        .iter()
+        .all(|t| &*t.name != "renamed"));
+}
+
+#[test]
+fn the_catalog_filter_narrows_as_you_type_and_esc_clears_it() {
+    let mut app = app(workspace());
+    app.update(key('/'));
+    typed(&mut app, "rte gpt");
+    let rows = app.catalog.rows();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(matches!(rows[0], CatalogRow::File { shown: 1, .. }));
+    assert_eq!(&*app.current_template().unwrap().name, "GPT-3 style");
+    app.update(special(Key::Enter));
+    assert_eq!(app.catalog.filter, "rte gpt");
+    app.update(special(Key::Esc));
+    assert_eq!(app.catalog.filter, "");
+    assert_eq!(app.catalog.rows().len(), 6);
+}
+
+#[test]
+fn row_navigation_stays_in_range() {
+    let mut app = app(workspace());
+    answer(&mut app, Ok(Rendered::default()), None);
+    app.update(Event::Action(Action::FocusPreview));
+    let effects = app.update(key('j'));
+    assert_eq!(preview_requests(&effects)[0].row, 1);
+    app.update(key('G'));
+    assert_eq!(app.preview.row, 2);
+    assert!(
+        preview_requests(&app.update(key('j'))).is_empty(),
+        "already on the last row"
+    );
+    app.update(key(':'));
+    typed(&mut app, "7");
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("there are 3 rows")),
+        other => panic!("{other:?}"),
+    }
+    app.update(special(Key::Backspace));
+    typed(&mut app, "1");
+    app.update(special(Key::Enter));
+    assert_eq!(app.preview.row, 0);
+    let effects = app.update(key('s'));
+    assert_eq!(
+        preview_requests(&effects)[0].split.as_ref().unwrap().name,
+        "train"
+    );
+    let effects = app.update(key('S'));
+    assert!(effects.is_empty());
+    for _ in 0..3 {
+        app.update(special(Key::Backspace));
+    }
+    typed(&mut app, "42");
+    let effects = app.update(special(Key::Enter));
+    assert_eq!(preview_requests(&effects)[0].seed, 42);
+}
+
+#[test]
+fn outside_changes_reload_and_keep_the_selection_or_ask_when_dirty() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(key('j'));
+    let selected = app.current_template().unwrap().clone();
+    assert_eq!(&*selected.name, "recommend");
+    let path = app.current_file().unwrap().templates.path.clone();
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0].templates.reverse();
+        files[0].templates[1].jinja = "changed elsewhere ||| {{label}}".into();
+    }
+    app.update(Event::FileChanged(path.clone()));
+    assert_eq!(
+        app.current_template().unwrap().id,
+        selected.id,
+        "selection follows the id"
+    );
+    assert_eq!(app.editor.text(), "changed elsewhere ||| {{label}}");
+    assert!(!app.any_dirty());
+
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    workspace.files.lock().unwrap()[0].templates[1].jinja = "theirs".into();
+    app.update(Event::FileChanged(path.clone()));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm(Confirm::OutsideChange { .. })
+    ));
+    app.update(key('k'));
+    assert!(app.editor.text().starts_with("mine "));
+    assert!(app.any_dirty());
+
+    app.update(Event::FileChanged(path));
+    app.update(key('r'));
+    assert_eq!(app.editor.text(), "theirs");
+    assert!(!app.any_dirty());
+}
+
+#[test]
+fn metadata_fields_are_edited_in_place() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    for _ in 0..3 {
+        app.update(special(Key::Down));
+    }
+    app.update(key(' '));
+    assert_eq!(
+        app.current_template().unwrap().metadata.original_task,
+        Some(false)
+    );
+    app.update(special(Key::Down));
+    app.update(special(Key::Down));
+    app.update(special(Key::Enter));
+    assert!(matches!(app.overlay, Overlay::Picker(_)));
+    app.update(special(Key::Down));
+    app.update(key(' '));
+    app.update(special(Key::Enter));
+    assert_eq!(
+        app.current_template().unwrap().metadata.metrics,
+        vec!["Accuracy".to_owned(), "ROUGE".to_owned()]
+    );
+    app.update(special(Key::Down));
+    app.update(special(Key::Enter));
+    typed(&mut app, "french");
+    app.update(key(' '));
+    app.update(special(Key::Enter));
+    assert_eq!(
+        app.current_template().unwrap().metadata.languages,
+        vec!["en".to_owned(), "fr".to_owned()]
+    );
+
+    app.update(special(Key::Up));
+    app.update(special(Key::Up));
+    app.update(special(Key::Up));
+    app.update(special(Key::Up));
+    app.update(special(Key::Enter));
+    for _ in 0..80 {
+        app.update(special(Key::Backspace));
+    }
+    typed(&mut app, "Yes ||| No ||| Maybe");
+    let effects = app.update(special(Key::Enter));
+    assert_eq!(
+        preview_requests(&effects)[0]
+            .template
+            .answer_choices
+            .as_deref(),
+        Some("Yes ||| No ||| Maybe")
+    );
+    assert!(app.any_dirty());
+}
+
+#[test]
+fn help_opens_outside_the_editor_and_the_editor_types_question_marks() {
+    let mut app = app(workspace());
+    app.update(key('?'));
+    assert_eq!(app.context(), Context::Help);
+    app.update(special(Key::Esc));
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(Event::Action(Action::Top));
+    app.update(key('?'));
+    assert!(app.editor.text().starts_with('?'));
+    app.update(Event::Key(KeyChord {
+        key: Key::F(1),
+        mods: Mods::default(),
+    }));
+    assert_eq!(app.context(), Context::Help);
+}
+
+#[test]
+fn template_errors_point_the_editor_at_their_location() {
+    let mut app = app(workspace());
+    let error = promptstudio::app::Diagnostic {
+        message: "unexpected end of template".into(),
+        line: Some(2),
+        column: Some(5),
+    };
+    answer(&mut app, Err(PreviewError::Template(error)), None);
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(ctrl('e'));
+    assert_eq!(
+        app.editor.cursor(),
+        promptstudio::app::editor::Cursor { line: 1, column: 4 }
+    );
+}
+
+#[test]
+fn the_batch_view_asks_for_a_page_with_statistics_and_cancels_on_close() {
+    let mut app = app(workspace());
+    let effects = app.update(Event::Key(KeyChord {
+        key: Key::F(5),
+        mods: Mods::default(),
+    }));
+    assert_eq!(app.view, View::Batch);
+    let batch = effects.iter().find_map(|e| match e {
+        Effect::Batch(request) => Some(request),
+        _ => None,
+    });
+    let batch = batch.expect("a batch request");
+    assert!(batch.with_stats);
+    assert_eq!((batch.offset, batch.count), (0, 50));
+    let effects = app.update(key('q'));
+    assert_eq!(app.view, View::Main);
+    assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
+}

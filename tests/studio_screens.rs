@@ -1,0 +1,212 @@
+//! Snapshots of the main screens at 80x24 and 160x48, drawn with ratatui's
+//! TestBackend from states reached through `App::update`.
+
+#[path = "studio_support.rs"]
+mod studio_support;
+
+use promptstudio::app::stats::SplitStats;
+use promptstudio::app::{
+    Action, App, BatchRow, BatchUpdate, Diagnostic, Event, Key, KeyChord, PreviewError, Rendered,
+};
+use promptstudio::ui::{ColorDepth, Theme, Ui};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use studio_support::*;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
+
+fn draw(app: &App, width: u16, height: u16) -> TestBackend {
+    let ui = Ui::new(Theme::default_for(ColorDepth::None));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, app)).unwrap();
+    terminal.backend().clone()
+}
+
+fn snapshot(name: &str, app: &App) {
+    for (width, height) in SIZES {
+        insta::assert_snapshot!(format!("{name}_{width}x{height}"), draw(app, width, height));
+    }
+}
+
+fn rendered_first_row(app: &mut App) {
+    let text = workspace().rows[0].clone();
+    let input = "What label best describes this news article?\nWall St. Bears Claw Back Into the Black (Reuters) Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.";
+    let value_start = input.find("Wall St.").unwrap();
+    answer(
+        app,
+        Ok(Rendered {
+            parts: vec![input.into(), "Business".into()],
+            answer_choices: Some(vec![
+                "World politics".into(),
+                "Sports".into(),
+                "Business".into(),
+                "Science and technology".into(),
+            ]),
+            spans: vec![vec![value_start..input.len()], vec![0..8]],
+        }),
+        Some(text),
+    );
+}
+
+#[test]
+fn editor_with_preview() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    rendered_first_row(&mut app);
+    snapshot("editor_with_preview", &app);
+}
+
+#[test]
+fn template_error() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(Event::Action(Action::Bottom));
+    for c in " {% if".chars() {
+        app.update(Event::Key(KeyChord::plain(Key::Char(c))));
+    }
+    let error = Diagnostic {
+        message: "unexpected end of template, expected 'end of statement block'".into(),
+        line: Some(2),
+        column: Some(36),
+    };
+    answer(
+        &mut app,
+        Err(PreviewError::Template(error)),
+        Some(workspace().rows[0].clone()),
+    );
+    snapshot("template_error", &app);
+}
+
+#[test]
+fn blank_result_and_metadata() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    answer(
+        &mut app,
+        Ok(Rendered {
+            parts: vec![String::new()],
+            ..Rendered::default()
+        }),
+        Some(workspace().rows[2].clone()),
+    );
+    snapshot("blank_result_and_metadata", &app);
+}
+
+#[test]
+fn batch_view() {
+    let mut app = app(workspace());
+    rendered_first_row(&mut app);
+    app.update(Event::Action(Action::BatchView));
+    let rows = workspace().rows.clone();
+    let page: Vec<BatchRow> = rows
+        .iter()
+        .enumerate()
+        .map(|(index, row)| BatchRow {
+            index,
+            row: row.clone(),
+            outcome: if index == 2 {
+                Err(Diagnostic {
+                    message: "list object has no element 3".into(),
+                    line: Some(2),
+                    column: None,
+                })
+            } else {
+                Ok(Rendered {
+                    parts: vec![
+                        format!("Article {index} text"),
+                        ["Business", "Sports"][index].into(),
+                    ],
+                    ..Rendered::default()
+                })
+            },
+        })
+        .collect();
+    let generation = app.batch.generation;
+    app.update(Event::Batch(BatchUpdate::Page {
+        generation,
+        rows: Ok(page),
+        row_count: 3,
+        features: vec![("label".into(), labels())],
+    }));
+    let mut stats = SplitStats::new(7600);
+    stats.done = 7600;
+    stats.finished = true;
+    stats.errors = 12;
+    stats.blank = 1;
+    stats.empty_targets = 3;
+    stats.target_not_in_choices = 4;
+    stats.histogram = [10, 200, 3000, 3500, 800, 70, 8, 0, 0, 0];
+    stats.first_error = Some((2, "line 2: list object has no element 3".into()));
+    app.update(Event::Batch(BatchUpdate::Stats { generation, stats }));
+    snapshot("batch_view", &app);
+}
+
+#[test]
+fn catalog_with_filter() {
+    let mut app = app(workspace());
+    app.update(Event::Key(KeyChord::plain(Key::Char('/'))));
+    for c in "sect".chars() {
+        app.update(Event::Key(KeyChord::plain(Key::Char(c))));
+    }
+    app.update(Event::Key(KeyChord::plain(Key::Enter)));
+    snapshot("catalog_with_filter", &app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::Help));
+    snapshot("help_overlay", &app);
+}
+
+#[test]
+fn catalog_statistics() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::CatalogStats));
+    app.update(Event::SplitSize {
+        title: "ag_news".into(),
+        split: "test".into(),
+        rows: Ok(7600),
+    });
+    app.update(Event::SplitSize {
+        title: "ag_news".into(),
+        split: "train".into(),
+        rows: Ok(120000),
+    });
+    snapshot("catalog_statistics", &app);
+}
+
+#[test]
+fn too_small_a_terminal_says_so() {
+    let app = app(workspace());
+    insta::assert_snapshot!(draw(&app, 50, 10));
+}
+
+#[test]
+fn clicks_focus_the_pane_under_the_mouse() {
+    use promptstudio::app::Focus;
+    let mut app = app(workspace());
+    draw(&app, 80, 24);
+    app.update(Event::Click {
+        column: 40,
+        row: 20,
+    });
+    assert_eq!(app.focus, Focus::Preview);
+    app.update(Event::Click { column: 40, row: 3 });
+    assert_eq!(app.focus, Focus::Editor);
+    app.update(Event::Click { column: 5, row: 5 });
+    assert_eq!(app.focus, Focus::Catalog);
+}
+
+#[test]
+fn zoom_gives_the_focused_pane_the_whole_screen() {
+    let mut app = app(workspace());
+    rendered_first_row(&mut app);
+    app.update(Event::Action(Action::FocusPreview));
+    app.update(Event::Action(Action::ToggleZoom));
+    let screen = draw(&app, 80, 24);
+    let text = format!("{screen}");
+    assert!(text.contains("Preview"));
+    assert!(!text.contains("Catalog"), "{text}");
+    assert!(!text.contains("Template"), "{text}");
+}

@@ -1,0 +1,184 @@
+//! Test doubles for the studio's seams, shared by the studio tests
+//! (`mod studio_support;` with `#[path]`). Compiled alone it has no tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use promptstudio::app::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
+use promptstudio::app::{App, Keymap, PreviewError, PreviewResult, Rendered};
+use promptstudio::core::datum::{Datum, Row};
+use promptstudio::core::template::{DatasetTemplates, Template};
+use promptstudio::data::features::Feature;
+use promptstudio::data::resolve::{Found, Origin};
+
+/// An in-memory workspace: files, rows, and a record of saves.
+#[derive(Default)]
+pub struct MemoryWorkspace {
+    pub files: Mutex<Vec<DatasetTemplates>>,
+    pub rows: Vec<Row>,
+    pub saves: Mutex<Vec<DatasetTemplates>>,
+    /// Paths whose next save must report a change on disk.
+    pub changed_on_disk: Mutex<Vec<PathBuf>>,
+}
+
+pub struct MemoryRows {
+    rows: Vec<Row>,
+}
+
+impl RowSource for MemoryRows {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn row(&self, index: usize) -> anyhow::Result<Row> {
+        self.rows
+            .get(index)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no row {index}"))
+    }
+    fn features(&self) -> Vec<(String, Feature)> {
+        vec![("label".into(), labels())]
+    }
+}
+
+impl Workspace for MemoryWorkspace {
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+        (self.files.lock().unwrap().clone(), Vec::new())
+    }
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+        self.files
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|f| f.path == path)
+            .cloned()
+            .ok_or_else(|| LoadProblem {
+                path: path.to_owned(),
+                message: "not found".into(),
+            })
+    }
+    fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
+        let mut changed = self.changed_on_disk.lock().unwrap();
+        if !overwrite && changed.contains(&templates.path) {
+            return Err(SaveError::ChangedOnDisk(templates.path.clone()));
+        }
+        changed.retain(|p| *p != templates.path);
+        self.saves.lock().unwrap().push(templates.clone());
+        let mut files = self.files.lock().unwrap();
+        if let Some(file) = files.iter_mut().find(|f| f.path == templates.path) {
+            *file = templates.clone();
+        }
+        Ok(())
+    }
+    fn splits(&self, dataset: &str, _subset: Option<&str>) -> Vec<SplitRef> {
+        if self.rows.is_empty() || dataset != "ag_news" {
+            return Vec::new();
+        }
+        ["test", "train"]
+            .iter()
+            .map(|name| SplitRef {
+                name: name.to_string(),
+                found: Found {
+                    dataset: dataset.into(),
+                    subset: None,
+                    split: name.to_string(),
+                    origin: Origin::Workspace,
+                    paths: vec![PathBuf::from(format!("/ws/data/ag_news/_/{name}.parquet"))],
+                },
+            })
+            .collect()
+    }
+    fn open(&self, _split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+        Ok(Arc::new(MemoryRows {
+            rows: self.rows.clone(),
+        }))
+    }
+    fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+        Vec::new()
+    }
+}
+
+pub fn labels() -> Feature {
+    Feature::ClassLabel {
+        names: vec![
+            "World".into(),
+            "Sports".into(),
+            "Business".into(),
+            "Sci/Tech".into(),
+        ],
+    }
+}
+
+pub fn template(name: &str, jinja: &str, choices: Option<&str>) -> Template {
+    let mut template = Template::new(name);
+    template.jinja = jinja.into();
+    template.answer_choices = choices.map(Into::into);
+    template.metadata.original_task = Some(true);
+    template.metadata.metrics = vec!["Accuracy".into()];
+    template.metadata.languages = vec!["en".into()];
+    template
+}
+
+pub fn ag_news_row(text: &str, label: i64) -> Row {
+    Row::new(vec![
+        (Arc::from("text"), Datum::str(text)),
+        (Arc::from("label"), Datum::Int(label)),
+    ])
+}
+
+/// Two files (ag_news with rows, super_glue/rte without) and 3 rows.
+pub fn workspace() -> Arc<MemoryWorkspace> {
+    let mut ag_news =
+        DatasetTemplates::new("/ws/templates/ag_news/templates.yaml", "ag_news", None);
+    ag_news.templates = vec![
+        template(
+            "classify_question_first",
+            "What label best describes this news article?\n{{text}} ||| {{answer_choices[label]}}",
+            Some("World politics ||| Sports ||| Business ||| Science and technology"),
+        ),
+        template(
+            "recommend",
+            "Would you recommend the following article to a {{\"politician\"}}?\n{{text}} ||| {% if label == 0 %}Yes{% else %}No{% endif %}",
+            Some("Yes ||| No"),
+        ),
+        template("which_section", "{{text}}\nWhich section of a newspaper would this article likely appear in? ||| {{answer_choices[label]}}", Some("World News ||| Sports ||| Business ||| Science and Technology")),
+    ];
+    let mut rte = DatasetTemplates::new(
+        "/ws/templates/super_glue/rte/templates.yaml",
+        "super_glue",
+        Some("rte".into()),
+    );
+    rte.templates = vec![template(
+        "GPT-3 style",
+        "{{premise}}\nQuestion: {{hypothesis}} True or False? ||| {{ answer_choices[label] }}",
+        Some("True ||| False"),
+    )];
+    Arc::new(MemoryWorkspace {
+        files: Mutex::new(vec![ag_news, rte]),
+        rows: vec![
+            ag_news_row("Wall St. Bears Claw Back Into the Black (Reuters) Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.", 2),
+            ag_news_row("Olympics: Phelps wins again as the pool sees its fastest night yet.", 1),
+            ag_news_row("", 3),
+        ],
+        ..MemoryWorkspace::default()
+    })
+}
+
+pub fn app(workspace: Arc<MemoryWorkspace>) -> App {
+    App::new(workspace, Keymap::defaults())
+}
+
+/// What the engine would answer for the latest request, built by hand so
+/// screen tests do not depend on the engine.
+pub fn answer(app: &mut App, outcome: Result<Rendered, PreviewError>, row: Option<Row>) {
+    let result = PreviewResult {
+        generation: app.preview.generation,
+        outcome,
+        row,
+        row_count: Some(3),
+        features: vec![("label".into(), labels())],
+        elapsed: std::time::Duration::from_micros(420),
+    };
+    app.update(promptstudio::app::Event::Preview(result));
+}
