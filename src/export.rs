@@ -146,8 +146,12 @@ pub struct Report {
     pub rows: Counts,
     /// Records written, all outputs.
     pub records: u64,
-    /// Outputs that ended with no record at all although rows were selected.
-    pub empty_outputs: Vec<String>,
+    /// Outputs left with no record because the template failed: one line
+    /// each, with the first error.
+    pub failing_outputs: Vec<String>,
+    /// Outputs left with no record because every row rendered blank (or too
+    /// long): normal for unlabeled test splits, whose targets are empty.
+    pub blank_outputs: usize,
 }
 
 /// Why an export stopped early.
@@ -412,16 +416,17 @@ impl Exporter {
             let counts = &entry.counts;
             let name = format!("{}/{}", entry.task, entry.split);
             if counts.records == 0 && counts.selected_rows > 0 {
-                let reason = entry
-                    .first_errors
-                    .first()
-                    .map(|error| format!(": row {}: {}", error.row, error.message))
-                    .unwrap_or_default();
-                self.progress.note(&format!(
-                    "warning: {name}: no record from {} rows ({} errors, {} blank, {} too long){reason}",
-                    counts.selected_rows, counts.errors, counts.blank, counts.too_long
-                ));
-                self.report.empty_outputs.push(name);
+                match entry.first_errors.first() {
+                    Some(error) => {
+                        let warning = format!(
+                            "{name}: no record from {} rows, {} of them failed (row {}: {})",
+                            counts.selected_rows, counts.errors, error.row, error.message
+                        );
+                        self.progress.note(&format!("warning: {warning}"));
+                        self.report.failing_outputs.push(warning);
+                    }
+                    None => self.report.blank_outputs += 1,
+                }
             }
             if entry.variant == Variant::Plain {
                 summary.add(counts);

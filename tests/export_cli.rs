@@ -106,10 +106,10 @@ fn exports_every_split_and_template_of_a_dataset() {
     // 7 templates x 2 splits; the two *_question_first templates fail on every row.
     assert_eq!(outcome.report.outputs_written, 14);
     assert_eq!(
-        outcome.report.empty_outputs.len(),
+        outcome.report.failing_outputs.len(),
         4,
         "{:?}",
-        outcome.report.empty_outputs
+        outcome.report.failing_outputs
     );
     assert!(outcome.has_problems());
     assert!(

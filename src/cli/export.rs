@@ -129,20 +129,22 @@ pub enum StyleArg {
 /// production, a stand-in in tests of this module.
 pub type Compile<'a> = &'a dyn Fn(&Template) -> anyhow::Result<Box<dyn RowRenderer>>;
 
-/// What `export` did, for the exit code: problems are outputs that ended
-/// with no record although rows were selected.
+/// What `export` did, for the exit code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOutcome {
     pub report: Report,
 }
 
 impl ExportOutcome {
+    /// A template failed on every row it was given: the export is complete,
+    /// but that output is empty for a reason worth fixing.
     pub fn has_problems(&self) -> bool {
-        !self.report.empty_outputs.is_empty()
+        !self.report.failing_outputs.is_empty()
     }
 }
 
-/// `promptstudio export`, with the studio's engine.
+/// `promptstudio export`, with the studio's engine. Exits with "problems"
+/// when a template failed on every row.
 pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let outcome = execute(args, out, &crate::export::engine::compile)?;
     Ok(if outcome.has_problems() {
@@ -306,10 +308,15 @@ pub fn execute(
         totals.too_long,
         args.out.display()
     )?;
-    for empty in &report.empty_outputs {
+    for failing in &report.failing_outputs {
+        writeln!(out, "warning: {failing}")?;
+    }
+    if report.blank_outputs > 0 {
         writeln!(
             out,
-            "warning: {empty} has no record (see manifest.json for its errors)"
+            "note: {} outputs have no record because every row rendered a blank input or target \
+             (usual for unlabeled test splits)",
+            report.blank_outputs
         )?;
     }
     Ok(ExportOutcome { report })

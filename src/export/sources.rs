@@ -85,7 +85,11 @@ mod tests {
             &["question_X".to_string(), "label".to_string()],
         );
         assert_eq!(chosen, vec!["question-X", "label", "answer-choices"]);
-        let none = projected_columns(columns.iter().copied(), &[]);
-        assert_eq!(none, vec!["question-X"]);
+        // A refused column alone is still read, so PromptSource's refusal happens.
+        let refused_only = projected_columns(columns.iter().copied(), &[]);
+        assert_eq!(refused_only, vec!["answer-choices"]);
+        // Templates that read nothing still get rows (of one column).
+        let nothing = projected_columns(["text", "label"].iter().copied(), &[]);
+        assert_eq!(nothing, vec!["text"]);
     }
 }
