@@ -58,7 +58,7 @@ const BATCH_ROWS: usize = 2048;
 /// Rows one render task handles; small enough to balance the cores.
 const RENDER_CHUNK_ROWS: usize = 64;
 /// Memory all open Parquet outputs may hold in unflushed row groups.
-const ROW_GROUP_BUDGET_BYTES: usize = 96 << 20;
+const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
 
 /// Rows of one split, from the data layer.
 pub trait RowSource {

@@ -64,6 +64,8 @@ pub struct OutputSpec {
 /// One output file being written.
 pub struct OutputFile {
     spec: OutputSpec,
+    /// Memory a Parquet row group may take before it is flushed.
+    row_group_bytes: usize,
     sink: Option<Sink>,
     partial_path: PathBuf,
     final_path: PathBuf,
@@ -101,7 +103,6 @@ impl OutputFile {
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))
                     .set_max_row_group_row_count(Some(MAX_ROW_GROUP_ROWS))
-                    .set_max_row_group_bytes(Some(row_group_bytes.max(MIN_ROW_GROUP_BYTES)))
                     .set_created_by(format!("promptstudio {}", env!("CARGO_PKG_VERSION")))
                     .build();
                 let writer = ArrowWriter::try_new(buffered, schema.clone(), Some(properties))
@@ -111,6 +112,7 @@ impl OutputFile {
         };
         Ok(OutputFile {
             spec,
+            row_group_bytes: row_group_bytes.max(MIN_ROW_GROUP_BYTES),
             sink: Some(sink),
             partial_path,
             final_path: final_path.to_path_buf(),
@@ -129,6 +131,13 @@ impl OutputFile {
                     writer
                         .write(&batch)
                         .with_context(|| format!("cannot write {}", self.partial_path.display()))?;
+                    // The writer's own byte limit counts encoded bytes, well
+                    // under what its buffers hold; bound the memory itself.
+                    if writer.memory_size() >= self.row_group_bytes {
+                        writer.flush().with_context(|| {
+                            format!("cannot write {}", self.partial_path.display())
+                        })?;
+                    }
                 }
                 rows as u64
             }
