@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 pub mod apply;
 pub mod check;
 pub mod export;
+pub mod fetch;
 pub mod fmt;
 pub mod inspect;
 pub mod render;
@@ -76,6 +77,8 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show a dataset's schema, row count, a row, and a column summary.
     Inspect(inspect::InspectArgs),
+    /// Download a dataset's Parquet files from the Hugging Face Hub into its cache.
+    Fetch(fetch::FetchArgs),
 }
 
 /// Runs a parsed command line.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(Command::Fmt(args)) => fmt::run(&args, out),
         Some(Command::Stats(args)) => stats::run(&args, out),
         Some(Command::Inspect(args)) => inspect::run(&args, out),
+        Some(Command::Fetch(args)) => fetch::run(&args, out),
         None => run_studio(cli.studio),
     }
 }
