@@ -77,7 +77,7 @@ fn parent() -> anyhow::Result<()> {
     let mut results = Vec::new();
     for threads in [1usize, 2] {
         let out = work.path().join(format!("out-{threads}"));
-        let (seconds, peak_rss_kb) = run_child(&[
+        let usage = run_child(&[
             "--templates",
             path_str(&templates)?,
             "--workspace",
@@ -91,11 +91,14 @@ fn parent() -> anyhow::Result<()> {
             "--quiet",
         ])?;
         let renders = rows as u64 * TEMPLATES_PER_ROW;
-        let rate = renders as f64 / seconds;
+        let rate = renders as f64 / usage.wall_seconds;
         println!(
-            "threads {threads}: {seconds:.2}s, {rate:.0} renders/s ({:.0} per core), peak RSS {:.0} MB, output {:.1} MB",
-            rate / threads as f64,
-            peak_rss_kb as f64 / 1024.0,
+            "threads {threads}: {:.2}s wall, {rate:.0} renders/s; {:.2}s CPU, {:.0} renders per CPU second; \
+             peak RSS {:.0} MB; output {:.1} MB",
+            usage.wall_seconds,
+            usage.cpu_seconds,
+            renders as f64 / usage.cpu_seconds,
+            usage.peak_rss_kb as f64 / 1024.0,
             folder_bytes(&out)? as f64 / 1e6
         );
         results.push((out, rate));
@@ -117,9 +120,17 @@ fn path_str(path: &Path) -> anyhow::Result<&str> {
         .context("the temporary folder's path is not UTF-8")
 }
 
-/// Runs this binary as the export child and returns its wall time and
-/// peak resident set (KB), measured by the kernel for that process alone.
-fn run_child(arguments: &[&str]) -> anyhow::Result<(f64, i64)> {
+/// What the kernel measured for one child process.
+struct ChildUsage {
+    wall_seconds: f64,
+    /// User plus system CPU time of all its threads: on a shared machine,
+    /// where wall time depends on the other load, this is the stable figure.
+    cpu_seconds: f64,
+    peak_rss_kb: i64,
+}
+
+/// Runs this binary as the export child and measures it.
+fn run_child(arguments: &[&str]) -> anyhow::Result<ChildUsage> {
     let executable = std::env::current_exe()?;
     let started = Instant::now();
     let child = std::process::Command::new(executable)
@@ -139,7 +150,12 @@ fn run_child(arguments: &[&str]) -> anyhow::Result<(f64, i64)> {
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         anyhow::bail!("the export child failed (status {status})");
     }
-    Ok((seconds, usage.ru_maxrss))
+    let cpu = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    Ok(ChildUsage {
+        wall_seconds: seconds,
+        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
+        peak_rss_kb: usage.ru_maxrss,
+    })
 }
 
 /// Writes `rows` rows shaped like ag_news (title and description, 20 to 60
