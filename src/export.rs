@@ -24,6 +24,7 @@
 //!   the manifest is saved after every split, and a rerun skips outputs whose
 //!   entry is complete for the same template.
 
+pub mod engine;
 pub mod manifest;
 pub mod merge;
 pub mod naming;
@@ -57,7 +58,7 @@ const BATCH_ROWS: usize = 2048;
 /// Rows one render task handles; small enough to balance the cores.
 const RENDER_CHUNK_ROWS: usize = 64;
 /// Memory all open Parquet outputs may hold in unflushed row groups.
-const ROW_GROUP_BUDGET_BYTES: usize = 96 << 20;
+const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
 
 /// Rows of one split, from the data layer.
 pub trait RowSource {
@@ -71,6 +72,26 @@ pub trait RowRenderer: Send + Sync {
     /// `Template.apply` and the row's answer choices for a row and seed; an
     /// error is the engine's message (with the template line).
     fn render(&self, row: &Row, seed: u64) -> Result<Rendered, String>;
+
+    /// The row fields the template reads, by their names after
+    /// PromptSource's `-` to `_` rename, when known: the reader then decodes
+    /// only those columns. `None` reads every column.
+    fn variables(&self) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// The row fields a set of renderers reads (see [`RowRenderer::variables`]),
+/// or `None` if any of them cannot say.
+pub fn variables_read(renderers: &[Box<dyn RowRenderer>]) -> Option<Vec<String>> {
+    let mut names: Vec<String> = renderers
+        .iter()
+        .map(|renderer| renderer.variables())
+        .collect::<Option<Vec<Vec<String>>>>()?
+        .concat();
+    names.sort();
+    names.dedup();
+    Some(names)
 }
 
 /// A template to export.
@@ -125,8 +146,12 @@ pub struct Report {
     pub rows: Counts,
     /// Records written, all outputs.
     pub records: u64,
-    /// Outputs that ended with no record at all although rows were selected.
-    pub empty_outputs: Vec<String>,
+    /// Outputs left with no record because the template failed: one line
+    /// each, with the first error.
+    pub failing_outputs: Vec<String>,
+    /// Outputs left with no record because every row rendered blank (or too
+    /// long): normal for unlabeled test splits, whose targets are empty.
+    pub blank_outputs: usize,
 }
 
 /// Why an export stopped early.
@@ -391,16 +416,17 @@ impl Exporter {
             let counts = &entry.counts;
             let name = format!("{}/{}", entry.task, entry.split);
             if counts.records == 0 && counts.selected_rows > 0 {
-                let reason = entry
-                    .first_errors
-                    .first()
-                    .map(|error| format!(": row {}: {}", error.row, error.message))
-                    .unwrap_or_default();
-                self.progress.note(&format!(
-                    "warning: {name}: no record from {} rows ({} errors, {} blank, {} too long){reason}",
-                    counts.selected_rows, counts.errors, counts.blank, counts.too_long
-                ));
-                self.report.empty_outputs.push(name);
+                match entry.first_errors.first() {
+                    Some(error) => {
+                        let warning = format!(
+                            "{name}: no record from {} rows, {} of them failed (row {}: {})",
+                            counts.selected_rows, counts.errors, error.row, error.message
+                        );
+                        self.progress.note(&format!("warning: {warning}"));
+                        self.report.failing_outputs.push(warning);
+                    }
+                    None => self.report.blank_outputs += 1,
+                }
             }
             if entry.variant == Variant::Plain {
                 summary.add(counts);

@@ -92,7 +92,7 @@ fn exports_every_split_and_template_of_a_dataset() {
     let (outcome, printed) = run(&[
         "--templates",
         templates.to_str().unwrap(),
-        "--data",
+        "--workspace",
         corpus.to_str().unwrap(),
         "--dataset",
         "ag_news",
@@ -106,10 +106,10 @@ fn exports_every_split_and_template_of_a_dataset() {
     // 7 templates x 2 splits; the two *_question_first templates fail on every row.
     assert_eq!(outcome.report.outputs_written, 14);
     assert_eq!(
-        outcome.report.empty_outputs.len(),
+        outcome.report.failing_outputs.len(),
         4,
         "{:?}",
-        outcome.report.empty_outputs
+        outcome.report.failing_outputs
     );
     assert!(outcome.has_problems());
     assert!(
@@ -151,7 +151,7 @@ fn exports_every_split_and_template_of_a_dataset() {
     let (again, _) = run(&[
         "--templates",
         templates.to_str().unwrap(),
-        "--data",
+        "--workspace",
         corpus.to_str().unwrap(),
         "--dataset",
         "ag_news",
@@ -175,7 +175,7 @@ fn selects_templates_splits_and_subsets() {
     let (outcome, _) = run(&[
         "--templates",
         corpus.join("templates").to_str().unwrap(),
-        "--data",
+        "--workspace",
         corpus.to_str().unwrap(),
         "--dataset",
         "super_glue/rte",
@@ -204,7 +204,7 @@ fn bad_input_gets_a_clear_message() {
         let mut arguments = vec![
             "--templates",
             templates.to_str().unwrap(),
-            "--data",
+            "--workspace",
             corpus.to_str().unwrap(),
             "--quiet",
         ];
@@ -215,13 +215,13 @@ fn bad_input_gets_a_clear_message() {
 
     let message = base(&["--dataset", "no_such_dataset", "--out", &out_text]);
     assert!(
-        message.contains("no templates for dataset \"no_such_dataset\""),
+        message.contains("no templates.yaml for dataset 'no_such_dataset'"),
         "{message}"
     );
 
     let message = base(&["--dataset", "ag_news", "--split", "dev", "--out", &out_text]);
     assert!(
-        message.contains("no split \"dev\"") && message.contains("test, train"),
+        message.contains("no split 'dev'") && message.contains("test, train"),
         "{message}"
     );
 
@@ -231,7 +231,7 @@ fn bad_input_gets_a_clear_message() {
         run(&[
             "--templates",
             templates.to_str().unwrap(),
-            "--data",
+            "--workspace",
             empty_workspace.path().to_str().unwrap(),
             "--dataset",
             "ag_news",
@@ -241,7 +241,10 @@ fn bad_input_gets_a_clear_message() {
         ])
         .unwrap_err()
     );
-    assert!(message.contains("no data for dataset ag_news"), "{message}");
+    assert!(
+        message.contains("dataset `ag_news`: not found in the workspace"),
+        "{message}"
+    );
 
     let blocker = out.path().join("a-file");
     std::fs::write(&blocker, "").unwrap();
@@ -281,7 +284,7 @@ fn merge_flag_gathers_shards() {
         run(&[
             "--templates",
             templates.to_str().unwrap(),
-            "--data",
+            "--workspace",
             corpus.to_str().unwrap(),
             "--dataset",
             "super_glue/rte",
@@ -308,7 +311,7 @@ fn merge_flag_gathers_shards() {
     run(&[
         "--templates",
         templates.to_str().unwrap(),
-        "--data",
+        "--workspace",
         corpus.to_str().unwrap(),
         "--dataset",
         "super_glue/rte",

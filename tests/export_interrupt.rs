@@ -79,7 +79,7 @@ fn export(
         "export",
         "--templates",
         templates.to_str().unwrap(),
-        "--data",
+        "--workspace",
         corpus.to_str().unwrap(),
         "--dataset",
         "ag_news",

@@ -2,23 +2,26 @@
 //! from a templates collection and local data; `--merge` gathers shards.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use super::{target, Outcome};
 use crate::core::catalog::Catalog;
 use crate::core::template::{DatasetTemplates, Template};
+use crate::data::resolve::{Found, Resolver};
 use crate::export::manifest::Settings;
 use crate::export::progress::{Progress, ProgressMode};
 use crate::export::record::Style;
-use crate::export::sources::{workspace_splits, ParquetRows};
+use crate::export::sources::DataRows;
 use crate::export::tokenize::TokenCounter;
 use crate::export::writer::Format;
 use crate::export::{
-    merge, template_sha256, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
+    merge, template_sha256, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob,
+    TemplateJob,
 };
 
 #[derive(Debug, Clone, Args)]
@@ -26,8 +29,9 @@ use crate::export::{
     about = "Apply templates to every row of datasets and write prompted datasets (P3 layout)"
 )]
 pub struct ExportArgs {
-    /// Folder of templates.yaml files (a PromptSource templates tree).
-    #[arg(long, value_name = "DIR", required_unless_present = "merge")]
+    /// Templates folder (a tree of templates.yaml files). Default: the
+    /// workspace's templates/ folder, else the workspace.
+    #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 
     /// Dataset to export, as NAME or NAME/SUBSET (repeatable).
@@ -38,9 +42,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub all: bool,
 
-    /// Workspace holding the rows as data/<dataset>/<subset or _>/<split>.parquet.
+    /// Workspace folder: rows are found by name in its data/<dataset>/<subset or _>/
+    /// folder, then in the Hugging Face Hub cache and the datasets cache.
     #[arg(long, value_name = "DIR", default_value = ".")]
-    pub data: PathBuf,
+    pub workspace: PathBuf,
 
     /// Split to export (repeatable); default: every split found.
     #[arg(long, value_name = "SPLIT")]
@@ -124,17 +129,29 @@ pub enum StyleArg {
 /// production, a stand-in in tests of this module.
 pub type Compile<'a> = &'a dyn Fn(&Template) -> anyhow::Result<Box<dyn RowRenderer>>;
 
-/// What `export` did, for the exit code: problems are outputs that ended
-/// with no record although rows were selected.
+/// What `export` did, for the exit code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOutcome {
     pub report: Report,
 }
 
 impl ExportOutcome {
+    /// A template failed on every row it was given: the export is complete,
+    /// but that output is empty for a reason worth fixing.
     pub fn has_problems(&self) -> bool {
-        !self.report.empty_outputs.is_empty()
+        !self.report.failing_outputs.is_empty()
     }
+}
+
+/// `promptstudio export`, with the studio's engine. Exits with "problems"
+/// when a template failed on every row.
+pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
+    let outcome = execute(args, out, &crate::export::engine::compile)?;
+    Ok(if outcome.has_problems() {
+        Outcome::Problems
+    } else {
+        Outcome::Success
+    })
 }
 
 /// Runs `export` with `compile` turning templates into renderers. SIGINT and
@@ -158,10 +175,6 @@ pub fn execute(
             report: Report::default(),
         });
     }
-    let templates_root = args
-        .templates
-        .as_deref()
-        .context("--templates DIR is required to export")?;
     if args.dataset.is_empty() && !args.all {
         anyhow::bail!("say which datasets to export: --dataset NAME[/SUBSET] or --all");
     }
@@ -173,19 +186,17 @@ pub fn execute(
     if args.threads == Some(0) {
         anyhow::bail!("--threads must be at least 1");
     }
-    let catalog = Catalog::discover(templates_root);
-    if catalog.files.is_empty() {
-        let reason = catalog
-            .errors
-            .first()
-            .map(|error| format!(" (first error: {error})"))
-            .unwrap_or_default();
-        anyhow::bail!(
-            "no templates.yaml could be loaded under {}{reason}",
-            templates_root.display()
-        );
+    if let (Some(count), Some(index)) = (args.num_shards, args.shard_index) {
+        crate::export::shard::Shard::new(index, count)?;
     }
+    let templates_root = match &args.templates {
+        Some(path) => path.clone(),
+        None if args.workspace.join("templates").is_dir() => args.workspace.join("templates"),
+        None => args.workspace.clone(),
+    };
+    let catalog = target::load_catalog(&templates_root)?;
     let files = select_files(&catalog, args)?;
+    let resolver = Resolver::from_env(&args.workspace);
 
     let tokens = args
         .tokenizer
@@ -210,9 +221,6 @@ pub fn execute(
         num_shards: args.num_shards.unwrap_or(1),
         shard_index: args.shard_index,
     };
-    if let (Some(count), Some(index)) = (args.num_shards, args.shard_index) {
-        crate::export::shard::Shard::new(index, count)?;
-    }
 
     let cancel = Arc::new(AtomicBool::new(false));
     let _signals = SignalGuard::install(&cancel)?;
@@ -230,11 +238,11 @@ pub fn execute(
 
     let mut exported_any = false;
     for file in &files {
-        let chosen = chosen_templates(file, &args.templates_selected);
+        let chosen = chosen_templates(file, &args.templates_selected, args.all)?;
         if chosen.is_empty() {
             continue;
         }
-        let splits = splits_for(file, args)?;
+        let splits = splits_for(&resolver, file, args)?;
         if splits.is_empty() {
             continue;
         }
@@ -242,7 +250,7 @@ pub fn execute(
         for template in &chosen {
             let renderer = compile(template).with_context(|| {
                 format!(
-                    "{}: template {:?} ({}) does not compile",
+                    "{}: template '{}' ({}) does not compile",
                     file.path.display(),
                     &*template.name,
                     &*template.id
@@ -250,11 +258,13 @@ pub fn execute(
             })?;
             renderers.push(renderer);
         }
-        for (split, path) in splits {
+        // Decode only the columns some template reads.
+        let variables = variables_read(&renderers);
+        for found in splits {
             let job = SplitJob {
                 dataset: file.dataset.clone(),
                 subset: file.subset.clone(),
-                split,
+                split: found.split.clone(),
                 templates: chosen
                     .iter()
                     .zip(&renderers)
@@ -270,15 +280,18 @@ pub fn execute(
                     })
                     .collect(),
             };
-            let mut source = ParquetRows::open(&path)?;
+            let mut source = DataRows::new(found.open()?, variables.as_deref())?;
             exporter.export_split(&job, &mut source)?;
             exported_any = true;
         }
     }
     if !exported_any {
         anyhow::bail!(
-            "nothing to export: no data found under {} for the chosen datasets and splits",
-            args.data.join("data").display()
+            "nothing to export: no rows found for the chosen datasets and splits \
+             (looked in {}, {} and {})",
+            resolver.workspace.join("data").display(),
+            resolver.hub_cache.display(),
+            resolver.datasets_cache.display()
         );
     }
     let report = exporter.finish();
@@ -295,110 +308,91 @@ pub fn execute(
         totals.too_long,
         args.out.display()
     )?;
-    for empty in &report.empty_outputs {
+    for failing in &report.failing_outputs {
+        writeln!(out, "warning: {failing}")?;
+    }
+    if report.blank_outputs > 0 {
         writeln!(
             out,
-            "warning: {empty} has no record (see manifest.json for its errors)"
+            "note: {} outputs have no record because every row rendered a blank input or target \
+             (usual for unlabeled test splits)",
+            report.blank_outputs
         )?;
     }
     Ok(ExportOutcome { report })
 }
 
-/// The (dataset, subset) files to export. A `--dataset` name is first taken
-/// whole (hub datasets such as `Zaid/coqa_expanded` contain a slash), then as
-/// `NAME/SUBSET` split at its last slash.
-fn select_files<'c>(
-    catalog: &'c Catalog,
-    args: &ExportArgs,
-) -> anyhow::Result<Vec<&'c DatasetTemplates>> {
+/// The (dataset, subset) files to export, found as `apply` finds them.
+fn select_files(catalog: &Catalog, args: &ExportArgs) -> anyhow::Result<Vec<DatasetTemplates>> {
     if args.all {
-        return Ok(catalog.files.iter().collect());
+        return Ok(catalog.files.clone());
     }
-    let mut chosen = Vec::new();
-    for name in &args.dataset {
-        let whole: Vec<&DatasetTemplates> = catalog
-            .files
-            .iter()
-            .filter(|file| file.dataset == *name)
-            .collect();
-        let found = if !whole.is_empty() {
-            whole
-        } else {
-            name.rsplit_once('/')
-                .and_then(|(dataset, subset)| catalog.find(dataset, Some(subset)))
-                .into_iter()
-                .collect()
-        };
-        if found.is_empty() {
-            anyhow::bail!(
-                "no templates for dataset {name:?} under {} (give NAME or NAME/SUBSET as the templates.yaml names them)",
-                catalog.root.display()
-            );
-        }
-        chosen.extend(found);
-    }
-    Ok(chosen)
+    args.dataset
+        .iter()
+        .map(|spec| target::find_dataset(catalog, spec))
+        .collect()
 }
 
-fn chosen_templates<'t>(file: &'t DatasetTemplates, wanted: &[String]) -> Vec<&'t Template> {
-    if wanted.is_empty() {
-        return file.templates.iter().collect();
+/// The templates to export from a file. With `--all`, a `--template` that a
+/// file lacks only means that file has nothing to export.
+fn chosen_templates<'t>(
+    file: &'t DatasetTemplates,
+    wanted: &[String],
+    all: bool,
+) -> anyhow::Result<Vec<&'t Template>> {
+    if all && !wanted.is_empty() {
+        return Ok(file
+            .templates
+            .iter()
+            .filter(|template| {
+                wanted
+                    .iter()
+                    .any(|name_or_id| *name_or_id == *template.name || *name_or_id == *template.id)
+            })
+            .collect());
     }
-    file.templates
-        .iter()
-        .filter(|template| {
-            wanted
-                .iter()
-                .any(|name_or_id| *name_or_id == *template.name || *name_or_id == *template.id)
-        })
-        .collect()
+    target::select_templates(file, wanted)
 }
 
 /// The splits to export for a file. With `--dataset`, asking for data that
 /// is not there is an error; with `--all` such pairs are skipped.
 fn splits_for(
+    resolver: &Resolver,
     file: &DatasetTemplates,
     args: &ExportArgs,
-) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let available = workspace_splits(&args.data, &file.dataset, file.subset.as_deref())?;
-    let label = match &file.subset {
+) -> anyhow::Result<Vec<Found>> {
+    let spec = match &file.subset {
         Some(subset) => format!("{}/{subset}", file.dataset),
         None => file.dataset.clone(),
     };
+    let available = resolver.splits(&spec);
     if available.is_empty() {
         if args.all {
             return Ok(Vec::new());
         }
-        anyhow::bail!(
-            "no data for dataset {label}: expected Parquet files in {}",
-            expected_folder(&args.data, file).display()
-        );
+        // The resolver's own message lists the places it looked.
+        resolver.resolve(&spec, None)?;
+        anyhow::bail!("no data for dataset {spec}");
     }
     if args.split.is_empty() {
         return Ok(available);
     }
     let mut chosen = Vec::new();
     for split in &args.split {
-        match available.iter().find(|(name, _)| name == split) {
+        match available.iter().find(|found| found.split == *split) {
             Some(found) => chosen.push(found.clone()),
             None if args.all => {}
             None => anyhow::bail!(
-                "dataset {label} has no split {split:?} (found: {})",
+                "dataset {spec} has no split '{split}' (found: {})",
                 available
                     .iter()
-                    .map(|(name, _)| name.as_str())
+                    .map(|found| found.split.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
         }
     }
     Ok(chosen)
-}
-
-fn expected_folder(root: &Path, file: &DatasetTemplates) -> PathBuf {
-    root.join("data")
-        .join(&file.dataset)
-        .join(file.subset.as_deref().unwrap_or("_"))
 }
 
 /// SIGINT/SIGTERM handlers for the duration of an export, removed on drop so

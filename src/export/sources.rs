@@ -1,74 +1,76 @@
 //! Where the rows of a (dataset, subset, split) come from: the data layer's
-//! readers behind [`RowSource`].
+//! sources behind [`RowSource`].
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::RowSource;
 use crate::core::datum::Row;
-use crate::data::parquet::ParquetFile;
+use crate::data::Source;
 
-/// A Parquet file of the data layer, read in row ranges (only the row
-/// groups holding them are decoded).
-pub struct ParquetRows {
-    file: ParquetFile,
+/// Any source of the data layer (Parquet, Arrow IPC, JSON Lines, CSV...),
+/// read in row ranges.
+pub struct DataRows {
+    source: Box<dyn Source>,
+    rows: usize,
 }
 
-impl ParquetRows {
-    pub fn open(path: &Path) -> anyhow::Result<ParquetRows> {
-        Ok(ParquetRows {
-            file: ParquetFile::open(path)?,
-        })
+impl DataRows {
+    /// Wraps `source`, waiting for its row count (text formats count lines
+    /// in the background) and decoding only the columns in `read` (by name
+    /// after the `-` to `_` rename; `None` for all).
+    pub fn new(mut source: Box<dyn Source>, read: Option<&[String]>) -> anyhow::Result<DataRows> {
+        let count = source.wait_for_row_count()?;
+        let rows = usize::try_from(count).with_context(|| {
+            format!(
+                "{}: {count} rows do not fit in memory indexes",
+                source.name().display()
+            )
+        })?;
+        if let Some(variables) = read {
+            let columns = projected_columns(source.schema().column_names(), variables);
+            let names: Vec<&str> = columns.iter().map(String::as_str).collect();
+            source.set_projection(Some(&names))?;
+        }
+        Ok(DataRows { source, rows })
     }
 }
 
-impl RowSource for ParquetRows {
+/// The columns a set of templates needs: those whose renamed name is a
+/// variable they read, plus any column PromptSource would refuse
+/// (`answer_choices`), so that the refusal still happens. Never empty, so a
+/// row still exists for templates that read nothing from it.
+fn projected_columns<'a>(
+    columns: impl Iterator<Item = &'a str>,
+    variables: &[String],
+) -> Vec<String> {
+    let all: Vec<&str> = columns.collect();
+    let mut chosen: Vec<String> = all
+        .iter()
+        .filter(|column| {
+            let renamed = column.replace('-', "_");
+            renamed == "answer_choices" || variables.contains(&renamed)
+        })
+        .map(|column| column.to_string())
+        .collect();
+    if chosen.is_empty() {
+        chosen.extend(all.first().map(|column| column.to_string()));
+    }
+    chosen
+}
+
+impl RowSource for DataRows {
     fn num_rows(&self) -> usize {
-        usize::try_from(self.file.num_rows()).unwrap_or(usize::MAX)
+        self.rows
     }
 
     fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self.file.rows(range.start as u64..range.end as u64)?)
+        Ok(self.source.rows(range.start as u64..range.end as u64)?)
     }
-}
-
-/// The splits of a (dataset, subset) in a workspace laid out as
-/// `<root>/data/<dataset>/<subset or _>/<split>.parquet` (the layout
-/// `fetch` and the conformance corpus use), sorted by split name.
-pub fn workspace_splits(
-    root: &Path,
-    dataset: &str,
-    subset: Option<&str>,
-) -> anyhow::Result<Vec<(String, PathBuf)>> {
-    let folder = root.join("data").join(dataset).join(subset.unwrap_or("_"));
-    let entries = match std::fs::read_dir(&folder) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => {
-            return Err(error).with_context(|| format!("cannot list {}", folder.display()))
-        }
-    };
-    let mut splits = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot list {}", folder.display()))?
-            .path();
-        if path
-            .extension()
-            .is_some_and(|extension| extension == "parquet")
-        {
-            if let Some(split) = path.file_stem().and_then(|stem| stem.to_str()) {
-                splits.push((split.to_string(), path.clone()));
-            }
-        }
-    }
-    splits.sort();
-    Ok(splits)
 }
 
 #[cfg(test)]
@@ -76,18 +78,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lists_parquet_splits_only() {
-        let root = tempfile::tempdir().unwrap();
-        let folder = root.path().join("data/Zaid/coqa_expanded/_");
-        std::fs::create_dir_all(&folder).unwrap();
-        for name in ["validation.parquet", "train.parquet", "notes.txt"] {
-            std::fs::write(folder.join(name), "").unwrap();
-        }
-        let splits = workspace_splits(root.path(), "Zaid/coqa_expanded", None).unwrap();
-        let names: Vec<&str> = splits.iter().map(|(split, _)| split.as_str()).collect();
-        assert_eq!(names, vec!["train", "validation"]);
-        assert!(workspace_splits(root.path(), "absent", Some("x"))
-            .unwrap()
-            .is_empty());
+    fn projection_keeps_read_and_refused_columns() {
+        let columns = ["question-X", "label", "unused", "answer-choices"];
+        let chosen = projected_columns(
+            columns.iter().copied(),
+            &["question_X".to_string(), "label".to_string()],
+        );
+        assert_eq!(chosen, vec!["question-X", "label", "answer-choices"]);
+        // A refused column alone is still read, so PromptSource's refusal happens.
+        let refused_only = projected_columns(columns.iter().copied(), &[]);
+        assert_eq!(refused_only, vec!["answer-choices"]);
+        // Templates that read nothing still get rows (of one column).
+        let nothing = projected_columns(["text", "label"].iter().copied(), &[]);
+        assert_eq!(nothing, vec!["text"]);
     }
 }

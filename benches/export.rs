@@ -1,0 +1,330 @@
+//! Whole-process benchmark of `export`: 1,000,000 ag_news-like rows × the 7
+//! ag_news templates of the PromptSource collection, written as Parquet.
+//!
+//! `cargo bench --bench export` generates the rows (deterministic word salad
+//! with ag_news's schema and features metadata), then runs the export as a
+//! child process (this same binary with `--child`) with 1 and with 2 worker
+//! threads, and reports wall time, renders per second (per core) and the
+//! child's peak RSS (from `wait4`). It also checks that both runs wrote the
+//! same bytes.
+//!
+//! Environment: `PROMPTSTUDIO_BENCH_ROWS` (default 1000000),
+//! `PROMPTSTUDIO_CONFORMANCE` (the corpus, for the ag_news templates).
+//! PromptSource's own rates are measured by `benches/python/promptsource_reference.py`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
+use clap::Parser;
+use parquet::arrow::ArrowWriter;
+
+const AG_NEWS_FEATURES: &str = r#"{"info": {"features": {"text": {"dtype": "string", "_type": "Value"}, "label": {"names": ["World", "Sports", "Business", "Sci/Tech"], "_type": "ClassLabel"}}}}"#;
+const TEMPLATES_PER_ROW: u64 = 7;
+
+#[derive(Parser)]
+struct Child {
+    #[command(flatten)]
+    args: promptstudio::cli::export::ExportArgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    let arguments: Vec<String> = std::env::args().collect();
+    if arguments.get(1).map(String::as_str) == Some("--child") {
+        let child = Child::try_parse_from(arguments[1..].iter())?;
+        let mut stdout = std::io::stdout();
+        promptstudio::cli::export::execute(
+            &child.args,
+            &mut stdout,
+            &promptstudio::export::engine::compile,
+        )?;
+        return Ok(());
+    }
+    parent()
+}
+
+fn parent() -> anyhow::Result<()> {
+    let corpus = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
+    let templates = corpus.join("templates/ag_news");
+    if !templates.join("templates.yaml").is_file() {
+        println!(
+            "SKIP: ag_news templates not found under {}",
+            corpus.display()
+        );
+        return Ok(());
+    }
+    let rows: usize = match std::env::var("PROMPTSTUDIO_BENCH_ROWS") {
+        Ok(text) => text
+            .parse()
+            .context("PROMPTSTUDIO_BENCH_ROWS must be a number")?,
+        Err(_) => 1_000_000,
+    };
+    let work = tempfile::tempdir()?;
+    let data_file = work.path().join("data/ag_news/_/train.parquet");
+    let started = Instant::now();
+    let input_bytes = generate(&data_file, rows)?;
+    println!(
+        "generated {rows} ag_news-like rows ({:.1} MB Parquet) in {:.1}s",
+        input_bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut results = Vec::new();
+    for threads in [1usize, 2] {
+        let out = work.path().join(format!("out-{threads}"));
+        let usage = run_child(&[
+            "--templates",
+            path_str(&templates)?,
+            "--workspace",
+            path_str(work.path())?,
+            "--dataset",
+            "ag_news",
+            "--out",
+            path_str(&out)?,
+            "--threads",
+            &threads.to_string(),
+            "--quiet",
+        ])?;
+        let renders = rows as u64 * TEMPLATES_PER_ROW;
+        let rate = renders as f64 / usage.wall_seconds;
+        println!(
+            "threads {threads}: {:.2}s wall, {rate:.0} renders/s; {:.2}s CPU, {:.0} renders per CPU second; \
+             peak RSS {:.0} MB; output {:.1} MB",
+            usage.wall_seconds,
+            usage.cpu_seconds,
+            renders as f64 / usage.cpu_seconds,
+            usage.peak_rss_kb as f64 / 1024.0,
+            folder_bytes(&out)? as f64 / 1e6
+        );
+        results.push((out, rate));
+    }
+    println!(
+        "scaling 1 -> 2 threads: {:.2}x",
+        results[1].1 / results[0].1
+    );
+    let same = same_files(&results[0].0, &results[1].0)?;
+    println!("outputs identical across thread counts: {same}");
+    if !same {
+        anyhow::bail!("the 1-thread and 2-thread exports differ");
+    }
+    Ok(())
+}
+
+fn path_str(path: &Path) -> anyhow::Result<&str> {
+    path.to_str()
+        .context("the temporary folder's path is not UTF-8")
+}
+
+/// What the kernel measured for one child process.
+struct ChildUsage {
+    wall_seconds: f64,
+    /// User plus system CPU time of all its threads: on a shared machine,
+    /// where wall time depends on the other load, this is the stable figure.
+    cpu_seconds: f64,
+    peak_rss_kb: i64,
+}
+
+/// Runs this binary as the export child and measures it.
+fn run_child(arguments: &[&str]) -> anyhow::Result<ChildUsage> {
+    let executable = std::env::current_exe()?;
+    let started = Instant::now();
+    let child = std::process::Command::new(executable)
+        .arg("--child")
+        .args(arguments)
+        .spawn()?;
+    let pid = libc::pid_t::try_from(child.id())?;
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct that wait4 fills in; the pid is our
+    // own child, waited for exactly once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let seconds = started.elapsed().as_secs_f64();
+    if waited != pid {
+        anyhow::bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        anyhow::bail!("the export child failed (status {status})");
+    }
+    let cpu = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    Ok(ChildUsage {
+        wall_seconds: seconds,
+        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
+        peak_rss_kb: usage.ru_maxrss,
+    })
+}
+
+/// Writes `rows` rows shaped like ag_news (title and description, 20 to 60
+/// words, label 0-3) with deterministic content. Returns the file size.
+fn generate(path: &Path, rows: usize) -> anyhow::Result<u64> {
+    const WORDS: &[&str] = &[
+        "the",
+        "market",
+        "shares",
+        "rose",
+        "after",
+        "government",
+        "announced",
+        "new",
+        "talks",
+        "with",
+        "officials",
+        "in",
+        "Iraq",
+        "on",
+        "Tuesday",
+        "team",
+        "won",
+        "its",
+        "third",
+        "straight",
+        "game",
+        "season",
+        "coach",
+        "said",
+        "company",
+        "profit",
+        "quarter",
+        "software",
+        "Microsoft",
+        "Google",
+        "space",
+        "scientists",
+        "found",
+        "evidence",
+        "of",
+        "water",
+        "Mars",
+        "oil",
+        "prices",
+        "fell",
+        "to",
+        "a",
+        "record",
+        "low",
+        "as",
+        "investors",
+        "worried",
+        "about",
+        "growth",
+        "Reuters",
+        "AP",
+        "president",
+        "election",
+        "campaign",
+        "vote",
+        "league",
+        "championship",
+        "player",
+        "injury",
+        "stocks",
+        "Wall",
+        "Street",
+        "bank",
+        "rates",
+        "internet",
+        "users",
+        "phone",
+        "network",
+        "launch",
+    ];
+    let parent = path.parent().context("data path has no folder")?;
+    std::fs::create_dir_all(parent)?;
+    let mut metadata = std::collections::HashMap::new();
+    metadata.insert("huggingface".to_string(), AG_NEWS_FEATURES.to_string());
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("text", DataType::Utf8, true),
+            Field::new("label", DataType::Int64, true),
+        ],
+        metadata,
+    ));
+    let file = std::fs::File::create(path)?;
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(100_000))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))?;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let batch_rows = 10_000;
+    let mut written = 0;
+    while written < rows {
+        let count = batch_rows.min(rows - written);
+        let mut texts = Vec::with_capacity(count);
+        let mut labels = Vec::with_capacity(count);
+        for _ in 0..count {
+            let length = 20 + (next() % 41) as usize;
+            let mut text = String::with_capacity(length * 7);
+            for index in 0..length {
+                if index > 0 {
+                    text.push(' ');
+                }
+                text.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
+            }
+            texts.push(text);
+            labels.push((next() % 4) as i64);
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(texts)),
+            Arc::new(Int64Array::from(labels)),
+        ];
+        writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+        written += count;
+    }
+    writer.close()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+fn files_under(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn folder_bytes(folder: &Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for file in files_under(folder)? {
+        total += std::fs::metadata(file)?.len();
+    }
+    Ok(total)
+}
+
+/// Compares every file of two export folders, manifests included (they
+/// hold no timing, so they match too).
+fn same_files(left: &Path, right: &Path) -> anyhow::Result<bool> {
+    let left_files = files_under(left)?;
+    let right_files = files_under(right)?;
+    if left_files.len() != right_files.len() {
+        return Ok(false);
+    }
+    for (a, b) in left_files.iter().zip(&right_files) {
+        if a.strip_prefix(left)? != b.strip_prefix(right)? {
+            return Ok(false);
+        }
+        if std::fs::read(a)? != std::fs::read(b)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
