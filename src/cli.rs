@@ -79,6 +79,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Download a dataset's Parquet files from the Hugging Face Hub into its cache.
     Fetch(fetch::FetchArgs),
+    /// Write prompted datasets (P3 layout, completions or chat messages) for whole splits.
+    Export(export::ExportArgs),
 }
 
 /// Runs a parsed command line.
@@ -91,6 +93,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(Command::Stats(args)) => stats::run(&args, out),
         Some(Command::Inspect(args)) => inspect::run(&args, out),
         Some(Command::Fetch(args)) => fetch::run(&args, out),
+        Some(Command::Export(args)) => export::run(&args, out),
         None => run_studio(cli.studio),
     }
 }

@@ -726,7 +726,9 @@ fn catalog_discovers_files_by_their_own_names_and_keeps_errors() {
 fn whole_file_problems_are_reported_with_their_position() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("templates.yaml");
-    let cases: &[(&[u8], Option<(usize, usize)>, &str)] = &[
+    // (file bytes, expected line and column, expected message part)
+    type Case<'a> = (&'a [u8], Option<(usize, usize)>, &'a str);
+    let cases: &[Case] = &[
         (b"dataset: caf\xe9\n", Some((1, 13)), "not valid UTF-8"),
         (b"", Some((1, 1)), "the file is empty"),
         (b"# only a comment\n", Some((1, 1)), "the file is empty"),
