@@ -290,3 +290,85 @@ fn standard_input_reads_as_json_lines() {
         "{stdout}"
     );
 }
+
+/// `range_batches` yields exactly `rows(range)`, in batches of at most the
+/// asked size, for every reader, including a Parquet file whose range spans
+/// several row groups.
+#[test]
+fn range_batches_read_the_same_rows_as_random_access() {
+    use std::sync::Arc;
+
+    use arrow_array::{Int64Array, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let grouped = dir.path().join("grouped.parquet");
+    let ids: Vec<i64> = (0..20).collect();
+    let texts: Vec<String> = ids.iter().map(|id| format!("row {id}")).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(Int64Array::from(ids)) as _),
+        ("text", Arc::new(StringArray::from(texts)) as _),
+    ])
+    .expect("batch");
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(3))
+        .build();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&grouped).expect("create"),
+        batch.schema(),
+        Some(properties),
+    )
+    .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+
+    let mut paths: Vec<PathBuf> = [
+        "sample.jsonl",
+        "sample.csv",
+        "file_format.arrow",
+        "shards",
+        "types.parquet",
+    ]
+    .iter()
+    .map(|name| fixtures().join(name))
+    .collect();
+    paths.push(grouped);
+    for path in paths {
+        let source = open(&path).expect("opens");
+        let count = source.wait_for_row_count().expect("count");
+        for (start, end) in [
+            (0, count),
+            (1, count),
+            (2, count.min(13)),
+            (count / 2, count + 5),
+        ] {
+            let expected = source.rows(start..end).expect("rows");
+            for batch_rows in [1, 2, 4, 1000] {
+                let mut read = Vec::new();
+                for batch in source.range_batches(start..end, batch_rows).expect("range") {
+                    let batch = batch.expect("batch");
+                    assert!(
+                        !batch.is_empty() && batch.len() <= batch_rows,
+                        "{}: batch of {}",
+                        path.display(),
+                        batch.len()
+                    );
+                    read.extend(batch);
+                }
+                assert_eq!(
+                    format!("{read:?}"),
+                    format!("{expected:?}"),
+                    "{} rows {start}..{end} by {batch_rows}",
+                    path.display()
+                );
+            }
+        }
+        let past = source.range_batches(count..count + 1, 4).err();
+        assert!(
+            past.is_some(),
+            "{}: a range past the end is an error",
+            path.display()
+        );
+    }
+}

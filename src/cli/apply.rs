@@ -105,23 +105,24 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         options: &options,
     };
 
-    let mut chunk: Vec<(usize, Row)> = Vec::with_capacity(CHUNK_ROWS);
+    // Templates are the outer loop (the output is ordered by template, then
+    // row), so each template reads the rows once, sequentially.
     for (template, compiled) in &compiled {
-        let mut next = rows.start;
-        while next < rows.end {
-            let end = (next + CHUNK_ROWS).min(rows.end);
-            chunk.clear();
-            for index in next..end {
-                chunk.push((index, source.row(index as u64)?));
-            }
-            let lines: Vec<Vec<u8>> = chunk
+        if rows.is_empty() {
+            break;
+        }
+        let mut index = rows.start;
+        for batch in source.range_batches(rows.start as u64..rows.end as u64, CHUNK_ROWS)? {
+            let batch = batch?;
+            let lines: Vec<Vec<u8>> = batch
                 .par_iter()
-                .map(|(index, row)| context.line(template, compiled, *index, row))
+                .enumerate()
+                .map(|(offset, row)| context.line(template, compiled, index + offset, row))
                 .collect::<Result<_, _>>()?;
             for line in &lines {
                 out.write_all(line)?;
             }
-            next = end;
+            index += batch.len();
         }
     }
     Ok(Outcome::Success)

@@ -177,6 +177,22 @@ impl ParquetFile {
 
     /// Rows `range` (clamped to the file), reading only their row groups.
     pub fn rows(&self, range: Range<u64>) -> Result<Vec<Row>, DataError> {
+        let wanted = range.end.min(self.num_rows()).saturating_sub(range.start);
+        let mut rows = Vec::with_capacity(to_usize(wanted));
+        for batch in self.range_batches(range, DEFAULT_BATCH_ROWS)? {
+            rows.extend(batch?);
+        }
+        Ok(rows)
+    }
+
+    /// Rows `range` (clamped to the file) as batches of at most `batch_rows`
+    /// rows, with one reader over just their row groups: each page is decoded
+    /// once however many batches the range is read in.
+    pub fn range_batches(
+        &self,
+        range: Range<u64>,
+        batch_rows: usize,
+    ) -> Result<Batches<'_>, DataError> {
         let len = self.num_rows();
         if range.start >= len {
             return Err(DataError::RowOutOfRange {
@@ -186,40 +202,37 @@ impl ParquetFile {
             });
         }
         let end = range.end.min(len);
-        if range.start >= end {
-            return Ok(Vec::new());
-        }
-        // Row groups are sorted by start: the first holding `start` is the
-        // last one starting at or before it.
-        let first = self
-            .row_group_starts
-            .partition_point(|&start| start <= range.start)
-            - 1;
-        let last = self.row_group_starts.partition_point(|&start| start < end) - 1;
-        let groups_start = self.row_group_starts[first];
-        let groups_end = self.row_group_starts[last + 1];
-        let selection = RowSelection::from(vec![
-            RowSelector::skip(to_usize(range.start - groups_start)),
-            RowSelector::select(to_usize(end - range.start)),
-            RowSelector::skip(to_usize(groups_end - end)),
-        ]);
-        let batch_rows = to_usize(end - range.start).clamp(1, DEFAULT_BATCH_ROWS);
-        let reader = self
-            .builder()
-            .with_row_groups((first..=last).collect())
-            .with_row_selection(selection)
-            .with_batch_size(batch_rows)
+        let builder = self.builder();
+        let builder = if range.start >= end {
+            builder.with_row_groups(Vec::new())
+        } else {
+            // Row groups are sorted by start: the first holding `start` is
+            // the last one starting at or before it.
+            let first = self
+                .row_group_starts
+                .partition_point(|&start| start <= range.start)
+                - 1;
+            let last = self.row_group_starts.partition_point(|&start| start < end) - 1;
+            let groups_start = self.row_group_starts[first];
+            let groups_end = self.row_group_starts[last + 1];
+            let selection = RowSelection::from(vec![
+                RowSelector::skip(to_usize(range.start - groups_start)),
+                RowSelector::select(to_usize(end - range.start)),
+                RowSelector::skip(to_usize(groups_end - end)),
+            ]);
+            builder
+                .with_row_groups((first..=last).collect())
+                .with_row_selection(selection)
+        };
+        let reader = builder
+            .with_batch_size(to_usize(end.saturating_sub(range.start)).clamp(1, batch_rows.max(1)))
             .build()
             .map_err(|error| DataError::format(&self.path, FORMAT, error))?;
-        let mut rows = Vec::with_capacity(to_usize(end - range.start));
-        for batch in (Batches {
+        Ok(Batches {
             file: self,
             reader,
             next_row: range.start,
-        }) {
-            rows.extend(batch?);
-        }
-        Ok(rows)
+        })
     }
 
     /// Every row, as batches of at most `batch_rows` rows, decoded as they
@@ -396,6 +409,16 @@ impl Source for ParquetFile {
 
     fn batches(&self, batch_rows: usize) -> Result<RowBatches<'_>, DataError> {
         Ok(Box::new(ParquetFile::batches(self, batch_rows)?))
+    }
+
+    fn range_batches(
+        &self,
+        range: Range<u64>,
+        batch_rows: usize,
+    ) -> Result<RowBatches<'_>, DataError> {
+        Ok(Box::new(ParquetFile::range_batches(
+            self, range, batch_rows,
+        )?))
     }
 
     fn set_projection(&mut self, columns: Option<&[&str]>) -> Result<(), DataError> {

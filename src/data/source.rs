@@ -46,6 +46,49 @@ pub trait Source: Send {
     /// that memory stays one batch.
     fn batches(&self, batch_rows: usize) -> Result<RowBatches<'_>, DataError>;
 
+    /// Rows in `range` (clamped like [`Source::rows`]), `batch_rows` at a
+    /// time. Sources whose random access decodes more than the rows asked
+    /// for (Parquet pages) read the range with one reader instead.
+    fn range_batches(
+        &self,
+        range: Range<u64>,
+        batch_rows: usize,
+    ) -> Result<RowBatches<'_>, DataError> {
+        let batch_rows = batch_rows.max(1) as u64;
+        let mut next = range.start;
+        // `rows` clamps to the end of the source, so a short batch is the
+        // last; the first is read here so that a start past the end is an
+        // error from this call, as Parquet's is.
+        let read = move |next: &mut u64| {
+            let asked = *next..next.saturating_add(batch_rows).min(range.end);
+            let wanted = asked.end - asked.start;
+            let result = self.rows(asked);
+            match &result {
+                Ok(rows) if (rows.len() as u64) < wanted => *next = range.end,
+                Ok(rows) => *next += rows.len() as u64,
+                Err(_) => *next = range.end,
+            }
+            result
+        };
+        let mut pending = Some(read(&mut next)?).filter(|rows| !rows.is_empty());
+        Ok(Box::new(std::iter::from_fn(move || {
+            if let Some(rows) = pending.take() {
+                return Some(Ok(rows));
+            }
+            if next >= range.end {
+                return None;
+            }
+            let result = read(&mut next);
+            // Past the first batch, running off the end is the end.
+            if matches!(&result, Ok(rows) if rows.is_empty())
+                || matches!(&result, Err(DataError::RowOutOfRange { .. }))
+            {
+                return None;
+            }
+            Some(result)
+        })))
+    }
+
     /// Reads only the named columns from now on, in the source's column
     /// order; `None` reads every column again.
     fn set_projection(&mut self, columns: Option<&[&str]>) -> Result<(), DataError>;
