@@ -71,13 +71,19 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             .iter()
             .map(|column| column.name.clone())
             .collect();
-        let rows = source
-            .rows(range.start as u64..range.end as u64)?
-            .into_iter()
-            .enumerate()
-            .map(|(offset, row)| (range.start + offset, row))
-            .collect::<Vec<_>>();
-        findings.extend(check::check_rows(&file, &columns, &rows));
+        // Streamed a batch at a time: a split of any size is checked in the
+        // memory of one batch.
+        let mut checker = check::RowChecker::new(&file, &columns);
+        let mut index = range.start;
+        if !range.is_empty() {
+            for batch in source.range_batches(range.start as u64..range.end as u64, 4096)? {
+                for row in batch? {
+                    checker.check(index, &row);
+                    index += 1;
+                }
+            }
+        }
+        findings.extend(checker.finish());
     }
 
     findings.sort_by(|a, b| {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::core::apply::{ApplyOptions, CompiledTemplate, TemplateError};
+use crate::core::apply::{Applied, ApplyOptions, CompiledTemplate, RenderError, TemplateError};
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
 use crate::core::template::{DatasetTemplates, Template};
@@ -195,96 +195,159 @@ pub fn check_rows(
     columns: &[String],
     rows: &[(usize, Row)],
 ) -> Vec<Finding> {
-    let lines = template_lines(&file.path);
-    let renamed: HashSet<String> = columns.iter().map(|name| name.replace('-', "_")).collect();
-    let mut findings = Vec::new();
-    let options = ApplyOptions::default();
-    for template in &file.templates {
-        let Ok(compiled) = CompiledTemplate::compile(template) else {
-            continue; // reported by check_file
-        };
-        for variable in compiled.undeclared_variables() {
-            if variable != "answer_choices" && !renamed.contains(&variable) {
-                findings.push(template_finding(
-                    file,
-                    &lines,
-                    template,
-                    Severity::Error,
-                    "undeclared-variable",
-                    format!(
-                        "variable '{variable}' is not a column of the data (columns: {})",
-                        columns.join(", ")
-                    ),
-                ));
+    let mut checker = RowChecker::new(file, columns);
+    for (index, row) in rows {
+        checker.check(*index, row);
+    }
+    checker.finish()
+}
+
+/// [`check_rows`] a row at a time, so that a split of any size is checked
+/// in the memory of one batch of rows.
+pub struct RowChecker<'a> {
+    file: &'a DatasetTemplates,
+    lines: HashMap<String, usize>,
+    options: ApplyOptions,
+    templates: Vec<TemplateCheck<'a>>,
+    rows_seen: usize,
+}
+
+struct TemplateCheck<'a> {
+    template: &'a Template,
+    compiled: CompiledTemplate,
+    findings: Vec<Finding>,
+    tally: RowTally,
+}
+
+impl<'a> RowChecker<'a> {
+    pub fn new(file: &'a DatasetTemplates, columns: &[String]) -> RowChecker<'a> {
+        let lines = template_lines(&file.path);
+        let renamed: HashSet<String> = columns.iter().map(|name| name.replace('-', "_")).collect();
+        let mut templates = Vec::new();
+        for template in &file.templates {
+            let Ok(compiled) = CompiledTemplate::compile(template) else {
+                continue; // reported by check_file
+            };
+            let mut findings = Vec::new();
+            for variable in compiled.undeclared_variables() {
+                if variable != "answer_choices" && !renamed.contains(&variable) {
+                    findings.push(template_finding(
+                        file,
+                        &lines,
+                        template,
+                        Severity::Error,
+                        "undeclared-variable",
+                        format!(
+                            "variable '{variable}' is not a column of the data (columns: {})",
+                            columns.join(", ")
+                        ),
+                    ));
+                }
+            }
+            templates.push(TemplateCheck {
+                template,
+                compiled,
+                findings,
+                tally: RowTally::default(),
+            });
+        }
+        RowChecker {
+            file,
+            lines,
+            options: ApplyOptions::default(),
+            templates,
+            rows_seen: 0,
+        }
+    }
+
+    /// Renders row `index` through every template and notes what is wrong.
+    pub fn check(&mut self, index: usize, row: &Row) {
+        self.rows_seen += 1;
+        for check in &mut self.templates {
+            note_row(
+                &mut check.tally,
+                check.compiled.apply(row, &self.options),
+                index,
+            );
+        }
+    }
+
+    /// The findings, per template: undeclared variables, then each row
+    /// problem with its first row and its share of the rows checked.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for check in self.templates {
+            findings.extend(check.findings);
+            for ((severity, code, message), (first_row, count)) in check.tally.problems {
+                let share = format!("{count} of {} rows", self.rows_seen);
+                let mut finding = template_finding(
+                    self.file,
+                    &self.lines,
+                    check.template,
+                    severity,
+                    code,
+                    format!("{message} ({share})"),
+                );
+                finding.row = Some(first_row);
+                findings.push(finding);
             }
         }
-        let mut tally = RowTally::default();
-        for (index, row) in rows {
-            match compiled.apply(row, &options) {
-                Err(error) => tally.note(
-                    Severity::Error,
-                    "render-error",
-                    format!("{}: {}", error.kind, error.message),
-                    *index,
-                ),
-                Ok(applied) => {
-                    let input = applied.parts.first().map(String::as_str).unwrap_or("");
-                    let target = applied.parts.get(1).map(String::as_str);
-                    if input.is_empty() && target.is_none_or(str::is_empty) {
-                        tally.note(
-                            Severity::Warning,
-                            "blank-result",
-                            "renders to nothing".into(),
-                            *index,
-                        );
-                        continue;
-                    }
-                    match target {
-                        None | Some("") => tally.note(
-                            Severity::Warning,
-                            "empty-target",
-                            "the target is empty".into(),
-                            *index,
-                        ),
-                        Some(target) => {
-                            if let Some(choices) = &applied.answer_choices {
-                                if !choices.iter().any(|choice| choice == target.trim()) {
-                                    tally.note(
-                                        Severity::Error,
-                                        "target-not-in-choices",
-                                        "the target is not one of the answer choices".into(),
-                                        *index,
-                                    );
-                                }
-                            }
-                        }
-                    }
-                    if input.chars().count() > LONG_INPUT_CHARS {
-                        tally.note(
-                            Severity::Warning,
-                            "long-input",
-                            format!("the input is over {LONG_INPUT_CHARS} characters"),
-                            *index,
-                        );
-                    }
+        findings
+    }
+}
+
+fn note_row(tally: &mut RowTally, applied: Result<Applied, RenderError>, index: usize) {
+    let applied = match applied {
+        Err(error) => {
+            tally.note(
+                Severity::Error,
+                "render-error",
+                format!("{}: {}", error.kind, error.message),
+                index,
+            );
+            return;
+        }
+        Ok(applied) => applied,
+    };
+    let input = applied.parts.first().map(String::as_str).unwrap_or("");
+    let target = applied.parts.get(1).map(String::as_str);
+    if input.is_empty() && target.is_none_or(str::is_empty) {
+        tally.note(
+            Severity::Warning,
+            "blank-result",
+            "renders to nothing".into(),
+            index,
+        );
+        return;
+    }
+    match target {
+        None | Some("") => tally.note(
+            Severity::Warning,
+            "empty-target",
+            "the target is empty".into(),
+            index,
+        ),
+        Some(target) => {
+            if let Some(choices) = &applied.answer_choices {
+                if !choices.iter().any(|choice| choice == target.trim()) {
+                    tally.note(
+                        Severity::Error,
+                        "target-not-in-choices",
+                        "the target is not one of the answer choices".into(),
+                        index,
+                    );
                 }
             }
         }
-        for ((severity, code, message), (first_row, count)) in tally.problems {
-            let share = format!("{count} of {} rows", rows.len());
-            let mut finding = template_finding(
-                file,
-                &lines,
-                template,
-                severity,
-                code,
-                format!("{message} ({share})"),
-            );
-            finding.row = Some(first_row);
-            findings.push(finding);
-        }
     }
-    findings
+    if input.chars().count() > LONG_INPUT_CHARS {
+        tally.note(
+            Severity::Warning,
+            "long-input",
+            format!("the input is over {LONG_INPUT_CHARS} characters"),
+            index,
+        );
+    }
 }
 
 /// Counts each (severity, code, message) with its first row, in a stable order.
