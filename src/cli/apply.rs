@@ -144,9 +144,13 @@ impl RecordContext<'_> {
     ) -> serde_json::Result<Vec<u8>> {
         let applied = compiled.apply(row, self.options);
         // With a seed the reference computes the choices in a call of their own,
-        // re-seeded; without one, the choices the render used are the ones to show.
-        let answer_choices = match (&applied, self.options.seed) {
-            (Ok(applied), None) => Ok(applied.answer_choices.clone()),
+        // re-seeded, which gives the render's own choices unless both the
+        // template and the choices draw; without a seed, the choices the
+        // render used are the ones to show.
+        let own_call_needed = self.options.seed.is_some()
+            && !compiled.apply_choices_equal_own_call(self.options.truncate);
+        let answer_choices = match &applied {
+            Ok(applied) if !own_call_needed => Ok(applied.answer_choices.clone()),
             _ => compiled.answer_choices(row, self.options),
         };
         let (parts, error) = match applied {

@@ -9,7 +9,9 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
+
+use memchr::memmem;
 
 use crate::core::datum::{Datum, Row};
 use crate::core::jinja::{Context, Exc, Program, Value};
@@ -167,9 +169,17 @@ fn compile_source(source: &str, which: TemplateSource) -> Result<Program, Templa
     })
 }
 
+// Every row value is searched for the separator and every part for the
+// protector: memchr's vectorised search instead of `str::contains`'s
+// two-way search made the export measurably faster (perf: 5% of its time).
+static SEPARATOR_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(SEPARATOR));
+static PROTECTOR_FINDER: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(PIPE_PROTECTOR));
+
 /// Replaces every `|||` in `text` by the protector.
 fn protect(text: &Arc<str>) -> Arc<str> {
-    if text.contains(SEPARATOR) {
+    if SEPARATOR_FINDER.find(text.as_bytes()).is_some() {
         Arc::from(text.replace(SEPARATOR, PIPE_PROTECTOR))
     } else {
         text.clone()
@@ -177,7 +187,7 @@ fn protect(text: &Arc<str>) -> Arc<str> {
 }
 
 fn unprotect(text: &str) -> String {
-    if text.contains(PIPE_PROTECTOR) {
+    if PROTECTOR_FINDER.find(text.as_bytes()).is_some() {
         text.replace(PIPE_PROTECTOR, SEPARATOR)
     } else {
         text.to_string()
@@ -241,8 +251,16 @@ fn split_parts(
 ) -> (Vec<String>, Vec<Vec<Range<usize>>>) {
     let mut parts = Vec::new();
     let mut part_spans = Vec::new();
+    let mut raw_parts = Vec::with_capacity(2);
+    let mut from = 0;
+    // Non-overlapping matches from the left, as `str::split` finds them.
+    for at in SEPARATOR_FINDER.find_iter(rendered.as_bytes()) {
+        raw_parts.push(&rendered[from..at]);
+        from = at + SEPARATOR.len();
+    }
+    raw_parts.push(&rendered[from..]);
     let mut offset = 0;
-    for raw in rendered.split(SEPARATOR) {
+    for raw in raw_parts {
         let start = offset;
         offset += raw.len() + SEPARATOR.len();
         let text = unprotect(raw.trim_matches(is_python_space));
@@ -437,6 +455,22 @@ impl CompiledTemplate {
             .map(to_strings))
     }
 
+    /// Whether, with the same seed, [`CompiledTemplate::answer_choices`]
+    /// always equals the choices [`CompiledTemplate::apply`] rendered, so a
+    /// caller that needs both can take them from `apply`. Only when the
+    /// template draws while compiling (moving the generator on before the
+    /// choices are rendered) and the choices draw too can they differ.
+    pub fn apply_choices_equal_own_call(&self, truncate: bool) -> bool {
+        let Some(choices) = &self.answer_choices else {
+            return true;
+        };
+        if !choices.draws_at_compile_time() && !choices.may_draw_at_render() {
+            return true;
+        }
+        self.program(truncate)
+            .is_ok_and(|program| !program.draws_at_compile_time())
+    }
+
     /// PromptSource's `get_fixed_answer_choices_list()`: the choices when they
     /// read no variables, else None.
     pub fn fixed_answer_choices(&self) -> Result<Option<Vec<String>>, RenderError> {
@@ -470,6 +504,25 @@ impl CompiledTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parts_split_like_python_str_split() {
+        for text in [
+            "a|||b",
+            "a||||b",
+            "||||||",
+            "|||",
+            "no separator",
+            "x |||  y ||| z",
+            "a|||||b",
+        ] {
+            let expected: Vec<String> = text
+                .split(SEPARATOR)
+                .map(|part| part.trim_matches(is_python_space).to_string())
+                .collect();
+            assert_eq!(split_parts(text, None).0, expected, "{text:?}");
+        }
+    }
 
     fn template(jinja: &str, answer_choices: Option<&str>) -> Template {
         let mut template = Template::new("name");

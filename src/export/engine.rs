@@ -36,10 +36,13 @@ impl RowRenderer for EngineRenderer {
             .compiled
             .apply(row, &options)
             .map_err(|error| error.to_string())?;
-        let answer_choices = self
-            .compiled
-            .answer_choices(row, &options)
-            .map_err(|error| format!("answer_choices: {error}"))?;
+        let answer_choices = if self.compiled.apply_choices_equal_own_call(options.truncate) {
+            applied.answer_choices
+        } else {
+            self.compiled
+                .answer_choices(row, &options)
+                .map_err(|error| format!("answer_choices: {error}"))?
+        };
         Ok(Rendered {
             parts: applied.parts,
             answer_choices,
