@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use clap::Args;
@@ -49,7 +50,7 @@ pub struct InspectArgs {
 
 pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let source = open_target(args)?;
-    let count = source.row_count();
+    let count = settled_row_count(source.as_ref());
     let mut report = Map::new();
     report.insert("source".into(), json!(source.name().display().to_string()));
     report.insert("format".into(), json!(source.format().to_string()));
@@ -134,4 +135,19 @@ fn open_target(args: &InspectArgs) -> anyhow::Result<Box<dyn Source>> {
     }
     let found = Resolver::from_env(&args.workspace).resolve(&args.target, args.split.as_deref())?;
     Ok(found.open()?)
+}
+
+/// The row count, given a moment to arrive: a small text file is counted in
+/// far less than this, so it shows its exact count, while a big one still
+/// shows its first rows at once, with the count so far.
+fn settled_row_count(source: &dyn Source) -> RowCount {
+    const PATIENCE: Duration = Duration::from_millis(20);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let count = source.row_count();
+        if matches!(count, RowCount::Exact(_)) || Instant::now() >= deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
