@@ -1,6 +1,8 @@
 //! The headless commands, run as a user runs them: the real binary, its
 //! stdout, stderr and exit code.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -23,20 +25,7 @@ fn stderr(output: &Output) -> String {
 /// The shared conformance corpus, or None (with a notice) when it is absent and
 /// not required.
 fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if path.join("index.json").is_file() {
-        return Some(path);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!(
-            "conformance corpus required but not found at {}",
-            path.display()
-        );
-    }
-    eprintln!("SKIP: conformance corpus not found at {}", path.display());
-    None
+    corpus::conformance("index.json")
 }
 
 fn write(dir: &Path, relative: &str, text: &str) -> PathBuf {

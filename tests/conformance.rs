@@ -7,6 +7,8 @@
 //! `../shared/conformance`; without it the test prints `SKIP` and passes,
 //! unless `PROMPTSTUDIO_REQUIRE_CONFORMANCE=1`.
 
+mod corpus;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -16,18 +18,7 @@ use promptstudio::core::template::DatasetTemplates;
 use serde_json::Value as Json;
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PROMPTSTUDIO_CONFORMANCE") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"),
-    };
-    if dir.join("index.json").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", dir.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", dir.display());
-    None
+    corpus::conformance("index.json")
 }
 
 fn read_json(path: &Path) -> Json {

@@ -6,6 +6,8 @@
 //! shared corpus. Setting `PROMPTSTUDIO_DATA_ORACLE` to a full dump written
 //! by `generate.py oracle` compares every row of the corpus as well.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 #[path = "fixtures/data/oracle.rs"]
@@ -21,17 +23,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if path.join("data").is_dir() {
-        return Some(path);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", path.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", path.display());
-    None
+    corpus::conformance("data")
 }
 
 fn expected() -> Value {

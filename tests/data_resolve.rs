@@ -1,6 +1,8 @@
 //! Finding datasets by name in a workspace, the Hub cache and the `datasets`
 //! cache, each laid out as the real tools lay them out.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use promptstudio::core::datum::Datum;
@@ -11,17 +13,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if path.join("data").is_dir() {
-        return Some(path);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", path.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", path.display());
-    None
+    corpus::conformance("data")
 }
 
 fn resolver(root: &Path) -> Resolver {

@@ -6,6 +6,8 @@
 #[path = "fixtures/data/oracle.rs"]
 mod oracle;
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use oracle::{check_path, check_source};
@@ -19,17 +21,7 @@ fn fixtures() -> PathBuf {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if path.join("hf-arrow").is_dir() {
-        return Some(path);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", path.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", path.display());
-    None
+    corpus::conformance("hf-arrow")
 }
 
 fn expected() -> Value {

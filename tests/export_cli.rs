@@ -3,6 +3,8 @@
 //! Rendering is done by a stand-in here (it echoes the row), so these tests
 //! check the plumbing; `export_conformance.rs` checks the engine's output.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
@@ -19,17 +21,7 @@ struct Command {
 }
 
 fn conformance() -> Option<PathBuf> {
-    let root = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if root.join("index.json").is_file() {
-        return Some(root);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", root.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", root.display());
-    None
+    corpus::conformance("index.json")
 }
 
 /// Input: the row's first text column; target: its `label`, or an error

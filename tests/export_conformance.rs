@@ -6,6 +6,8 @@
 //! so the expected outcome of row `i` is the one whose seeds include `i`.
 //! P3's keep rule then says which rows become records.
 
+mod corpus;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -24,17 +26,7 @@ use promptstudio::export::{
 use serde_json::Value;
 
 fn conformance() -> Option<PathBuf> {
-    let root = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if root.join("index.json").is_file() {
-        return Some(root);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", root.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", root.display());
-    None
+    corpus::conformance("index.json")
 }
 
 /// What PromptSource gave for one (template, row) with seed = row.

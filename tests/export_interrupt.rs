@@ -6,6 +6,8 @@
 //! `EXPORT_INTERRUPT_CHILD` set; it exports with a deliberately slow
 //! stand-in renderer so the signal lands mid-way.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -27,17 +29,7 @@ struct Command {
 }
 
 fn conformance() -> Option<PathBuf> {
-    let root = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if root.join("index.json").is_file() {
-        return Some(root);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", root.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", root.display());
-    None
+    corpus::conformance("index.json")
 }
 
 /// Echoes the row's text; optionally slow, and announcing its first render

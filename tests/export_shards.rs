@@ -2,23 +2,15 @@
 //! processes and merged equal a single-process export, and the thread count
 //! does not change a byte.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
 use serde_json::Value;
 
 fn conformance() -> Option<PathBuf> {
-    let root = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if root.join("index.json").is_file() {
-        return Some(root);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", root.display());
-    }
-    println!("SKIP: conformance corpus not found at {}", root.display());
-    None
+    corpus::conformance("index.json")
 }
 
 /// `promptstudio export` over two corpus datasets (one with a subset), with

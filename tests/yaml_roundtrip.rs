@@ -3,6 +3,8 @@
 //! (fixtures made by tests/fixtures/yaml/generate.py), load errors with
 //! their positions, atomic saves and the changed-on-disk refusal.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use promptstudio::core::catalog::Catalog;
@@ -10,20 +12,7 @@ use promptstudio::core::template::{DatasetTemplates, Metadata, Template, Value};
 use serde_json::Value as Json;
 
 fn conformance_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROMPTSTUDIO_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
-    if dir.join("templates").is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
-        panic!("conformance corpus not found at {}", dir.display());
-    }
-    println!(
-        "SKIP: conformance corpus not found at {} (set PROMPTSTUDIO_CONFORMANCE)",
-        dir.display()
-    );
-    None
+    corpus::conformance("templates")
 }
 
 #[test]
