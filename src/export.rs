@@ -45,6 +45,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::core::datum::Row;
+use crate::core::template::Template;
 use manifest::{Counts, Manifest, OutputEntry, RowError, Settings, KEPT_ERROR_MESSAGES};
 use progress::Progress;
 use record::{Example, Outcome, Rendered, Style, Tokens, Variant};
@@ -104,6 +105,19 @@ pub struct TemplateJob<'a> {
     /// a rank-classification output when asked).
     pub has_answer_choices: bool,
     pub renderer: &'a dyn RowRenderer,
+}
+
+impl<'a> TemplateJob<'a> {
+    /// The job for `template` rendered by `renderer`.
+    pub fn new(template: &Template, renderer: &'a dyn RowRenderer) -> TemplateJob<'a> {
+        TemplateJob {
+            id: template.id.to_string(),
+            name: template.name.to_string(),
+            sha256: template_sha256(&template.jinja, template.answer_choices.as_deref()),
+            has_answer_choices: template.answer_choices.is_some(),
+            renderer,
+        }
+    }
 }
 
 /// The templates of one (dataset, subset) applied to one split.

@@ -20,8 +20,7 @@ use promptstudio::export::record::Style;
 use promptstudio::export::sources::DataRows;
 use promptstudio::export::writer::Format;
 use promptstudio::export::{
-    engine, template_sha256, variables_read, Exporter, RowRenderer, RunOptions, SplitJob,
-    TemplateJob,
+    engine, variables_read, Exporter, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
 use serde_json::Value;
 
@@ -127,16 +126,7 @@ fn export_corpus(corpus: &Path, catalog: &Catalog, index: &[Value], style: Style
                     .templates
                     .iter()
                     .zip(&renderers)
-                    .map(|(template, renderer)| TemplateJob {
-                        id: template.id.to_string(),
-                        name: template.name.to_string(),
-                        sha256: template_sha256(
-                            &template.jinja,
-                            template.answer_choices.as_deref(),
-                        ),
-                        has_answer_choices: template.answer_choices.is_some(),
-                        renderer: renderer.as_ref(),
-                    })
+                    .map(|(template, renderer)| TemplateJob::new(template, renderer.as_ref()))
                     .collect(),
             };
             // Only the columns the templates read, as the command does.

@@ -20,8 +20,7 @@ use crate::export::sources::DataRows;
 use crate::export::tokenize::TokenCounter;
 use crate::export::writer::Format;
 use crate::export::{
-    merge, template_sha256, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob,
-    TemplateJob,
+    merge, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
 
 #[derive(Debug, Clone, Args)]
@@ -268,16 +267,7 @@ pub fn execute(
                 templates: chosen
                     .iter()
                     .zip(&renderers)
-                    .map(|(template, renderer)| TemplateJob {
-                        id: template.id.to_string(),
-                        name: template.name.to_string(),
-                        sha256: template_sha256(
-                            &template.jinja,
-                            template.answer_choices.as_deref(),
-                        ),
-                        has_answer_choices: template.answer_choices.is_some(),
-                        renderer: renderer.as_ref(),
-                    })
+                    .map(|(template, renderer)| TemplateJob::new(template, renderer.as_ref()))
                     .collect(),
             };
             let mut source = DataRows::new(found.open()?, variables.as_deref())?;
