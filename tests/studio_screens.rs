@@ -31,8 +31,8 @@ fn snapshot(name: &str, app: &App) {
 
 fn rendered_first_row(app: &mut App) {
     let text = workspace().rows[0].clone();
-    let input = "What label best describes this news article?\nWall St. Bears Claw Back Into the Black (Reuters) Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.";
-    let value_start = input.find("Wall St.").unwrap();
+    let input = "What label best describes this news article?\nHarbour Traders Win Back Their Losses (Wire) Wire - Dealers on the harbour exchange, long the gloomiest of market watchers, are buying again.";
+    let value_start = input.find("Harbour Traders").unwrap();
     answer(
         app,
         Ok(Rendered {

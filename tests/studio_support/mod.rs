@@ -157,7 +157,7 @@ pub fn workspace() -> Arc<MemoryWorkspace> {
     Arc::new(MemoryWorkspace {
         files: Mutex::new(vec![ag_news, rte]),
         rows: vec![
-            ag_news_row("Wall St. Bears Claw Back Into the Black (Reuters) Reuters - Short-sellers, Wall Street's dwindling band of ultra-cynics, are seeing green again.", 2),
+            ag_news_row("Harbour Traders Win Back Their Losses (Wire) Wire - Dealers on the harbour exchange, long the gloomiest of market watchers, are buying again.", 2),
             ag_news_row("Olympics: Phelps wins again as the pool sees its fastest night yet.", 1),
             ag_news_row("", 3),
         ],
