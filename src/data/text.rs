@@ -512,7 +512,7 @@ impl RecordReader {
                     break;
                 }
                 quotes += self.buffer[before..].iter().filter(|&&b| b == b'"').count();
-                if quotes % 2 == 0 {
+                if quotes.is_multiple_of(2) {
                     break;
                 }
             }
@@ -600,7 +600,7 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
                 match bytes[end] {
                     b'\n' if !in_quotes => {
                         if record_has_content {
-                            if records % STRIDE == 0 {
+                            if records.is_multiple_of(STRIDE) {
                                 pending.push(record_start);
                             }
                             records += 1;
@@ -628,7 +628,7 @@ fn build_index(mut file: File, start: u64, start_line: u64, csv: bool, index: &L
             index.changed.notify_all();
         }
         if record_has_content {
-            if records % STRIDE == 0 {
+            if records.is_multiple_of(STRIDE) {
                 pending.push(record_start);
             }
             records += 1;

@@ -64,10 +64,10 @@ impl RowRenderer for Scripted {
             .next()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        if self.fail_every > 0 && number % self.fail_every == 0 {
+        if self.fail_every > 0 && number.is_multiple_of(self.fail_every) {
             return Err(format!("line 1: scripted failure on {number}"));
         }
-        if self.blank_every > 0 && number % self.blank_every == 0 {
+        if self.blank_every > 0 && number.is_multiple_of(self.blank_every) {
             return Ok(Rendered {
                 parts: vec![String::new()],
                 answer_choices: None,
