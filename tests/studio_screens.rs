@@ -211,3 +211,26 @@ fn zoom_gives_the_focused_pane_the_whole_screen() {
     assert!(!text.contains("Catalog"), "{text}");
     assert!(!text.contains("Template"), "{text}");
 }
+
+/// Wide characters take two cells: the cursor after three CJK characters
+/// sits three cells further right than after three ASCII ones, and the text
+/// after them is drawn in place.
+#[test]
+fn wide_characters_keep_the_editor_cursor_in_place() {
+    fn cursor_after_typing(text: &str) -> (u16, String) {
+        let mut app = app(workspace());
+        app.update(Event::Action(Action::FocusEditor));
+        for c in text.chars() {
+            app.update(Event::Key(KeyChord::plain(Key::Char(c))));
+        }
+        let ui = Ui::new(Theme::default_for(ColorDepth::None));
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+        let cursor = terminal.get_cursor_position().unwrap();
+        (cursor.x, format!("{}", terminal.backend()))
+    }
+    let (ascii_x, _) = cursor_after_typing("abc");
+    let (wide_x, screen) = cursor_after_typing("日本語");
+    assert_eq!(wide_x, ascii_x + 3, "{screen}");
+    assert!(screen.contains("日本語What label"), "{screen}");
+}

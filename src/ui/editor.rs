@@ -6,6 +6,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::UnicodeWidthChar;
 
 use super::{ellipsize, one_line, scroll_into_view, Ui};
 use crate::app::{languages, App, MetaField};
@@ -43,8 +44,13 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let text_width = (inner.width as usize).saturating_sub(gutter + 1).max(1);
     let height = inner.height as usize;
     let top = scroll_into_view(&buffer.scroll, cursor.line, height);
-    // Long lines scroll sideways so the cursor column stays visible.
-    let left = cursor.column.saturating_sub(text_width - 1);
+    // Long lines scroll sideways so the cursor stays visible; columns on
+    // screen are display cells (a CJK character takes two).
+    let cursor_x = lines
+        .get(cursor.line)
+        .map(|line| cells(line.chars().take(cursor.column)))
+        .unwrap_or(0);
+    let left = cursor_x.saturating_sub(text_width - 1);
     let tokens = ui.highlighter.highlight(lines);
     let error_at = error.and_then(|e| {
         Some((
@@ -84,7 +90,7 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
     frame.render_widget(Paragraph::new(out), inner);
     if focused && app.overlay == crate::app::Overlay::None {
-        let x = inner.x + (gutter + 1 + cursor.column - left) as u16;
+        let x = inner.x + (gutter + 1 + cursor_x - left) as u16;
         let y = inner.y + (cursor.line - top) as u16;
         frame.set_cursor_position(Position { x, y });
     }
@@ -131,11 +137,16 @@ fn styled_line(
 ) -> Vec<Span<'static>> {
     let error_column = marks.error_column;
     let mut spans = Vec::new();
+    // `column` counts characters (what marks are in), `x` display cells.
     let mut column = 0;
+    let mut x = 0;
     for (range, class) in tokens {
         let style = ui.style(class.theme_key());
         for c in line[range.clone()].chars() {
-            if column >= left && column < left + width {
+            let shown = shown_char(c);
+            let cell_width = cells(std::iter::once(c));
+            // A wide character cut by either edge is left out whole.
+            if x >= left && x + cell_width <= left + width {
                 let style = if Some(column) == error_column {
                     ui.style("editor.error")
                 } else if marks.matches.iter().any(|m| m.contains(&column)) {
@@ -143,28 +154,40 @@ fn styled_line(
                 } else {
                     style
                 };
-                push_char(&mut spans, c, style);
+                push_char(&mut spans, shown, style);
             }
             column += 1;
+            x += cell_width;
         }
     }
     if let Some(error) = error_column {
-        if error >= column && error >= left && error < left + width {
+        if error >= column && x >= left && x < left + width {
             spans.push(Span::styled(" ", ui.style("editor.error")));
         }
     }
     spans
 }
 
-fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
-    // One cell per character keeps the cursor column right: a tab shows as
-    // one space, other control characters as their pictures.
-    let c = match c {
+/// How a character is drawn: a tab as one space, other control characters
+/// as their pictures, so that each takes a known number of cells.
+fn shown_char(c: char) -> char {
+    match c {
         '\t' => ' ',
         c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
         c if c.is_control() => '�',
         c => c,
-    };
+    }
+}
+
+/// Display cells the characters take as drawn (a CJK character two, a
+/// combining mark none).
+fn cells(chars: impl Iterator<Item = char>) -> usize {
+    chars
+        .map(|c| UnicodeWidthChar::width(shown_char(c)).unwrap_or(0))
+        .sum()
+}
+
+fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
     if let Some(last) = spans.last_mut() {
         if last.style == style {
             last.content.to_mut().push(c);
