@@ -489,3 +489,66 @@ fn ctrl_c_quits_from_overlays_too() {
         .iter()
         .any(|e| matches!(e, Effect::Quit)));
 }
+
+/// A dataset with rows and no templates.yaml is listed, empty; its first
+/// prompt creates the file where PromptSource keeps it, and a file that
+/// appears there meanwhile is not overwritten.
+#[test]
+fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
+    use promptstudio::app::workspace::FolderWorkspace;
+    use promptstudio::app::{App, Keymap, Workspace};
+    use std::sync::Arc;
+
+    let root = tempfile::tempdir().expect("temp dir");
+    let rows = root.path().join("data/fresh_news/_");
+    std::fs::create_dir_all(&rows).unwrap();
+    std::fs::write(
+        rows.join("train.jsonl"),
+        "{\"text\": \"a\", \"label\": 0}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.path().join("data/empty_folder/_")).unwrap();
+    std::fs::create_dir_all(root.path().join("templates")).unwrap();
+    let workspace = Arc::new(FolderWorkspace::new(root.path(), None, None));
+    let (files, problems) = workspace.discover();
+    assert!(problems.is_empty(), "{problems:?}");
+    let listed: Vec<(&str, usize)> = files
+        .iter()
+        .map(|file| (file.dataset.as_str(), file.templates.len()))
+        .collect();
+    assert_eq!(listed, [("fresh_news", 0)]);
+
+    let expected = root.path().join("templates/fresh_news/templates.yaml");
+    let mut app = App::new(workspace.clone(), Keymap::defaults());
+    app.update(key('n'));
+    typed(&mut app, "first");
+    app.update(special(Key::Enter));
+    assert_eq!(app.overlay, Overlay::None);
+    typed(&mut app, "{{text}} ||| {{label}}");
+    app.update(ctrl('s'));
+    assert!(!app.any_dirty(), "{:?}", app.notice);
+    let saved = promptstudio::core::template::DatasetTemplates::load(&expected).expect("saved");
+    assert_eq!(saved.dataset, "fresh_news");
+    assert_eq!(saved.templates.len(), 1);
+    assert_eq!(&*saved.templates[0].jinja, "{{text}} ||| {{label}}");
+
+    // Another new file: someone creates it on disk before the first save.
+    let rows = root.path().join("data/other/sub");
+    std::fs::create_dir_all(&rows).unwrap();
+    std::fs::write(rows.join("test.csv"), "text\nb\n").unwrap();
+    let (files, _) = workspace.discover();
+    let mut other = files
+        .into_iter()
+        .find(|file| file.dataset == "other")
+        .expect("listed");
+    assert_eq!(other.subset.as_deref(), Some("sub"));
+    let path = root.path().join("templates/other/sub/templates.yaml");
+    assert_eq!(other.path, path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "theirs").unwrap();
+    other
+        .templates
+        .push(promptstudio::core::template::Template::new("mine"));
+    assert!(workspace.save(&mut other, false).is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "theirs");
+}

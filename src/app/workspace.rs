@@ -60,10 +60,26 @@ fn problem(error: crate::core::yaml::LoadError) -> LoadProblem {
 impl Workspace for FolderWorkspace {
     fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
         let catalog = Catalog::discover(&self.templates_root);
-        (
-            catalog.files,
-            catalog.errors.into_iter().map(problem).collect(),
-        )
+        let mut files = catalog.files;
+        // Datasets with rows but no templates yet are listed too, empty: their
+        // first prompt creates their templates.yaml where PromptSource keeps
+        // it (`<templates>/<dataset>/[<subset>/]templates.yaml`).
+        for (dataset, subset) in data_folders(&self.data_root.join("data")) {
+            let known = files
+                .iter()
+                .any(|file| file.dataset == dataset && file.subset == subset);
+            if !known {
+                let mut path = self.templates_root.join(&dataset);
+                if let Some(subset) = &subset {
+                    path.push(subset);
+                }
+                path.push("templates.yaml");
+                if !path.exists() {
+                    files.push(DatasetTemplates::new(path, dataset, subset));
+                }
+            }
+        }
+        (files, catalog.errors.into_iter().map(problem).collect())
     }
 
     fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
@@ -73,7 +89,8 @@ impl Workspace for FolderWorkspace {
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
         let written = match (&templates.fingerprint, overwrite) {
             (Some(expected), false) => templates.save_if_unchanged(expected),
-            _ => templates.save(),
+            (None, false) => templates.save_new(),
+            (_, true) => templates.save(),
         };
         match written {
             Ok(fingerprint) => {
@@ -143,6 +160,40 @@ impl Workspace for FolderWorkspace {
         }
         roots
     }
+}
+
+/// The (dataset, subset) pairs of a workspace's `data/` folder, laid out as
+/// `<dataset>/<subset or _>/<split files>`, that hold at least one file.
+fn data_folders(data: &Path) -> Vec<(String, Option<String>)> {
+    let folders = |path: &Path| -> Vec<(String, PathBuf)> {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|entry| Some((entry.file_name().into_string().ok()?, entry.path())))
+            .filter(|(name, _)| !name.starts_with('.'))
+            .collect();
+        found.sort();
+        found
+    };
+    let holds_files = |path: &Path| {
+        std::fs::read_dir(path).is_ok_and(|mut entries| {
+            entries
+                .any(|entry| entry.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
+        })
+    };
+    let mut pairs = Vec::new();
+    for (dataset, dataset_path) in folders(data) {
+        for (subset, subset_path) in folders(&dataset_path) {
+            if holds_files(&subset_path) {
+                let subset = (subset != "_").then_some(subset);
+                pairs.push((dataset.clone(), subset));
+            }
+        }
+    }
+    pairs
 }
 
 /// A data-layer source shared by the workers. Sources are `Send` but not

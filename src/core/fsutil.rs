@@ -116,6 +116,22 @@ pub fn write_atomic_if_unchanged(
     })
 }
 
+/// [`write_atomic`] for a file that did not exist when its content was
+/// made: refuses ([`SaveError::ChangedOnDisk`], nothing written) when one
+/// has appeared since (another editor, a `git pull`).
+pub fn write_atomic_if_absent(path: &Path, bytes: &[u8]) -> Result<Fingerprint, SaveError> {
+    write_with_check(path, bytes, |target| match fs::symlink_metadata(target) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(_) => Err(SaveError::ChangedOnDisk {
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(SaveError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    })
+}
+
 fn write_with_check(
     path: &Path,
     bytes: &[u8],

@@ -85,13 +85,26 @@ impl DatasetTemplates {
     /// [`save_if_unchanged`](Self::save_if_unchanged) when the file was
     /// loaded: this one overwrites whatever is on disk.
     pub fn save(&self) -> Result<Fingerprint, SaveError> {
+        self.create_folder()?;
+        fsutil::write_atomic(&self.path, self.to_yaml().as_bytes())
+    }
+
+    /// Writes a file that was never on disk (a new dataset's first prompts),
+    /// creating its folder; refuses with [`SaveError::ChangedOnDisk`] when a
+    /// file has appeared at its path meanwhile.
+    pub fn save_new(&self) -> Result<Fingerprint, SaveError> {
+        self.create_folder()?;
+        fsutil::write_atomic_if_absent(&self.path, self.to_yaml().as_bytes())
+    }
+
+    fn create_folder(&self) -> Result<(), SaveError> {
         if let Some(folder) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|source| SaveError::Io {
                 path: folder.to_path_buf(),
                 source,
             })?;
         }
-        fsutil::write_atomic(&self.path, self.to_yaml().as_bytes())
+        Ok(())
     }
 
     /// Writes the file atomically unless it differs on disk from `expected`
