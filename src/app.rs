@@ -136,7 +136,14 @@ impl App {
                 first.message
             ));
         }
-        app.select_catalog_row(1);
+        // The first prompt, which is row 1 unless the first dataset has none.
+        let first_prompt = app
+            .catalog
+            .rows()
+            .iter()
+            .position(|row| matches!(row, CatalogRow::Template { .. }))
+            .unwrap_or(0);
+        app.select_catalog_row(first_prompt);
         app
     }
 

@@ -508,6 +508,10 @@ fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
     )
     .unwrap();
     std::fs::create_dir_all(root.path().join("data/empty_folder/_")).unwrap();
+    let hub_rows = root.path().join("data/someone/their_set/_");
+    std::fs::create_dir_all(&hub_rows).unwrap();
+    std::fs::write(hub_rows.join("validation.parquet.partial"), "").unwrap();
+    std::fs::write(hub_rows.join("validation.parquet"), "").unwrap();
     std::fs::create_dir_all(root.path().join("templates")).unwrap();
     let workspace = Arc::new(FolderWorkspace::new(root.path(), None, None));
     let (files, problems) = workspace.discover();
@@ -516,7 +520,12 @@ fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
         .iter()
         .map(|file| (file.dataset.as_str(), file.templates.len()))
         .collect();
-    assert_eq!(listed, [("fresh_news", 0)]);
+    assert_eq!(listed, [("fresh_news", 0), ("someone/their_set", 0)]);
+    assert_eq!(
+        files[1].path,
+        root.path()
+            .join("templates/someone/their_set/templates.yaml")
+    );
 
     let expected = root.path().join("templates/fresh_news/templates.yaml");
     let mut app = App::new(workspace.clone(), Keymap::defaults());

@@ -163,37 +163,55 @@ impl Workspace for FolderWorkspace {
 }
 
 /// The (dataset, subset) pairs of a workspace's `data/` folder, laid out as
-/// `<dataset>/<subset or _>/<split files>`, that hold at least one file.
+/// `<dataset>/<subset or _>/<split files>`, where a Hub dataset's name has
+/// its owner as one more folder (`Zaid/quac_expanded/_/validation.parquet`).
 fn data_folders(data: &Path) -> Vec<(String, Option<String>)> {
-    let folders = |path: &Path| -> Vec<(String, PathBuf)> {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return Vec::new();
-        };
-        let mut found: Vec<(String, PathBuf)> = entries
-            .filter_map(Result::ok)
-            .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-            .filter_map(|entry| Some((entry.file_name().into_string().ok()?, entry.path())))
-            .filter(|(name, _)| !name.starts_with('.'))
-            .collect();
-        found.sort();
-        found
-    };
-    let holds_files = |path: &Path| {
-        std::fs::read_dir(path).is_ok_and(|mut entries| {
-            entries
-                .any(|entry| entry.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
-        })
-    };
+    let subset = |name: String| (name != "_").then_some(name);
     let mut pairs = Vec::new();
-    for (dataset, dataset_path) in folders(data) {
-        for (subset, subset_path) in folders(&dataset_path) {
-            if holds_files(&subset_path) {
-                let subset = (subset != "_").then_some(subset);
-                pairs.push((dataset.clone(), subset));
+    for (first, first_path) in subfolders(data) {
+        for (second, second_path) in subfolders(&first_path) {
+            if holds_data_files(&second_path) {
+                pairs.push((first.clone(), subset(second)));
+                continue;
+            }
+            for (third, third_path) in subfolders(&second_path) {
+                if holds_data_files(&third_path) {
+                    pairs.push((format!("{first}/{second}"), subset(third)));
+                }
             }
         }
     }
     pairs
+}
+
+fn subfolders(path: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|entry| Some((entry.file_name().into_string().ok()?, entry.path())))
+        .filter(|(name, _)| !name.starts_with('.'))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Whether a folder directly holds a split file in a format the data layer
+/// reads.
+fn holds_data_files(path: &Path) -> bool {
+    const EXTENSIONS: [&str; 6] = ["parquet", "arrow", "jsonl", "json", "csv", "tsv"];
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|entry| {
+            let path = entry.path();
+            path.is_file()
+                && path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e))
+        })
+    })
 }
 
 /// A data-layer source shared by the workers. Sources are `Send` but not
