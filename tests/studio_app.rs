@@ -561,3 +561,58 @@ fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
     assert!(workspace.save(&mut other, false).is_err());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "theirs");
 }
+
+/// Shift-arrows select in the editor, ctrl-x cuts to the clipboard (OSC 52)
+/// and the preview follows; typing replaces a selection; a plain arrow ends it.
+#[test]
+fn selecting_cutting_and_replacing_text_in_the_editor() {
+    let shift = |key: Key| {
+        Event::Key(KeyChord {
+            key,
+            mods: Mods {
+                shift: true,
+                ..Mods::default()
+            },
+        })
+    };
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    let original = app.editor.text();
+    for _ in 0.."What label".len() {
+        app.update(shift(Key::Right));
+    }
+    assert_eq!(app.editor.selected_text().as_deref(), Some("What label"));
+    let effects = app.update(ctrl('x'));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Copy(text) if text == "What label")),
+        "{effects:?}"
+    );
+    assert!(
+        !preview_requests(&effects).is_empty(),
+        "the preview follows the cut"
+    );
+    assert_eq!(app.editor.text(), original["What label".len()..]);
+    assert!(app.any_dirty());
+
+    app.update(shift(Key::End));
+    typed(&mut app, "Which topic?");
+    assert_eq!(
+        app.editor.text().lines().next(),
+        Some("Which topic?"),
+        "{}",
+        app.editor.text()
+    );
+    app.update(shift(Key::Left));
+    app.update(special(Key::Right));
+    assert_eq!(app.editor.selection(), None);
+    let effects = app.update(Event::Key(KeyChord {
+        key: Key::Char('w'),
+        mods: Mods {
+            alt: true,
+            ..Mods::default()
+        },
+    }));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Copy(_))));
+}

@@ -234,3 +234,41 @@ fn wide_characters_keep_the_editor_cursor_in_place() {
     assert_eq!(wide_x, ascii_x + 3, "{screen}");
     assert!(screen.contains("日本語What label"), "{screen}");
 }
+
+/// Selected text is drawn in the theme's selection style, and only it.
+#[test]
+fn the_selection_is_drawn_in_its_style() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    for _ in 0..4 {
+        app.update(Event::Action(Action::SelectRight));
+    }
+    let theme = Theme::default_for(ColorDepth::TrueColor);
+    let selected_bg = theme
+        .get("editor.selection")
+        .bg
+        .expect("the theme colours selections");
+    let ui = Ui::new(theme);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let row = (0..24)
+        .find(|&y| {
+            (0..80)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("What label")
+        })
+        .expect("the template's first line is on screen");
+    let line: Vec<_> = (0..80).map(|x| &buffer[(x, row)]).collect();
+    let start = (0..80)
+        .find(|&x| line[x].symbol() == "W")
+        .expect("the line starts");
+    let selected: String = line
+        .iter()
+        .filter(|cell| cell.bg == selected_bg)
+        .map(|cell| cell.symbol())
+        .collect();
+    assert_eq!(selected, "What");
+    assert_eq!(line[start].bg, selected_bg);
+}

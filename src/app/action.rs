@@ -142,6 +142,24 @@ actions! {
     SearchNext = "search_next",
     /// Jump to the template error's location
     GotoError = "goto_error",
+    /// Extend the selection left
+    SelectLeft = "select_left",
+    /// Extend the selection right
+    SelectRight = "select_right",
+    /// Extend the selection up
+    SelectUp = "select_up",
+    /// Extend the selection down
+    SelectDown = "select_down",
+    /// Extend the selection to the line start
+    SelectLineStart = "select_line_start",
+    /// Extend the selection to the line end
+    SelectLineEnd = "select_line_end",
+    /// Select the whole template
+    SelectAll = "select_all",
+    /// Copy the selection to the clipboard (OSC 52)
+    CopySelection = "copy_selection",
+    /// Cut the selection to the clipboard (OSC 52)
+    CutSelection = "cut_selection",
 }
 
 #[cfg(test)]

@@ -38,6 +38,9 @@ pub struct TextBuffer {
     undo: Vec<Snapshot>,
     redo: Vec<Snapshot>,
     last_edit: Option<EditKind>,
+    /// The other end of the selection, when one is being made; the cursor
+    /// is its moving end.
+    anchor: Option<Cursor>,
     /// First visible line; kept by the drawing code so the cursor stays in view.
     pub scroll: std::cell::Cell<usize>,
 }
@@ -59,6 +62,7 @@ impl TextBuffer {
             undo: Vec::new(),
             redo: Vec::new(),
             last_edit: None,
+            anchor: None,
             scroll: std::cell::Cell::new(0),
         }
     }
@@ -82,10 +86,12 @@ impl TextBuffer {
         }
         self.checkpoint(EditKind::Other);
         self.lines = split_lines(text);
+        self.anchor = None;
         self.clamp_cursor();
     }
 
     pub fn set_cursor(&mut self, cursor: Cursor) {
+        self.anchor = None;
         self.cursor = cursor;
         self.clamp_cursor();
         self.goal_column = None;
@@ -133,6 +139,7 @@ impl TextBuffer {
         if c == '\n' {
             return self.newline();
         }
+        self.delete_selection();
         // A space ends a typing run, so undo goes back word by word.
         let kind = if c.is_whitespace() {
             EditKind::Other
@@ -154,6 +161,7 @@ impl TextBuffer {
         if text.is_empty() {
             return;
         }
+        self.delete_selection();
         self.checkpoint(EditKind::Other);
         let text = text.replace("\r\n", "\n").replace('\r', "\n");
         let at = self.byte_index(self.cursor.line, self.cursor.column);
@@ -173,6 +181,7 @@ impl TextBuffer {
     }
 
     pub fn newline(&mut self) {
+        self.delete_selection();
         self.checkpoint(EditKind::Other);
         let at = self.byte_index(self.cursor.line, self.cursor.column);
         let tail = self.lines[self.cursor.line].split_off(at);
@@ -183,6 +192,9 @@ impl TextBuffer {
     }
 
     pub fn backspace(&mut self) {
+        if self.delete_selection() {
+            return;
+        }
         if self.cursor == Cursor::default() {
             return;
         }
@@ -201,6 +213,9 @@ impl TextBuffer {
     }
 
     pub fn delete(&mut self) {
+        if self.delete_selection() {
+            return;
+        }
         let at_line_end = self.cursor.column == self.line_len(self.cursor.line);
         if at_line_end && self.cursor.line + 1 == self.lines.len() {
             return;
@@ -213,6 +228,69 @@ impl TextBuffer {
             let at = self.byte_index(self.cursor.line, self.cursor.column);
             self.lines[self.cursor.line].remove(at);
         }
+    }
+
+    /// The selected range, start first, when it is not empty.
+    pub fn selection(&self) -> Option<(Cursor, Cursor)> {
+        let anchor = self.anchor.filter(|anchor| *anchor != self.cursor)?;
+        Some((anchor.min(self.cursor), anchor.max(self.cursor)))
+    }
+
+    /// The selected text, lines joined with `\n`.
+    pub fn selected_text(&self) -> Option<String> {
+        let (start, end) = self.selection()?;
+        let from = self.byte_index(start.line, start.column);
+        let to = self.byte_index(end.line, end.column);
+        if start.line == end.line {
+            return Some(self.lines[start.line][from..to].to_owned());
+        }
+        let mut text = self.lines[start.line][from..].to_owned();
+        for line in &self.lines[start.line + 1..end.line] {
+            text.push('\n');
+            text.push_str(line);
+        }
+        text.push('\n');
+        text.push_str(&self.lines[end.line][..to]);
+        Some(text)
+    }
+
+    /// Moves the cursor with `motion` while keeping (or starting) the
+    /// selection at where it was.
+    pub fn select(&mut self, motion: impl FnOnce(&mut Self)) {
+        let anchor = self.anchor.unwrap_or(self.cursor);
+        motion(self);
+        self.anchor = Some(anchor);
+    }
+
+    pub fn select_all(&mut self) {
+        self.anchor = Some(Cursor::default());
+        self.bottom();
+        self.anchor = Some(Cursor::default());
+    }
+
+    /// Ends the selection without touching the text.
+    pub fn clear_selection(&mut self) {
+        self.anchor = None;
+    }
+
+    /// Removes the selected text as one undoable step; returns whether there
+    /// was any.
+    pub fn delete_selection(&mut self) -> bool {
+        let Some((start, end)) = self.selection() else {
+            self.anchor = None;
+            return false;
+        };
+        self.checkpoint(EditKind::Other);
+        let from = self.byte_index(start.line, start.column);
+        let to = self.byte_index(end.line, end.column);
+        let tail = self.lines[end.line][to..].to_owned();
+        self.lines.drain(start.line + 1..=end.line);
+        self.lines[start.line].truncate(from);
+        self.lines[start.line].push_str(&tail);
+        self.cursor = start;
+        self.anchor = None;
+        self.goal_column = None;
+        true
     }
 
     pub fn undo(&mut self) -> bool {
@@ -237,6 +315,7 @@ impl TextBuffer {
             cursor: self.cursor,
         });
         self.cursor = snapshot.cursor;
+        self.anchor = None;
         self.clamp_cursor();
         self.last_edit = None;
         true
@@ -398,6 +477,49 @@ mod tests {
         for c in text.chars() {
             buffer.insert_char(c);
         }
+    }
+
+    #[test]
+    fn selections_across_lines_copy_cut_and_are_replaced_by_typing() {
+        let mut buffer = TextBuffer::new("ab\ncdé\nfg");
+        buffer.set_cursor(Cursor { line: 0, column: 1 });
+        buffer.select(TextBuffer::right);
+        buffer.select(|b| b.vertical(1));
+        assert_eq!(buffer.selected_text().as_deref(), Some("b\ncd"));
+        // Selecting backwards: the anchor stays where the selection began.
+        let mut backwards = TextBuffer::new("ab\ncdé\nfg");
+        backwards.set_cursor(Cursor { line: 1, column: 2 });
+        backwards.select(TextBuffer::left);
+        backwards.select(|b| b.vertical(-1));
+        backwards.select(TextBuffer::right);
+        assert_eq!(backwards.selected_text().as_deref(), Some("\ncd"));
+
+        assert!(buffer.delete_selection());
+        assert_eq!(buffer.text(), "aé\nfg");
+        assert_eq!(buffer.cursor(), Cursor { line: 0, column: 1 });
+        assert_eq!(buffer.selection(), None);
+        assert!(buffer.undo());
+        assert_eq!(buffer.text(), "ab\ncdé\nfg");
+
+        buffer.select_all();
+        assert_eq!(buffer.selected_text().as_deref(), Some("ab\ncdé\nfg"));
+        typed(&mut buffer, "x");
+        assert_eq!(buffer.text(), "x");
+
+        // Backspace removes the selection only; a motion ends it.
+        let mut buffer = TextBuffer::new("hello");
+        buffer.select(TextBuffer::line_end);
+        buffer.backspace();
+        assert_eq!(buffer.text(), "");
+        let mut buffer = TextBuffer::new("hello");
+        buffer.select(TextBuffer::right);
+        buffer.clear_selection();
+        buffer.backspace();
+        assert_eq!(buffer.text(), "ello");
+        // An empty selection is none.
+        buffer.select(|_| {});
+        assert_eq!(buffer.selected_text(), None);
+        assert!(!buffer.delete_selection());
     }
 
     #[test]

@@ -366,7 +366,57 @@ impl App {
         }
         let before = self.editor.text();
         let page = 10;
+        let extends_selection = matches!(
+            action,
+            Action::SelectLeft
+                | Action::SelectRight
+                | Action::SelectUp
+                | Action::SelectDown
+                | Action::SelectLineStart
+                | Action::SelectLineEnd
+                | Action::SelectAll
+                | Action::CopySelection
+        );
+        // Every other motion ends the selection; edits replace it.
+        let is_motion = matches!(
+            action,
+            Action::Up
+                | Action::Down
+                | Action::Left
+                | Action::Right
+                | Action::WordLeft
+                | Action::WordRight
+                | Action::LineStart
+                | Action::LineEnd
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        );
+        if is_motion && !extends_selection {
+            self.editor.clear_selection();
+        }
         match action {
+            Action::SelectLeft => self.editor.select(TextBuffer::left),
+            Action::SelectRight => self.editor.select(TextBuffer::right),
+            Action::SelectUp => self.editor.select(|editor| editor.vertical(-1)),
+            Action::SelectDown => self.editor.select(|editor| editor.vertical(1)),
+            Action::SelectLineStart => self.editor.select(TextBuffer::line_start),
+            Action::SelectLineEnd => self.editor.select(TextBuffer::line_end),
+            Action::SelectAll => self.editor.select_all(),
+            Action::CopySelection | Action::CutSelection => match self.editor.selected_text() {
+                Some(text) => {
+                    let lines = text.lines().count().max(1);
+                    self.effects.push(Effect::Copy(text));
+                    if action == Action::CutSelection {
+                        self.editor.delete_selection();
+                        self.notify(format!("Cut {lines} line(s) to the clipboard"));
+                    } else {
+                        self.notify(format!("Copied {lines} line(s) to the clipboard"));
+                    }
+                }
+                None => self.notify("Nothing selected"),
+            },
             Action::Up => self.editor.vertical(-1),
             Action::Down => self.editor.vertical(1),
             Action::Left => self.editor.left(),

@@ -77,6 +77,19 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         let marks = Marks {
             error_column: error_at.filter(|(l, _)| *l == index).map(|(_, c)| c),
             matches: search_matches(line, &app.search),
+            selected: buffer.selection().and_then(|(start, end)| {
+                if index < start.line || index > end.line {
+                    return None;
+                }
+                let from = if index == start.line { start.column } else { 0 };
+                // A selected line break shows as one selected cell.
+                let to = if index == end.line {
+                    end.column
+                } else {
+                    usize::MAX
+                };
+                Some(from..to)
+            }),
         };
         spans.extend(styled_line(
             ui,
@@ -101,6 +114,8 @@ struct Marks {
     error_column: Option<usize>,
     /// Column ranges matching the search.
     matches: Vec<std::ops::Range<usize>>,
+    /// The selected columns of this line (to `usize::MAX`: its end too).
+    selected: Option<std::ops::Range<usize>>,
 }
 
 /// Where `needle` occurs in `line`, case-insensitively, in character columns.
@@ -149,6 +164,8 @@ fn styled_line(
             if x >= left && x + cell_width <= left + width {
                 let style = if Some(column) == error_column {
                     ui.style("editor.error")
+                } else if marks.selected.as_ref().is_some_and(|s| s.contains(&column)) {
+                    style.patch(ui.style("editor.selection"))
                 } else if marks.matches.iter().any(|m| m.contains(&column)) {
                     style.patch(ui.style("editor.search"))
                 } else {
@@ -160,10 +177,15 @@ fn styled_line(
             x += cell_width;
         }
     }
+    let visible_end = x >= left && x < left + width;
     if let Some(error) = error_column {
-        if error >= column && x >= left && x < left + width {
+        if error >= column && visible_end {
             spans.push(Span::styled(" ", ui.style("editor.error")));
+            return spans;
         }
+    }
+    if marks.selected.as_ref().is_some_and(|s| s.end > column) && visible_end {
+        spans.push(Span::styled(" ", ui.style("editor.selection")));
     }
     spans
 }

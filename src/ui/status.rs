@@ -130,7 +130,8 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
     hints
 }
 
-/// Movement keys are obvious; the hints show what is not.
+/// Movement and selection keys are obvious (and in the help); the hints
+/// show what is not, and leave room for `tab` (which does not indent).
 fn is_hint_worthy(context: Context, action: Action) -> bool {
     let movement = matches!(
         action,
@@ -149,6 +150,15 @@ fn is_hint_worthy(context: Context, action: Action) -> bool {
             | Action::Backspace
             | Action::Delete
             | Action::Newline
+            | Action::SelectLeft
+            | Action::SelectRight
+            | Action::SelectUp
+            | Action::SelectDown
+            | Action::SelectLineStart
+            | Action::SelectLineEnd
+            | Action::SelectAll
+            | Action::CopySelection
+            | Action::CutSelection
     );
     !movement || matches!(context, Context::Help)
 }
