@@ -272,3 +272,32 @@ fn the_selection_is_drawn_in_its_style() {
     assert_eq!(selected, "What");
     assert_eq!(line[start].bg, selected_bg);
 }
+
+/// A line longer than the editor wraps at a space onto an unnumbered row,
+/// and the cursor at its end is drawn on that row.
+#[test]
+fn long_lines_wrap_and_the_cursor_follows() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    for _ in 0..12 {
+        for c in "lengthy ".chars() {
+            app.update(Event::Key(KeyChord::plain(Key::Char(c))));
+        }
+    }
+    let ui = Ui::new(Theme::default_for(ColorDepth::None));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    let cursor = terminal.get_cursor_position().unwrap();
+    let screen = format!("{}", terminal.backend());
+    let rows: Vec<&str> = screen.lines().collect();
+    let first = rows
+        .iter()
+        .position(|row| row.contains("1  lengthy"))
+        .expect("the first line is drawn");
+    // The typed text (96 characters) does not fit the editor's width: its
+    // words continue on the next row, which has no line number.
+    assert!(rows[first + 1].contains("   lengthy"), "{screen}");
+    assert!(!rows[first].contains("What"), "{screen}");
+    assert!(cursor.y as usize > first, "{screen}");
+    assert!(screen.contains("What label"), "{screen}");
+}

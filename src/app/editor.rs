@@ -41,7 +41,8 @@ pub struct TextBuffer {
     /// The other end of the selection, when one is being made; the cursor
     /// is its moving end.
     anchor: Option<Cursor>,
-    /// First visible line; kept by the drawing code so the cursor stays in view.
+    /// First visible screen row (lines wrap); kept by the drawing code so the
+    /// cursor stays in view.
     pub scroll: std::cell::Cell<usize>,
 }
 

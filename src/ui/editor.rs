@@ -41,16 +41,20 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let lines = buffer.lines();
     let cursor = buffer.cursor();
     let gutter = lines.len().to_string().len() + 1;
-    let text_width = (inner.width as usize).saturating_sub(gutter + 1).max(1);
+    let text_width = (inner.width as usize).saturating_sub(gutter + 1).max(2);
     let height = inner.height as usize;
-    let top = scroll_into_view(&buffer.scroll, cursor.line, height);
-    // Long lines scroll sideways so the cursor stays visible; columns on
-    // screen are display cells (a CJK character takes two).
-    let cursor_x = lines
-        .get(cursor.line)
-        .map(|line| cells(line.chars().take(cursor.column)))
+    // Long lines wrap (at a space when there is one) into screen rows;
+    // scrolling counts screen rows, so the cursor's row stays in view.
+    let rows: Vec<ScreenRow> = lines
+        .iter()
+        .enumerate()
+        .flat_map(|(index, line)| wrap(index, line, text_width))
+        .collect();
+    let cursor_row = rows
+        .iter()
+        .rposition(|row| row.line == cursor.line && row.columns.start <= cursor.column)
         .unwrap_or(0);
-    let left = cursor_x.saturating_sub(text_width - 1);
+    let top = scroll_into_view(&buffer.scroll, cursor_row, height);
     let tokens = ui.highlighter.highlight(lines);
     let error_at = error.and_then(|e| {
         Some((
@@ -59,7 +63,9 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         ))
     });
     let mut out = Vec::with_capacity(height);
-    for (index, line) in lines.iter().enumerate().skip(top).take(height) {
+    for row in rows.iter().skip(top).take(height) {
+        let index = row.line;
+        let line = &lines[index];
         let number_style = if index == cursor.line {
             ui.style("editor.line_number.current")
         } else if error_at.is_some_and(|(l, _)| l == index) {
@@ -67,13 +73,12 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         } else {
             ui.style("editor.line_number")
         };
-        let mut spans = vec![
-            Span::styled(
-                format!("{:>width$} ", index + 1, width = gutter - 1),
-                number_style,
-            ),
-            Span::raw(" "),
-        ];
+        let number = if row.columns.start == 0 {
+            format!("{:>width$} ", index + 1, width = gutter - 1)
+        } else {
+            " ".repeat(gutter)
+        };
+        let mut spans = vec![Span::styled(number, number_style), Span::raw(" ")];
         let marks = Marks {
             error_column: error_at.filter(|(l, _)| *l == index).map(|(_, c)| c),
             matches: search_matches(line, &app.search),
@@ -91,21 +96,72 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 Some(from..to)
             }),
         };
-        spans.extend(styled_line(
-            ui,
-            line,
-            &tokens[index],
-            left,
-            text_width,
-            &marks,
-        ));
+        spans.extend(styled_line(ui, line, &tokens[index], row, &marks));
         out.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(out), inner);
-    if focused && app.overlay == crate::app::Overlay::None {
-        let x = inner.x + (gutter + 1 + cursor_x - left) as u16;
-        let y = inner.y + (cursor.line - top) as u16;
+    if focused && app.overlay == crate::app::Overlay::None && cursor_row >= top {
+        let row = &rows[cursor_row];
+        let before = lines[cursor.line]
+            .chars()
+            .skip(row.columns.start)
+            .take(cursor.column - row.columns.start);
+        let x = inner.x + (gutter + 1 + cells(before).min(text_width - 1)) as u16;
+        let y = inner.y + (cursor_row - top) as u16;
         frame.set_cursor_position(Position { x, y });
+    }
+}
+
+/// One screen row of the editor: a part of a line.
+struct ScreenRow {
+    line: usize,
+    /// The characters of the line on this row.
+    columns: std::ops::Range<usize>,
+    /// Whether the line ends on this row (its end-of-line marks go here).
+    last: bool,
+}
+
+/// Splits a line into rows of at most `width` cells, breaking after the last
+/// space that fits, or anywhere in a word longer than a row. An empty line
+/// is one empty row.
+fn wrap(line_index: usize, line: &str, width: usize) -> Vec<ScreenRow> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut rows = Vec::new();
+    let mut start = 0;
+    loop {
+        let mut used = 0;
+        let mut end = start;
+        let mut after_space = None;
+        while end < chars.len() {
+            let w = cells(std::iter::once(chars[end]));
+            if used + w > width {
+                break;
+            }
+            used += w;
+            if chars[end] == ' ' {
+                after_space = Some(end + 1);
+            }
+            end += 1;
+        }
+        if end >= chars.len() {
+            rows.push(ScreenRow {
+                line: line_index,
+                columns: start..chars.len(),
+                last: true,
+            });
+            return rows;
+        }
+        // Keep a row for the cursor at the end of a full line: break at a
+        // space when one fits, else mid-word (at least one character).
+        let end = after_space
+            .filter(|&at| at > start)
+            .unwrap_or(end.max(start + 1));
+        rows.push(ScreenRow {
+            line: line_index,
+            columns: start..end,
+            last: false,
+        });
+        start = end;
     }
 }
 
@@ -146,22 +202,16 @@ fn styled_line(
     ui: &Ui,
     line: &str,
     tokens: &[super::highlight::Token],
-    left: usize,
-    width: usize,
+    row: &ScreenRow,
     marks: &Marks,
 ) -> Vec<Span<'static>> {
     let error_column = marks.error_column;
     let mut spans = Vec::new();
-    // `column` counts characters (what marks are in), `x` display cells.
     let mut column = 0;
-    let mut x = 0;
     for (range, class) in tokens {
         let style = ui.style(class.theme_key());
         for c in line[range.clone()].chars() {
-            let shown = shown_char(c);
-            let cell_width = cells(std::iter::once(c));
-            // A wide character cut by either edge is left out whole.
-            if x >= left && x + cell_width <= left + width {
+            if row.columns.contains(&column) {
                 let style = if Some(column) == error_column {
                     ui.style("editor.error")
                 } else if marks.selected.as_ref().is_some_and(|s| s.contains(&column)) {
@@ -171,21 +221,18 @@ fn styled_line(
                 } else {
                     style
                 };
-                push_char(&mut spans, shown, style);
+                push_char(&mut spans, shown_char(c), style);
             }
             column += 1;
-            x += cell_width;
         }
     }
-    let visible_end = x >= left && x < left + width;
-    if let Some(error) = error_column {
-        if error >= column && visible_end {
+    if row.last {
+        // Past the end of the line: an error there, or a selected line break.
+        if error_column.is_some_and(|error| error >= column) {
             spans.push(Span::styled(" ", ui.style("editor.error")));
-            return spans;
+        } else if marks.selected.as_ref().is_some_and(|s| s.end > column) {
+            spans.push(Span::styled(" ", ui.style("editor.selection")));
         }
-    }
-    if marks.selected.as_ref().is_some_and(|s| s.end > column) && visible_end {
-        spans.push(Span::styled(" ", ui.style("editor.selection")));
     }
     spans
 }
