@@ -122,9 +122,10 @@ impl OutputFile {
         })
     }
 
-    /// Appends the records of `examples`, in order. Returns how many records
-    /// that was (rank classification writes one per answer choice).
-    pub fn write(&mut self, examples: &[Example]) -> anyhow::Result<u64> {
+    /// Appends the records of `examples` (lists in order, as rendered), in
+    /// order. Returns how many records that was (rank classification writes
+    /// one per answer choice).
+    pub fn write(&mut self, examples: &[Vec<Example>]) -> anyhow::Result<u64> {
         let written = match self.sink.as_mut() {
             Some(Sink::Parquet(writer, schema)) => {
                 let batch = record_batch(&self.spec, schema, examples)?;
@@ -278,17 +279,16 @@ impl RecordView<'_> {
     }
 }
 
-fn records<'a>(spec: &OutputSpec, examples: &'a [Example]) -> Vec<RecordView<'a>> {
+fn records<'a>(spec: &OutputSpec, examples: &'a [Vec<Example>]) -> Vec<RecordView<'a>> {
+    let examples = examples.iter().flatten();
     match spec.variant {
         Variant::Plain => examples
-            .iter()
             .map(|example| RecordView {
                 example,
                 choice: None,
             })
             .collect(),
         Variant::RankClassification => examples
-            .iter()
             .filter(|example| has_choices(example))
             .flat_map(|example| {
                 let count = example.answer_choices.as_ref().map_or(0, Vec::len);
@@ -304,7 +304,7 @@ fn records<'a>(spec: &OutputSpec, examples: &'a [Example]) -> Vec<RecordView<'a>
 fn record_batch(
     spec: &OutputSpec,
     schema: &SchemaRef,
-    examples: &[Example],
+    examples: &[Vec<Example>],
 ) -> anyhow::Result<RecordBatch> {
     let views = records(spec, examples);
     let constant = |value: &str| -> ArrayRef {
@@ -471,7 +471,7 @@ struct MessagesJson<'a> {
 fn write_jsonl(
     spec: &OutputSpec,
     out: &mut BufWriter<File>,
-    examples: &[Example],
+    examples: &[Vec<Example>],
 ) -> anyhow::Result<u64> {
     let views = records(spec, examples);
     for view in &views {
