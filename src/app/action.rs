@@ -162,6 +162,43 @@ actions! {
     CutSelection = "cut_selection",
 }
 
+impl Action {
+    /// Moves the editor's (or a list's) cursor without changing text.
+    pub fn is_motion(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::Left
+                | Action::Right
+                | Action::WordLeft
+                | Action::WordRight
+                | Action::LineStart
+                | Action::LineEnd
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
+    /// Makes or uses the editor's selection.
+    pub fn is_selection(self) -> bool {
+        matches!(
+            self,
+            Action::SelectLeft
+                | Action::SelectRight
+                | Action::SelectUp
+                | Action::SelectDown
+                | Action::SelectLineStart
+                | Action::SelectLineEnd
+                | Action::SelectAll
+                | Action::CopySelection
+                | Action::CutSelection
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -366,34 +366,8 @@ impl App {
         }
         let before = self.editor.text();
         let page = 10;
-        let extends_selection = matches!(
-            action,
-            Action::SelectLeft
-                | Action::SelectRight
-                | Action::SelectUp
-                | Action::SelectDown
-                | Action::SelectLineStart
-                | Action::SelectLineEnd
-                | Action::SelectAll
-                | Action::CopySelection
-        );
-        // Every other motion ends the selection; edits replace it.
-        let is_motion = matches!(
-            action,
-            Action::Up
-                | Action::Down
-                | Action::Left
-                | Action::Right
-                | Action::WordLeft
-                | Action::WordRight
-                | Action::LineStart
-                | Action::LineEnd
-                | Action::PageUp
-                | Action::PageDown
-                | Action::Top
-                | Action::Bottom
-        );
-        if is_motion && !extends_selection {
+        // A plain motion ends the selection; edits replace it.
+        if action.is_motion() {
             self.editor.clear_selection();
         }
         match action {

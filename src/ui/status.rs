@@ -133,33 +133,9 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
 /// Movement and selection keys are obvious (and in the help); the hints
 /// show what is not, and leave room for `tab` (which does not indent).
 fn is_hint_worthy(context: Context, action: Action) -> bool {
-    let movement = matches!(
-        action,
-        Action::Up
-            | Action::Down
-            | Action::Left
-            | Action::Right
-            | Action::WordLeft
-            | Action::WordRight
-            | Action::LineStart
-            | Action::LineEnd
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-            | Action::Backspace
-            | Action::Delete
-            | Action::Newline
-            | Action::SelectLeft
-            | Action::SelectRight
-            | Action::SelectUp
-            | Action::SelectDown
-            | Action::SelectLineStart
-            | Action::SelectLineEnd
-            | Action::SelectAll
-            | Action::CopySelection
-            | Action::CutSelection
-    );
+    let movement = action.is_motion()
+        || action.is_selection()
+        || matches!(action, Action::Backspace | Action::Delete | Action::Newline);
     !movement || matches!(context, Context::Help)
 }
 
