@@ -48,7 +48,7 @@ use crate::core::datum::Row;
 use crate::core::template::Template;
 use manifest::{Counts, Manifest, OutputEntry, RowError, Settings, KEPT_ERROR_MESSAGES};
 use progress::Progress;
-use record::{Example, Outcome, Rendered, Style, Tokens, Variant};
+use record::{Example, Outcome, Rendered, SharedChoices, Style, Tokens, Variant};
 use shard::Shard;
 use tokenize::TokenCounter;
 use writer::{OutputFile, OutputSpec};
@@ -60,6 +60,11 @@ const BATCH_ROWS: usize = 2048;
 const RENDER_CHUNK_ROWS: usize = 64;
 /// Memory all open Parquet outputs may hold in unflushed row groups.
 const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
+/// Rendered text that may wait for its writer before reading pauses: about
+/// three batches of the ag_news benchmark, enough to keep the workers busy
+/// rendering while others write. A batch of very long rows pauses reading
+/// until the writers catch up.
+const WRITE_BACKLOG_BYTES: usize = 16 << 20;
 
 /// Rows of one split, from the data layer.
 pub trait RowSource {
@@ -507,15 +512,62 @@ struct SplitPass<'a> {
 }
 
 impl SplitPass<'_> {
-    /// Reads the rows batch by batch on this thread while the previous
-    /// batch is rendered and written on the pool (the data source need not
-    /// be `Send`); checks for Ctrl-C between batches.
+    /// Reads the rows batch by batch on this thread while the pool renders
+    /// the previous batch and writes the ones before it (the data source
+    /// need not be `Send`); checks for Ctrl-C between batches.
+    ///
+    /// Each output is written by a lane: its batches in order, one at a
+    /// time, on whichever worker is free. Rendering and writing therefore
+    /// overlap with no barrier per batch, which an output-per-task write
+    /// phase had (7 outputs on 2 threads left one idle while the other
+    /// compressed a page).
     fn run(
         &self,
         pool: &rayon::ThreadPool,
         cancel: &AtomicBool,
         progress: &mut Progress,
         outputs: &mut [OpenOutput],
+        source: &mut dyn RowSource,
+    ) -> anyhow::Result<()> {
+        let mut entries = Vec::with_capacity(outputs.len());
+        let mut lanes = Vec::with_capacity(outputs.len());
+        for output in outputs.iter_mut() {
+            entries.push((output.template_index, &mut output.entry));
+            lanes.push(Lane::new(&mut output.file));
+        }
+        let backlog = Backlog::new(WRITE_BACKLOG_BYTES);
+        let passed = pool.in_place_scope(|scope| {
+            let result = self.feed(
+                scope,
+                cancel,
+                progress,
+                &mut entries,
+                &lanes,
+                &backlog,
+                source,
+            );
+            if result.is_err() {
+                // Queued writes of a failed export are of no use.
+                lanes.iter().for_each(Lane::abandon);
+            }
+            result
+        });
+        passed?;
+        lanes.iter().find_map(Lane::take_error).map_or(Ok(()), Err)
+    }
+
+    /// The reading loop of [`SplitPass::run`]: one render in flight on the
+    /// pool while this thread reads the next batch, then its records are
+    /// handed to the lanes.
+    #[allow(clippy::too_many_arguments)]
+    fn feed<'scope>(
+        &'scope self,
+        scope: &rayon::Scope<'scope>,
+        cancel: &AtomicBool,
+        progress: &mut Progress,
+        entries: &mut [(usize, &mut OutputEntry)],
+        lanes: &'scope [Lane<'scope>],
+        backlog: &'scope Backlog,
         source: &mut dyn RowSource,
     ) -> anyhow::Result<()> {
         let mut batches = batch_ranges(self.rows.clone(), BATCH_ROWS)
@@ -526,6 +578,7 @@ impl SplitPass<'_> {
                 .with_context(|| read_error(self.label, &range))
                 .map(|rows| (range, rows))
         };
+        let (sender, receiver) = std::sync::mpsc::channel();
         let mut next = batches.next().map(&mut read).transpose()?;
         while let Some((range, batch_rows)) = next.take() {
             if cancel.load(Ordering::SeqCst) {
@@ -540,28 +593,29 @@ impl SplitPass<'_> {
                     range.end
                 );
             }
-            let mut step: anyhow::Result<u64> = Ok(0);
-            let mut following = None;
-            let outputs_now = &mut *outputs;
-            let batch = (&range, batch_rows.as_slice());
-            pool.in_place_scope(|scope| {
-                scope.spawn(|_| step = self.render_and_write(outputs_now, batch.0, batch.1));
-                following = batches.next().map(&mut read);
+            backlog.wait_for_room();
+            if let Some(error) = lanes.iter().find_map(Lane::take_error) {
+                return Err(error);
+            }
+            let sender = sender.clone();
+            scope.spawn(move |_| {
+                // The receiver outlives every render: it waits for this one.
+                let _ = sender.send(self.render_batch(&range, &batch_rows));
             });
-            progress.advance(step?);
+            let following = batches.next().map(&mut read);
+            let rendered = receiver
+                .recv()
+                .context("a render task ended without its result")??;
+            progress.advance(rendered.renders);
+            self.hand_over(scope, rendered, entries, lanes, backlog);
             next = following.transpose()?;
         }
         Ok(())
     }
 
-    /// Renders one batch for every active template on the pool, then appends
-    /// the kept rows to each output in row order. Returns the renders done.
-    fn render_and_write(
-        &self,
-        outputs: &mut [OpenOutput],
-        batch: &Range<usize>,
-        rows: &[Row],
-    ) -> anyhow::Result<u64> {
+    /// Renders one batch for every active template on the pool and gathers
+    /// each template's kept rows in row order.
+    fn render_batch(&self, batch: &Range<usize>, rows: &[Row]) -> anyhow::Result<BatchRender> {
         let (active, context, strict, label) =
             (self.active, &self.context, self.strict, self.label);
         // A task is a few rows through every template, not one template over
@@ -580,7 +634,12 @@ impl SplitPass<'_> {
                         let mut tally = ChunkTally::default();
                         for row_index in entry.rows_in(task) {
                             let row = &rows[row_index - batch.start];
-                            let outcome = context.outcome(entry.template.renderer, row_index, row);
+                            let outcome = context.outcome(
+                                entry.template.renderer,
+                                row_index,
+                                row,
+                                &mut tally.shared_choices,
+                            );
                             tally.note(row_index, outcome, strict);
                         }
                         tally
@@ -590,9 +649,10 @@ impl SplitPass<'_> {
             .collect();
 
         let mut renders = 0u64;
+        let mut templates: Vec<TemplateBatch> = (0..active.len())
+            .map(|_| TemplateBatch::default())
+            .collect();
         let mut examples: Vec<Vec<Vec<Example>>> = vec![Vec::new(); active.len()];
-        let mut tallies: Vec<Counts> = vec![Counts::default(); active.len()];
-        let mut errors: Vec<Vec<RowError>> = vec![Vec::new(); active.len()];
         for task in tallied {
             for (template_index, tally) in task.into_iter().enumerate() {
                 if let Some(failure) = tally.strict_failure {
@@ -600,30 +660,46 @@ impl SplitPass<'_> {
                     anyhow::bail!("{label}: template {name:?} {failure} (--strict)");
                 }
                 renders += tally.renders;
-                let counts = &mut tallies[template_index];
+                let template = &mut templates[template_index];
+                let counts = &mut template.counts;
                 counts.kept += tally.counts.kept;
                 counts.errors += tally.counts.errors;
                 counts.blank += tally.counts.blank;
                 counts.too_long += tally.counts.too_long;
-                errors[template_index].extend(tally.errors);
+                template.errors.extend(tally.errors);
                 if !tally.examples.is_empty() {
                     examples[template_index].push(tally.examples);
                 }
             }
         }
+        for (template, kept) in templates.iter_mut().zip(examples) {
+            template.bytes = kept.iter().flatten().map(record_bytes).sum();
+            template.examples = Arc::new(kept);
+        }
+        Ok(BatchRender { renders, templates })
+    }
 
-        outputs.par_iter_mut().try_for_each(|output| {
-            let index = output.template_index;
-            let kept = &examples[index];
-            let tally = &tallies[index];
-            let entry = &mut output.entry;
+    /// Counts a rendered batch into the manifest entries and queues its
+    /// records on each output's lane.
+    fn hand_over<'scope>(
+        &'scope self,
+        scope: &rayon::Scope<'scope>,
+        rendered: BatchRender,
+        entries: &mut [(usize, &mut OutputEntry)],
+        lanes: &'scope [Lane<'scope>],
+        backlog: &'scope Backlog,
+    ) {
+        for ((template_index, entry), lane) in entries.iter_mut().zip(lanes) {
+            let batch = &rendered.templates[*template_index];
+            let tally = &batch.counts;
             entry.counts.errors += tally.errors;
             entry.counts.blank += tally.blank;
             entry.counts.too_long += tally.too_long;
             match entry.variant {
                 Variant::Plain => entry.counts.kept += tally.kept,
                 Variant::RankClassification => {
-                    let with_choices = kept
+                    let with_choices = batch
+                        .examples
                         .iter()
                         .flatten()
                         .filter(|example| record::has_choices(example))
@@ -635,10 +711,176 @@ impl SplitPass<'_> {
             let room = KEPT_ERROR_MESSAGES.saturating_sub(entry.first_errors.len());
             entry
                 .first_errors
-                .extend(errors[index].iter().take(room).cloned());
-            output.file.write(kept).map(|_| ())
-        })?;
-        Ok(renders)
+                .extend(batch.errors.iter().take(room).cloned());
+            backlog.add(batch.bytes);
+            if lane.push(Arc::clone(&batch.examples), batch.bytes) {
+                scope.spawn(move |_| lane.drain(backlog));
+            }
+        }
+    }
+}
+
+/// One batch rendered: what each active template gave.
+struct BatchRender {
+    renders: u64,
+    templates: Vec<TemplateBatch>,
+}
+
+#[derive(Default)]
+struct TemplateBatch {
+    counts: Counts,
+    errors: Vec<RowError>,
+    /// Kept rows in row order, shared by the template's outputs (plain and
+    /// rank classification).
+    examples: Arc<Vec<Vec<Example>>>,
+    /// Roughly the memory `examples` holds.
+    bytes: usize,
+}
+
+/// Roughly the memory one kept row holds (its text and bookkeeping; shared
+/// answer choices are not counted again).
+fn record_bytes(example: &Example) -> usize {
+    const OVERHEAD: usize = 96;
+    let tokens = example.tokens.as_ref().map_or(0, |tokens| {
+        4 * (tokens.input.len()
+            + tokens.target.len()
+            + tokens.choices.iter().map(Vec::len).sum::<usize>())
+    });
+    OVERHEAD + example.input.len() + example.target.len() + tokens
+}
+
+/// Writes one output's batches in order, one at a time, on the pool.
+struct Lane<'o> {
+    queue: std::sync::Mutex<LaneQueue>,
+    /// Only the task draining the queue writes; the lock is never contended.
+    file: std::sync::Mutex<&'o mut OutputFile>,
+    error: std::sync::Mutex<Option<anyhow::Error>>,
+}
+
+#[derive(Default)]
+struct LaneQueue {
+    /// Batches with their size for the backlog.
+    batches: std::collections::VecDeque<(Arc<Vec<Vec<Example>>>, usize)>,
+    /// A task is draining the queue.
+    draining: bool,
+    /// The export failed: drop instead of writing.
+    abandoned: bool,
+}
+
+impl<'o> Lane<'o> {
+    fn new(file: &'o mut OutputFile) -> Lane<'o> {
+        Lane {
+            queue: std::sync::Mutex::new(LaneQueue::default()),
+            file: std::sync::Mutex::new(file),
+            error: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Queues a batch; true when the caller must start a task to drain the
+    /// queue (none is running).
+    fn push(&self, batch: Arc<Vec<Vec<Example>>>, bytes: usize) -> bool {
+        let mut queue = lock(&self.queue);
+        queue.batches.push_back((batch, bytes));
+        !std::mem::replace(&mut queue.draining, true)
+    }
+
+    /// Writes queued batches until the queue is empty.
+    fn drain(&self, backlog: &Backlog) {
+        let _unblock_on_panic = PanicGuard(backlog);
+        loop {
+            let (batch, bytes) = {
+                let mut queue = lock(&self.queue);
+                match queue.batches.pop_front() {
+                    Some(item) if !queue.abandoned => item,
+                    Some((_, bytes)) => {
+                        backlog.remove(bytes);
+                        continue;
+                    }
+                    None => {
+                        queue.draining = false;
+                        return;
+                    }
+                }
+            };
+            let written = lock(&self.file).write(&batch);
+            // The last lane to write a batch frees it, on a worker rather
+            // than on the reading thread.
+            drop(batch);
+            backlog.remove(bytes);
+            if let Err(error) = written {
+                lock(&self.error).get_or_insert(error);
+                self.abandon();
+            }
+        }
+    }
+
+    fn abandon(&self) {
+        lock(&self.queue).abandoned = true;
+    }
+
+    fn take_error(&self) -> Option<anyhow::Error> {
+        lock(&self.error).take()
+    }
+}
+
+/// Wakes the reader for good if a write task panics, so the export ends
+/// (rayon re-raises the panic) instead of waiting for room forever.
+struct PanicGuard<'b>(&'b Backlog);
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            *lock(&self.0.queued) = 0;
+            self.0.drained.notify_all();
+        }
+    }
+}
+
+/// A poisoned lock only means another task panicked; rayon re-raises that
+/// panic at the end of the scope, so the data is still fine to use here.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records queued for writing, across lanes, in bytes; the reader waits
+/// while there are more than the limit, so memory stays bounded when writing
+/// is slower than rendering.
+struct Backlog {
+    queued: std::sync::Mutex<usize>,
+    drained: std::sync::Condvar,
+    limit: usize,
+}
+
+impl Backlog {
+    fn new(limit: usize) -> Backlog {
+        Backlog {
+            queued: std::sync::Mutex::new(0),
+            drained: std::sync::Condvar::new(),
+            limit,
+        }
+    }
+
+    fn add(&self, bytes: usize) {
+        *lock(&self.queued) += bytes;
+    }
+
+    fn remove(&self, bytes: usize) {
+        let mut queued = lock(&self.queued);
+        *queued = queued.saturating_sub(bytes);
+        drop(queued);
+        self.drained.notify_one();
+    }
+
+    fn wait_for_room(&self) {
+        let mut queued = lock(&self.queued);
+        while *queued > self.limit {
+            queued = self
+                .drained
+                .wait(queued)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 }
 
@@ -651,6 +893,7 @@ struct ChunkTally {
     errors: Vec<RowError>,
     /// With `--strict`, the first row that failed, described.
     strict_failure: Option<String>,
+    shared_choices: SharedChoices,
 }
 
 impl ChunkTally {
@@ -727,14 +970,20 @@ struct RenderContext<'a> {
 }
 
 impl RenderContext<'_> {
-    fn outcome(&self, renderer: &dyn RowRenderer, row_index: usize, row: &Row) -> Outcome {
+    fn outcome(
+        &self,
+        renderer: &dyn RowRenderer,
+        row_index: usize,
+        row: &Row,
+        shared_choices: &mut SharedChoices,
+    ) -> Outcome {
         // Checked in `export_split`: seed + the split's last row fits.
         let seed = self.seed.wrapping_add(row_index as u64);
         let rendered = match renderer.render(row, seed) {
             Ok(rendered) => rendered,
             Err(message) => return Outcome::Error(message),
         };
-        let mut example = match record::classify(row_index, rendered) {
+        let mut example = match record::classify(row_index, rendered, shared_choices) {
             Outcome::Kept(example) => example,
             other => return other,
         };

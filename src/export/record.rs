@@ -2,6 +2,7 @@
 //! keeping a row, and rank classification.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The shape of the records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -52,6 +53,29 @@ pub struct Tokens {
     pub choices: Vec<Vec<u32>>,
 }
 
+/// A row's answer choices, shared between consecutive rows that have the
+/// same list (most templates have fixed choices): one allocation instead of
+/// one per row, and fewer frees from another thread when a writer drops a
+/// batch.
+pub type Choices = Arc<[String]>;
+
+/// The answer choices of the row kept last, offered to the next row.
+#[derive(Debug, Default)]
+pub struct SharedChoices(Option<Choices>);
+
+impl SharedChoices {
+    fn share(&mut self, choices: Vec<String>) -> Choices {
+        if let Some(last) = &self.0 {
+            if **last == *choices {
+                return Arc::clone(last);
+            }
+        }
+        let fresh: Choices = choices.into();
+        self.0 = Some(Arc::clone(&fresh));
+        fresh
+    }
+}
+
 /// A row that made it into the export.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
@@ -59,7 +83,7 @@ pub struct Example {
     pub row: usize,
     pub input: String,
     pub target: String,
-    pub answer_choices: Option<Vec<String>>,
+    pub answer_choices: Option<Choices>,
     pub tokens: Option<Tokens>,
 }
 
@@ -78,8 +102,9 @@ pub enum Outcome {
     TooLong,
 }
 
-/// Applies P3's keep rule to a render.
-pub fn classify(row: usize, rendered: Rendered) -> Outcome {
+/// Applies P3's keep rule to a render; a kept row's answer choices share
+/// `shared`'s list when equal.
+pub fn classify(row: usize, rendered: Rendered, shared: &mut SharedChoices) -> Outcome {
     let Rendered {
         parts,
         answer_choices,
@@ -95,7 +120,7 @@ pub fn classify(row: usize, rendered: Rendered) -> Outcome {
         row,
         input,
         target,
-        answer_choices,
+        answer_choices: answer_choices.map(|choices| shared.share(choices)),
         tokens: None,
     })
 }
@@ -127,7 +152,11 @@ mod tests {
 
     #[test]
     fn keeps_input_target_pairs() {
-        match classify(3, rendered(&["question", "answer"])) {
+        match classify(
+            3,
+            rendered(&["question", "answer"]),
+            &mut SharedChoices::default(),
+        ) {
             Outcome::Kept(example) => {
                 assert_eq!(example.row, 3);
                 assert_eq!(example.input, "question");
@@ -139,11 +168,45 @@ mod tests {
 
     #[test]
     fn p3_drops_blank_and_malformed_renders() {
-        assert_eq!(classify(0, rendered(&[""])), Outcome::Blank);
-        assert_eq!(classify(0, rendered(&["only an input"])), Outcome::Blank);
-        assert_eq!(classify(0, rendered(&["input", ""])), Outcome::Blank);
-        assert_eq!(classify(0, rendered(&["", "target"])), Outcome::Blank);
-        assert_eq!(classify(0, rendered(&["a", "b", "c"])), Outcome::Blank);
+        let mut shared = SharedChoices::default();
+        assert_eq!(classify(0, rendered(&[""]), &mut shared), Outcome::Blank);
+        assert_eq!(
+            classify(0, rendered(&["only an input"]), &mut shared),
+            Outcome::Blank
+        );
+        assert_eq!(
+            classify(0, rendered(&["input", ""]), &mut shared),
+            Outcome::Blank
+        );
+        assert_eq!(
+            classify(0, rendered(&["", "target"]), &mut shared),
+            Outcome::Blank
+        );
+        assert_eq!(
+            classify(0, rendered(&["a", "b", "c"]), &mut shared),
+            Outcome::Blank
+        );
+    }
+
+    #[test]
+    fn equal_choices_of_consecutive_rows_are_one_list() {
+        let mut shared = SharedChoices::default();
+        let with = |choices: &[&str]| Rendered {
+            parts: vec!["input".to_string(), "target".to_string()],
+            answer_choices: Some(choices.iter().map(|choice| choice.to_string()).collect()),
+        };
+        let mut kept = Vec::new();
+        for choices in [&["a", "b"][..], &["a", "b"], &["a", "c"], &["a", "c"]] {
+            match classify(0, with(choices), &mut shared) {
+                Outcome::Kept(example) => kept.push(example.answer_choices.unwrap()),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(&*kept[0], ["a", "b"]);
+        assert_eq!(&*kept[2], ["a", "c"]);
+        assert!(Arc::ptr_eq(&kept[0], &kept[1]));
+        assert!(Arc::ptr_eq(&kept[2], &kept[3]));
+        assert!(!Arc::ptr_eq(&kept[1], &kept[2]));
     }
 
     #[test]

@@ -677,3 +677,96 @@ fn parquet_token_columns_are_int32_lists() {
         &expected
     );
 }
+
+/// Fails on its `fail_at`-th read, after giving rows normally.
+struct FailingSource {
+    inner: MemorySource,
+    fail_at: usize,
+}
+
+impl RowSource for FailingSource {
+    fn num_rows(&self) -> usize {
+        self.inner.num_rows()
+    }
+
+    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+        if self.inner.reads.load(Ordering::SeqCst) == self.fail_at {
+            anyhow::bail!("disk went away");
+        }
+        self.inner.read_rows(range)
+    }
+}
+
+#[test]
+fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
+    let renderer = plain();
+    let out = tempfile::tempdir().unwrap();
+    let mut source = FailingSource {
+        inner: rows(BATCH_ROWS * 5),
+        fail_at: 3,
+    };
+    let error = run_export(
+        out.path(),
+        settings(Format::Parquet),
+        RunOptions {
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &[("a", &renderer), ("b", &renderer)],
+        &mut source,
+    )
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(&format!(
+            "cannot read rows {}..{}",
+            3 * BATCH_ROWS,
+            4 * BATCH_ROWS
+        )) && message.contains("disk went away"),
+        "{message}"
+    );
+    for task in ["demo_sub_a", "demo_sub_b"] {
+        let leftovers: Vec<_> = std::fs::read_dir(out.path().join(task)).unwrap().collect();
+        assert!(leftovers.is_empty(), "{task}: {leftovers:?}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn full_disk_mid_split_is_reported_with_the_file() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("SKIP: no /dev/full on this machine");
+        return;
+    }
+    let renderer = plain();
+    let out = tempfile::tempdir().unwrap();
+    // Writes to the output's partial file land on /dev/full: they fail with
+    // "no space left" once the 1 MB write buffer spills, mid-split.
+    let task_folder = out.path().join("demo_sub_a");
+    std::fs::create_dir_all(&task_folder).unwrap();
+    let partial = task_folder.join("train.jsonl.partial");
+    std::os::unix::fs::symlink("/dev/full", &partial).unwrap();
+    let mut source = rows(BATCH_ROWS * 20);
+    let reads = Arc::clone(&source.reads);
+    let error = run_export(
+        out.path(),
+        settings(Format::Jsonl),
+        RunOptions {
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &[("a", &renderer)],
+        &mut source,
+    )
+    .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("cannot write") && message.contains("train.jsonl.partial"),
+        "{message}"
+    );
+    // The failed write stopped the reading, not the end of the split.
+    assert!(reads.load(Ordering::SeqCst) < 20, "{reads:?}");
+    assert!(!task_folder.join("train.jsonl").exists());
+    let manifest = Manifest::load(out.path()).unwrap().unwrap();
+    assert!(!manifest.outputs[0].complete);
+}

@@ -291,7 +291,10 @@ fn records<'a>(spec: &OutputSpec, examples: &'a [Vec<Example>]) -> Vec<RecordVie
         Variant::RankClassification => examples
             .filter(|example| has_choices(example))
             .flat_map(|example| {
-                let count = example.answer_choices.as_ref().map_or(0, Vec::len);
+                let count = example
+                    .answer_choices
+                    .as_ref()
+                    .map_or(0, |choices| choices.len());
                 (0..count).map(move |index| RecordView {
                     example,
                     choice: Some(index),
@@ -350,7 +353,7 @@ fn record_batch(
             for view in &views {
                 match &view.example.answer_choices {
                     Some(list) => {
-                        for choice in list {
+                        for choice in list.iter() {
                             choices.values().append_value(choice);
                         }
                         choices.append(true);
