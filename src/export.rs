@@ -59,7 +59,9 @@ const BATCH_ROWS: usize = 2048;
 /// Rows one render task handles; small enough to balance the cores.
 const RENDER_CHUNK_ROWS: usize = 64;
 /// Memory all open Parquet outputs may hold in unflushed row groups.
-const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
+/// Measured on the ag_news benchmark: 16 MB rather than 64 MB lowers peak
+/// RSS by about 50 MB, and the files grow by 0.6%.
+const ROW_GROUP_BUDGET_BYTES: usize = 16 << 20;
 /// Rendered text that may wait for its writer before reading pauses: about
 /// three batches of the ag_news benchmark, enough to keep the workers busy
 /// rendering while others write. A batch of very long rows pauses reading
