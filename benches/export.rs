@@ -3,11 +3,14 @@
 //!
 //! `cargo bench --bench export` generates the rows (deterministic word salad
 //! with ag_news's schema and features metadata), then runs the export as a
-//! child process (this same binary with `--child`) with 1 and with 2 worker
-//! threads, alternating, for a few rounds, and reports for each run and as
-//! medians per thread count the wall time, renders per second (per core) and
-//! the child's peak RSS (from `wait4`). It also checks that every run wrote
-//! the same bytes.
+//! child process (this same binary with `--child`) with 1 worker thread,
+//! with 1 worker thread and the whole process pinned to one CPU (one core:
+//! the reading thread shares it), and with 2 worker threads, alternating,
+//! for a few rounds. It reports for each run and as medians per setup the
+//! wall time, renders per second (per core), CPU time and the child's peak
+//! RSS (from `wait4`), and checks that every run wrote the same bytes. As
+//! the ceiling for two threads, it also runs two single-thread processes at
+//! once, each exporting half the rows (`--num-shards 2`).
 //!
 //! Environment: `PROMPTSTUDIO_BENCH_ROWS` (default 1000000),
 //! `PROMPTSTUDIO_BENCH_ROUNDS` (default 3),
@@ -33,10 +36,86 @@ struct Child {
     args: promptstudio::cli::export::ExportArgs,
 }
 
+/// Set by the parent for a child that must run on one CPU only.
+const PIN_CPU_VARIABLE: &str = "PROMPTSTUDIO_BENCH_PIN_CPU";
+
+/// One way of running the export.
+struct Setup {
+    label: &'static str,
+    threads: usize,
+    /// Confine the whole process (its reading thread too) to one CPU.
+    one_cpu: bool,
+    /// Separate processes at once, each exporting its shard of the rows.
+    processes: usize,
+}
+
+const SETUPS: [Setup; 4] = [
+    Setup {
+        label: "1 thread",
+        threads: 1,
+        one_cpu: false,
+        processes: 1,
+    },
+    Setup {
+        label: "1 core",
+        threads: 1,
+        one_cpu: true,
+        processes: 1,
+    },
+    Setup {
+        label: "2 threads",
+        threads: 2,
+        one_cpu: false,
+        processes: 1,
+    },
+    // What this machine gives two cores' worth of independent work: the
+    // ceiling for the 2-thread run.
+    Setup {
+        label: "2 processes of 1 thread, half the rows each",
+        threads: 1,
+        one_cpu: false,
+        processes: 2,
+    },
+];
+
+/// Restricts this process, and the threads it starts afterwards, to `cpu`.
+fn pin_to_cpu(cpu: usize) -> anyhow::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET and
+    // sched_setaffinity only read and write that local set.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            anyhow::bail!(
+                "cannot pin to CPU {cpu}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The first CPU this process may run on.
+fn first_allowed_cpu() -> anyhow::Result<usize> {
+    // SAFETY: sched_getaffinity fills the local set; CPU_ISSET reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            anyhow::bail!("sched_getaffinity: {}", std::io::Error::last_os_error());
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .find(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .context("no CPU allowed")
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some("--child") {
         let child = Child::try_parse_from(arguments[1..].iter())?;
+        if let Ok(cpu) = std::env::var(PIN_CPU_VARIABLE) {
+            pin_to_cpu(cpu.parse().context("the CPU to pin to")?)?;
+        }
         let mut stdout = std::io::stdout();
         promptstudio::cli::export::execute(
             &child.args,
@@ -83,30 +162,54 @@ fn parent() -> anyhow::Result<()> {
         Err(_) => 3,
     };
     let renders = rows as u64 * TEMPLATES_PER_ROW;
-    // Runs alternate between thread counts and each figure is the median
-    // of its runs: on a shared VM a neighbour's burst then hits both counts
-    // alike instead of skewing one of them.
-    let mut runs: [Vec<ChildUsage>; 2] = [Vec::new(), Vec::new()];
+    let pinned_cpu = first_allowed_cpu()?;
+    // Runs alternate between setups and each figure is the median of its
+    // runs: on a shared VM a neighbour's burst then hits every setup alike
+    // instead of skewing one of them.
+    let mut runs: Vec<Vec<ChildUsage>> = SETUPS.iter().map(|_| Vec::new()).collect();
     let reference = work.path().join("out-reference");
     for round in 0..rounds.max(1) {
-        for (slot, threads) in [1usize, 2].into_iter().enumerate() {
-            let out = work.path().join(format!("out-{threads}-{round}"));
-            let usage = run_child(&[
+        for (slot, setup) in SETUPS.iter().enumerate() {
+            let out = work.path().join(format!("out-{slot}-{round}"));
+            let threads = setup.threads.to_string();
+            let mut arguments: Vec<String> = [
                 "--templates",
                 path_str(&templates)?,
                 "--workspace",
                 path_str(work.path())?,
                 "--dataset",
                 "ag_news",
-                "--out",
-                path_str(&out)?,
                 "--threads",
-                &threads.to_string(),
+                &threads,
                 "--quiet",
-            ])?;
+            ]
+            .iter()
+            .map(|argument| argument.to_string())
+            .collect();
+            let children: Vec<Vec<String>> = if setup.processes == 1 {
+                arguments.extend(["--out".to_string(), path_str(&out)?.to_string()]);
+                vec![arguments]
+            } else {
+                (0..setup.processes)
+                    .map(|index| {
+                        let mut shard = arguments.clone();
+                        shard.extend([
+                            "--num-shards".to_string(),
+                            setup.processes.to_string(),
+                            "--shard-index".to_string(),
+                            index.to_string(),
+                            "--out".to_string(),
+                            out.join(index.to_string()).display().to_string(),
+                        ]);
+                        shard
+                    })
+                    .collect()
+            };
+            let usage = run_children(&children, setup.one_cpu.then_some(pinned_cpu))?;
             println!(
-                "round {round}, threads {threads}: {:.2}s wall, {:.0} renders/s; {:.2}s CPU; \
+                "round {round}, {}: {:.2}s wall, {:.0} renders/s; {:.2}s CPU; \
                  peak RSS {:.0} MB; output {:.1} MB",
+                setup.label,
                 usage.wall_seconds,
                 renders as f64 / usage.wall_seconds,
                 usage.cpu_seconds,
@@ -114,12 +217,15 @@ fn parent() -> anyhow::Result<()> {
                 folder_bytes(&out)? as f64 / 1e6
             );
             runs[slot].push(usage);
-            // Every run must write the bytes of the first; only that one is
-            // kept, so the disk holds two outputs at most.
-            if reference.exists() {
+            // Every single-process run must write the bytes of the first;
+            // only that one is kept, so the disk holds two outputs at most.
+            if setup.processes > 1 {
+                std::fs::remove_dir_all(&out)?;
+            } else if reference.exists() {
                 if !same_files(&reference, &out)? {
                     anyhow::bail!(
-                        "the exports of {threads} threads (round {round}) differ from the first"
+                        "the export of {} (round {round}) differs from the first",
+                        setup.label
                     );
                 }
                 std::fs::remove_dir_all(&out)?;
@@ -129,9 +235,9 @@ fn parent() -> anyhow::Result<()> {
         }
     }
     let mut medians = Vec::new();
-    for (slot, threads) in [1usize, 2].into_iter().enumerate() {
+    for (setup, usages) in SETUPS.iter().zip(&runs) {
         let median = |pick: fn(&ChildUsage) -> f64| {
-            let mut values: Vec<f64> = runs[slot].iter().map(pick).collect();
+            let mut values: Vec<f64> = usages.iter().map(pick).collect();
             values.sort_by(f64::total_cmp);
             values[values.len() / 2]
         };
@@ -139,17 +245,26 @@ fn parent() -> anyhow::Result<()> {
         let cpu = median(|usage| usage.cpu_seconds);
         let rss = median(|usage| usage.peak_rss_kb as f64);
         println!(
-            "threads {threads} (median of {}): {wall:.2}s wall, {:.0} renders/s; {cpu:.2}s CPU, \
+            "{} (median of {}): {wall:.2}s wall, {:.0} renders/s; {cpu:.2}s CPU, \
              {:.0} renders per CPU second; peak RSS {:.0} MB",
-            runs[slot].len(),
+            setup.label,
+            usages.len(),
             renders as f64 / wall,
             renders as f64 / cpu,
             rss / 1024.0
         );
         medians.push(wall);
     }
-    println!("scaling 1 -> 2 threads: {:.2}x", medians[0] / medians[1]);
-    println!("outputs identical across thread counts and rounds: true");
+    // With one worker thread the reading thread still gets the second core;
+    // pinned to one CPU, it shares the worker's: that is the one-core figure.
+    println!(
+        "scaling 1 -> 2 threads: {:.2}x; 1 -> 2 cores: {:.2}x; \
+         two separate processes against 1 thread: {:.2}x",
+        medians[0] / medians[2],
+        medians[1] / medians[2],
+        medians[0] / medians[3]
+    );
+    println!("outputs identical across setups and rounds: true");
     Ok(())
 }
 
@@ -167,33 +282,43 @@ struct ChildUsage {
     peak_rss_kb: i64,
 }
 
-/// Runs this binary as the export child and measures it.
-fn run_child(arguments: &[&str]) -> anyhow::Result<ChildUsage> {
+/// Runs this binary as export children, all at once, and measures them:
+/// wall time until the last ends, CPU time of all, the largest peak RSS.
+fn run_children(children: &[Vec<String>], pin_cpu: Option<usize>) -> anyhow::Result<ChildUsage> {
     let executable = std::env::current_exe()?;
     let started = Instant::now();
-    let child = std::process::Command::new(executable)
-        .arg("--child")
-        .args(arguments)
-        .spawn()?;
-    let pid = libc::pid_t::try_from(child.id())?;
-    let mut status = 0;
-    // SAFETY: `usage` is a plain C struct that wait4 fills in; the pid is our
-    // own child, waited for exactly once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let seconds = started.elapsed().as_secs_f64();
-    if waited != pid {
-        anyhow::bail!("wait4 failed: {}", std::io::Error::last_os_error());
-    }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        anyhow::bail!("the export child failed (status {status})");
+    let mut pids = Vec::new();
+    for arguments in children {
+        let mut command = std::process::Command::new(&executable);
+        command.arg("--child").args(arguments);
+        if let Some(cpu) = pin_cpu {
+            command.env(PIN_CPU_VARIABLE, cpu.to_string());
+        }
+        pids.push(libc::pid_t::try_from(command.spawn()?.id())?);
     }
     let cpu = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
-    Ok(ChildUsage {
-        wall_seconds: seconds,
-        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        peak_rss_kb: usage.ru_maxrss,
-    })
+    let mut total = ChildUsage {
+        wall_seconds: 0.0,
+        cpu_seconds: 0.0,
+        peak_rss_kb: 0,
+    };
+    for pid in pids {
+        let mut status = 0;
+        // SAFETY: `usage` is a plain C struct that wait4 fills in; the pid is
+        // our own child, waited for exactly once.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if waited != pid {
+            anyhow::bail!("wait4 failed: {}", std::io::Error::last_os_error());
+        }
+        if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+            anyhow::bail!("the export child failed (status {status})");
+        }
+        total.cpu_seconds += cpu(usage.ru_utime) + cpu(usage.ru_stime);
+        total.peak_rss_kb = total.peak_rss_kb.max(usage.ru_maxrss);
+    }
+    total.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(total)
 }
 
 /// Writes `rows` rows shaped like ag_news (title and description, 20 to 60
