@@ -23,4 +23,4 @@ pub mod text;
 pub mod value;
 
 pub use error::DataError;
-pub use source::{open, Source};
+pub use source::{open, RowBatches, Source};

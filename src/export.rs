@@ -44,7 +44,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rayon::prelude::*;
 
-use crate::core::datum::Row;
+use crate::core::datum::{Datum, Row};
 use crate::core::template::Template;
 use manifest::{Counts, Manifest, OutputEntry, RowError, Settings, KEPT_ERROR_MESSAGES};
 use progress::Progress;
@@ -53,20 +53,26 @@ use shard::Shard;
 use tokenize::TokenCounter;
 use writer::{OutputFile, OutputSpec};
 
-/// Rows read, rendered and written together. Fixed, so that batch (and hence
-/// Parquet page and row group) boundaries never depend on the thread count.
+/// Most rows read, rendered and written together.
 const BATCH_ROWS: usize = 2048;
-/// Rows one render task handles; small enough to balance the cores.
+/// About the memory one batch may take: its rows and their renders for
+/// every template. Long documents (multi_news, ~11 KB a row) get batches of
+/// a few hundred rows; short rows (ag_news) get [`BATCH_ROWS`].
+const BATCH_BYTES: usize = 16 << 20;
+/// Rows of the first batch of a split, read to measure the rows' size.
+const FIRST_BATCH_ROWS: usize = 64;
+/// Most rows one render task handles; small enough to balance the cores.
 const RENDER_CHUNK_ROWS: usize = 64;
+/// Render tasks a batch is cut into, at least, when its rows are few.
+const RENDER_TASKS_PER_BATCH: usize = 32;
 /// Memory all open Parquet outputs may hold in unflushed row groups.
 /// Measured on the ag_news benchmark: 16 MB rather than 64 MB lowers peak
 /// RSS by about 50 MB, and the files grow by 0.6%.
 const ROW_GROUP_BUDGET_BYTES: usize = 16 << 20;
-/// Rendered text that may wait for its writer before reading pauses: about
-/// three batches of the ag_news benchmark, enough to keep the workers busy
-/// rendering while others write. A batch of very long rows pauses reading
-/// until the writers catch up.
-const WRITE_BACKLOG_BYTES: usize = 16 << 20;
+/// Rendered text that may wait for its writer before the next batch is
+/// rendered: about one batch, so that the workers render a batch while
+/// they write the one before.
+const WRITE_BACKLOG_BYTES: usize = BATCH_BYTES;
 
 /// Rows of one split, from the data layer.
 pub trait RowSource {
@@ -504,6 +510,72 @@ fn batch_ranges(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<
         .map(move |start| start..(start + size).min(end))
 }
 
+/// Cuts a split's rows into batches of about [`BATCH_BYTES`]: each batch's
+/// row count follows from the average size of the rows read in the batch
+/// before (the first is small, to measure). It depends on the data only, so
+/// the batches, and the bytes written, are the same for any thread count.
+struct BatchPlan {
+    next_start: usize,
+    end: usize,
+    batch_rows: usize,
+    /// Copies of a row's text a batch holds: the row and one render per
+    /// template.
+    copies: usize,
+}
+
+impl BatchPlan {
+    fn new(rows: Range<usize>, templates: usize) -> BatchPlan {
+        BatchPlan {
+            next_start: rows.start,
+            end: rows.end,
+            batch_rows: FIRST_BATCH_ROWS,
+            copies: templates + 1,
+        }
+    }
+
+    /// The next batch `wanted` accepts; the others are passed over.
+    fn next_where(&mut self, wanted: impl Fn(&Range<usize>) -> bool) -> Option<Range<usize>> {
+        while self.next_start < self.end {
+            let batch = self.next_start..(self.next_start + self.batch_rows).min(self.end);
+            self.next_start = batch.end;
+            if wanted(&batch) {
+                return Some(batch);
+            }
+        }
+        None
+    }
+
+    /// Sizes the batches after `rows` on their average size.
+    fn learn(&mut self, rows: &[Row]) {
+        if rows.is_empty() {
+            return;
+        }
+        let bytes: usize = rows.iter().map(row_bytes).sum();
+        let per_row = (bytes / rows.len()).max(1) * self.copies;
+        self.batch_rows = (BATCH_BYTES / per_row).clamp(1, BATCH_ROWS);
+    }
+}
+
+/// Roughly the memory a row takes, text and bookkeeping.
+fn row_bytes(row: &Row) -> usize {
+    fn datum_bytes(datum: &Datum) -> usize {
+        const VALUE: usize = 24;
+        VALUE
+            + match datum {
+                Datum::Str(text) => text.len(),
+                Datum::Bytes(bytes) => bytes.len(),
+                Datum::List(items) => items.iter().map(datum_bytes).sum(),
+                Datum::Dict(fields) => fields
+                    .iter()
+                    .map(|(key, value)| key.len() + datum_bytes(value))
+                    .sum(),
+                Datum::Display { str, repr } => str.len() + repr.len(),
+                Datum::None | Datum::Bool(_) | Datum::Int(_) | Datum::Float(_) => 0,
+            }
+    }
+    row.fields.iter().map(|(_, value)| datum_bytes(value)).sum()
+}
+
 /// One pass over a split's rows for its active templates.
 struct SplitPass<'a> {
     label: &'a str,
@@ -572,8 +644,10 @@ impl SplitPass<'_> {
         backlog: &'scope Backlog,
         source: &mut dyn RowSource,
     ) -> anyhow::Result<()> {
-        let mut batches = batch_ranges(self.rows.clone(), BATCH_ROWS)
-            .filter(|batch| self.active.iter().any(|entry| entry.wants_any(batch)));
+        let mut plan = BatchPlan::new(self.rows.clone(), self.active.len());
+        let next_batch = |plan: &mut BatchPlan| {
+            plan.next_where(|batch| self.active.iter().any(|entry| entry.wants_any(batch)))
+        };
         let mut read = |range: Range<usize>| {
             source
                 .read_rows(range.clone())
@@ -581,7 +655,7 @@ impl SplitPass<'_> {
                 .map(|rows| (range, rows))
         };
         let (sender, receiver) = std::sync::mpsc::channel();
-        let mut next = batches.next().map(&mut read).transpose()?;
+        let mut next = next_batch(&mut plan).map(&mut read).transpose()?;
         while let Some((range, batch_rows)) = next.take() {
             if cancel.load(Ordering::SeqCst) {
                 return Err(Interrupted.into());
@@ -595,6 +669,7 @@ impl SplitPass<'_> {
                     range.end
                 );
             }
+            plan.learn(&batch_rows);
             backlog.wait_for_room();
             if let Some(error) = lanes.iter().find_map(Lane::take_error) {
                 return Err(error);
@@ -604,7 +679,7 @@ impl SplitPass<'_> {
                 // The receiver outlives every render: it waits for this one.
                 let _ = sender.send(self.render_batch(&range, &batch_rows));
             });
-            let following = batches.next().map(&mut read);
+            let following = next_batch(&mut plan).map(&mut read);
             let rendered = receiver
                 .recv()
                 .context("a render task ended without its result")??;
@@ -624,7 +699,11 @@ impl SplitPass<'_> {
         // many rows: the threads then share no row, and the reference counts
         // of a row's values stay in one core's cache (measured on 10M rows:
         // 2 threads went from 1.48x to 1.66x the speed of one).
-        let tasks: Vec<Range<usize>> = batch_ranges(batch.clone(), RENDER_CHUNK_ROWS).collect();
+        let chunk_rows = batch
+            .len()
+            .div_ceil(RENDER_TASKS_PER_BATCH)
+            .clamp(1, RENDER_CHUNK_ROWS);
+        let tasks: Vec<Range<usize>> = batch_ranges(batch.clone(), chunk_rows).collect();
         // Each task tallies its own outcomes, so what stays serial below is
         // adding up counts and moving lists, not records.
         let tallied: Vec<Vec<ChunkTally>> = tasks

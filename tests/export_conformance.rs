@@ -130,12 +130,12 @@ fn export_corpus(corpus: &Path, catalog: &Catalog, index: &[Value], style: Style
                     .collect(),
             };
             // Only the columns the templates read, as the command does.
-            let mut source = DataRows::new(
+            let source = DataRows::new(
                 promptstudio::data::open(&corpus.join(data.as_str().unwrap())).unwrap(),
                 variables_read(&renderers).as_deref(),
             )
             .unwrap();
-            exporter.export_split(&job, &mut source).unwrap();
+            exporter.export_split(&job, &mut source.stream()).unwrap();
         }
     }
     exporter.finish();

@@ -270,8 +270,8 @@ pub fn execute(
                     .map(|(template, renderer)| TemplateJob::new(template, renderer.as_ref()))
                     .collect(),
             };
-            let mut source = DataRows::new(found.open()?, variables.as_deref())?;
-            exporter.export_split(&job, &mut source)?;
+            let source = DataRows::new(found.open()?, variables.as_deref())?;
+            exporter.export_split(&job, &mut source.stream())?;
             exported_any = true;
         }
     }

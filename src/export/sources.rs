@@ -7,10 +7,14 @@ use anyhow::Context;
 
 use super::RowSource;
 use crate::core::datum::Row;
-use crate::data::Source;
+use crate::data::{RowBatches, Source};
+
+/// Rows the stream decodes at a time; a request takes what it needs and the
+/// rest waits for the next one.
+const STREAM_BATCH_ROWS: usize = 128;
 
 /// Any source of the data layer (Parquet, Arrow IPC, JSON Lines, CSV...),
-/// read in row ranges.
+/// opened for export; [`DataRows::stream`] reads it.
 pub struct DataRows {
     source: Box<dyn Source>,
     rows: usize,
@@ -60,22 +64,94 @@ fn projected_columns<'a>(
     chosen
 }
 
-impl RowSource for DataRows {
+impl DataRows {
+    /// The rows, read by one reader streaming forward: consecutive requests
+    /// (the export's batches) continue where the last one stopped instead of
+    /// each seeking into its Parquet row group again, which decoded the
+    /// pages around every boundary twice. A request elsewhere (rows passed
+    /// over by `--max-rows-per-dataset`) starts a new stream there.
+    pub fn stream(&self) -> StreamRows<'_> {
+        StreamRows {
+            data: self,
+            stream: None,
+            position: 0,
+            buffered: Vec::new(),
+        }
+    }
+}
+
+/// See [`DataRows::stream`].
+pub struct StreamRows<'a> {
+    data: &'a DataRows,
+    stream: Option<RowBatches<'a>>,
+    /// The row `buffered` starts at.
+    position: usize,
+    buffered: Vec<Row>,
+}
+
+impl RowSource for StreamRows<'_> {
     fn num_rows(&self) -> usize {
-        self.rows
+        self.data.rows
     }
 
     fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self.source.rows(range.start as u64..range.end as u64)?)
+        if self.stream.is_none() || self.position != range.start {
+            let rows = range.start as u64..self.data.rows as u64;
+            self.stream = Some(self.data.source.range_batches(rows, STREAM_BATCH_ROWS)?);
+            self.position = range.start;
+            self.buffered.clear();
+        }
+        while self.buffered.len() < range.len() {
+            match self.stream.as_mut().and_then(Iterator::next) {
+                Some(batch) => self.buffered.extend(batch?),
+                None => break,
+            }
+        }
+        let taken = range.len().min(self.buffered.len());
+        let rows: Vec<Row> = self.buffered.drain(..taken).collect();
+        self.position += taken;
+        Ok(rows)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_reads_consecutive_and_scattered_ranges_like_the_source() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("rows.jsonl");
+        let lines: String = (0..1000)
+            .map(|index| format!("{{\"text\": \"row {index}\", \"n\": {index}}}\n"))
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        let data = DataRows::new(crate::data::open(&path).unwrap(), None).unwrap();
+        let reference = crate::data::open(&path).unwrap();
+        reference.wait_for_row_count().unwrap();
+        let mut stream = data.stream();
+        assert_eq!(stream.num_rows(), 1000);
+        // Consecutive (one stream), a jump ahead, a jump back, the end.
+        for range in [0..300, 300..700, 700..701, 900..1000, 100..200, 200..200] {
+            let expected = if range.is_empty() {
+                Vec::new()
+            } else {
+                reference
+                    .rows(range.start as u64..range.end as u64)
+                    .unwrap()
+            };
+            assert_eq!(
+                stream.read_rows(range.clone()).unwrap(),
+                expected,
+                "{range:?}"
+            );
+        }
+        // Past the end: fewer rows than asked, which the export reports.
+        assert_eq!(stream.read_rows(990..1010).unwrap().len(), 10);
+    }
 
     #[test]
     fn projection_keeps_read_and_refused_columns() {

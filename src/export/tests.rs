@@ -718,11 +718,7 @@ fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
     .unwrap_err();
     let message = format!("{error:#}");
     assert!(
-        message.contains(&format!(
-            "cannot read rows {}..{}",
-            3 * BATCH_ROWS,
-            4 * BATCH_ROWS
-        )) && message.contains("disk went away"),
+        message.contains("demo/sub train: cannot read rows ") && message.contains("disk went away"),
         "{message}"
     );
     for task in ["demo_sub_a", "demo_sub_b"] {
@@ -769,4 +765,78 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     assert!(!task_folder.join("train.jsonl").exists());
     let manifest = Manifest::load(out.path()).unwrap().unwrap();
     assert!(!manifest.outputs[0].complete);
+}
+
+fn long_row(characters: usize) -> Row {
+    Row::new(vec![(
+        Arc::from("text"),
+        Datum::str(&"x".repeat(characters)),
+    )])
+}
+
+#[test]
+fn batches_shrink_for_long_rows_and_follow_the_data_only() {
+    let mut plan = BatchPlan::new(0..100_000, 7);
+    let first = plan.next_where(|_| true).unwrap();
+    assert_eq!(first, 0..FIRST_BATCH_ROWS);
+    // Short rows: full batches.
+    plan.learn(&vec![long_row(200); first.len()]);
+    let second = plan.next_where(|_| true).unwrap();
+    assert_eq!(second, FIRST_BATCH_ROWS..FIRST_BATCH_ROWS + BATCH_ROWS);
+    // 10 KB rows through 7 templates: the batch and its renders stay near
+    // the budget.
+    plan.learn(&vec![long_row(10_000); second.len()]);
+    let third = plan.next_where(|_| true).unwrap();
+    let row_memory = (10_000 + 24) * 8;
+    assert!(third.len() * row_memory <= BATCH_BYTES, "{third:?}");
+    assert!((third.len() + 1) * row_memory > BATCH_BYTES, "{third:?}");
+    // A row larger than the budget still makes a batch of one.
+    plan.learn(&[long_row(BATCH_BYTES)]);
+    let fourth = plan.next_where(|_| true).unwrap();
+    assert_eq!(fourth.len(), 1);
+    // Batches nobody wants are passed over without changing the size.
+    let wanted = fourth.end + 5;
+    let fifth = plan.next_where(|batch| batch.contains(&wanted)).unwrap();
+    assert_eq!(fifth, wanted..wanted + 1);
+}
+
+#[test]
+fn long_rows_export_the_same_records_in_smaller_batches() {
+    let renderer = plain();
+    let out = tempfile::tempdir().unwrap();
+    // Rows of ~100 KB: batches of a few rows, many render tasks of one row.
+    let mut source = MemorySource {
+        rows: (0..300)
+            .map(|index| {
+                Row::new(vec![
+                    (
+                        Arc::from("text"),
+                        Datum::str(&format!("{} number {index}", "y".repeat(100_000))),
+                    ),
+                    (Arc::from("label"), Datum::Int((index % 3) as i64)),
+                ])
+            })
+            .collect(),
+        reads: Arc::new(AtomicUsize::new(0)),
+    };
+    let reads = Arc::clone(&source.reads);
+    run_export(
+        out.path(),
+        settings(Format::Jsonl),
+        RunOptions {
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &[("a", &renderer)],
+        &mut source,
+    )
+    .unwrap();
+    let records = jsonl(&out.path().join("demo_sub_a/train.jsonl"));
+    assert_eq!(records.len(), 300);
+    for (index, record) in records.iter().enumerate() {
+        assert_eq!(record["idx"], index);
+        let input = record["inputs_pretokenized"].as_str().unwrap();
+        assert!(input.ends_with(&format!("number {index} (seed {index})")));
+    }
+    assert!(reads.load(Ordering::SeqCst) > 3, "{reads:?}");
 }
