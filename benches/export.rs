@@ -10,7 +10,9 @@
 //! wall time, renders per second (per core), CPU time and the child's peak
 //! RSS (from `wait4`), and checks that every run wrote the same bytes. As
 //! the ceiling for two threads, it also runs two single-thread processes at
-//! once, each exporting half the rows (`--num-shards 2`).
+//! once, each exporting half the rows (`--num-shards 2`). Last, it exports
+//! 20,000 multi_news-like rows (~11 KB documents) with 1 and 2 threads and
+//! reports their peak RSS: memory stays bounded on long rows too.
 //!
 //! Environment: `PROMPTSTUDIO_BENCH_ROWS` (default 1000000),
 //! `PROMPTSTUDIO_BENCH_ROUNDS` (default 3),
@@ -265,6 +267,54 @@ fn parent() -> anyhow::Result<()> {
         medians[0] / medians[3]
     );
     println!("outputs identical across setups and rounds: true");
+    long_documents(&corpus, work.path())
+}
+
+/// Peak memory on long rows: multi_news-like documents through the
+/// multi_news templates, with 1 and 2 threads.
+fn long_documents(corpus: &Path, work: &Path) -> anyhow::Result<()> {
+    let templates = corpus.join("templates/multi_news");
+    if !templates.join("templates.yaml").is_file() {
+        println!("SKIP long documents: multi_news templates not found");
+        return Ok(());
+    }
+    const ROWS: usize = 20_000;
+    let workspace = work.join("long");
+    generate_long_documents(&workspace.join("data/multi_news/_/train.parquet"), ROWS)?;
+    let mut outputs = Vec::new();
+    for threads in [1usize, 2] {
+        let out = workspace.join(format!("out-{threads}"));
+        let threads_text = threads.to_string();
+        let arguments: Vec<String> = [
+            "--templates",
+            path_str(&templates)?,
+            "--workspace",
+            path_str(&workspace)?,
+            "--dataset",
+            "multi_news",
+            "--out",
+            path_str(&out)?,
+            "--threads",
+            &threads_text,
+            "--quiet",
+        ]
+        .iter()
+        .map(|argument| argument.to_string())
+        .collect();
+        let usage = run_children(&[arguments], None)?;
+        println!(
+            "long documents ({ROWS} multi_news-like rows, ~11 KB each), {threads} thread(s): \
+             {:.2}s wall, peak RSS {:.0} MB; input {:.1} MB, output {:.1} MB",
+            usage.wall_seconds,
+            usage.peak_rss_kb as f64 / 1024.0,
+            folder_bytes(&workspace.join("data"))? as f64 / 1e6,
+            folder_bytes(&out)? as f64 / 1e6
+        );
+        outputs.push(out);
+    }
+    if !same_files(&outputs[0], &outputs[1])? {
+        anyhow::bail!("the long-document exports of 1 and 2 threads differ");
+    }
     Ok(())
 }
 
@@ -321,80 +371,150 @@ fn run_children(children: &[Vec<String>], pin_cpu: Option<usize>) -> anyhow::Res
     Ok(total)
 }
 
+const WORDS: &[&str] = &[
+    "the",
+    "market",
+    "shares",
+    "rose",
+    "after",
+    "government",
+    "announced",
+    "new",
+    "talks",
+    "with",
+    "officials",
+    "in",
+    "Iraq",
+    "on",
+    "Tuesday",
+    "team",
+    "won",
+    "its",
+    "third",
+    "straight",
+    "game",
+    "season",
+    "coach",
+    "said",
+    "company",
+    "profit",
+    "quarter",
+    "software",
+    "Microsoft",
+    "Google",
+    "space",
+    "scientists",
+    "found",
+    "evidence",
+    "of",
+    "water",
+    "Mars",
+    "oil",
+    "prices",
+    "fell",
+    "to",
+    "a",
+    "record",
+    "low",
+    "as",
+    "investors",
+    "worried",
+    "about",
+    "growth",
+    "Reuters",
+    "AP",
+    "president",
+    "election",
+    "campaign",
+    "vote",
+    "league",
+    "championship",
+    "player",
+    "injury",
+    "stocks",
+    "Wall",
+    "Street",
+    "bank",
+    "rates",
+    "internet",
+    "users",
+    "phone",
+    "network",
+    "launch",
+];
+
+/// A deterministic pseudo-random sequence (xorshift64).
+fn random_sequence() -> impl FnMut() -> u64 {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
+/// `length` words of the word salad.
+fn words(next: &mut impl FnMut() -> u64, length: usize) -> String {
+    let mut text = String::with_capacity(length * 7);
+    for index in 0..length {
+        if index > 0 {
+            text.push(' ');
+        }
+        text.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
+    }
+    text
+}
+
+/// Writes `rows` rows shaped like multi_news: a `document` of 300 to 3,300
+/// words (~11 KB on average), one row in 500 of 15,000 words (~90 KB), and
+/// a `summary` of 150 to 350 words.
+fn generate_long_documents(path: &Path, rows: usize) -> anyhow::Result<()> {
+    let parent = path.parent().context("data path has no folder")?;
+    std::fs::create_dir_all(parent)?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("document", DataType::Utf8, true),
+        Field::new("summary", DataType::Utf8, true),
+    ]));
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(10_000))
+        .build();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(path)?,
+        schema.clone(),
+        Some(properties),
+    )?;
+    let mut next = random_sequence();
+    let mut written = 0;
+    while written < rows {
+        let count = 1_000.min(rows - written);
+        let mut documents = Vec::with_capacity(count);
+        let mut summaries = Vec::with_capacity(count);
+        for row in written..written + count {
+            let length = if row % 500 == 499 {
+                15_000
+            } else {
+                300 + (next() % 3_001) as usize
+            };
+            documents.push(words(&mut next, length));
+            let summary_length = 150 + (next() % 201) as usize;
+            summaries.push(words(&mut next, summary_length));
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(documents)),
+            Arc::new(StringArray::from(summaries)),
+        ];
+        writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
+        written += count;
+    }
+    writer.close()?;
+    Ok(())
+}
+
 /// Writes `rows` rows shaped like ag_news (title and description, 20 to 60
 /// words, label 0-3) with deterministic content. Returns the file size.
 fn generate(path: &Path, rows: usize) -> anyhow::Result<u64> {
-    const WORDS: &[&str] = &[
-        "the",
-        "market",
-        "shares",
-        "rose",
-        "after",
-        "government",
-        "announced",
-        "new",
-        "talks",
-        "with",
-        "officials",
-        "in",
-        "Iraq",
-        "on",
-        "Tuesday",
-        "team",
-        "won",
-        "its",
-        "third",
-        "straight",
-        "game",
-        "season",
-        "coach",
-        "said",
-        "company",
-        "profit",
-        "quarter",
-        "software",
-        "Microsoft",
-        "Google",
-        "space",
-        "scientists",
-        "found",
-        "evidence",
-        "of",
-        "water",
-        "Mars",
-        "oil",
-        "prices",
-        "fell",
-        "to",
-        "a",
-        "record",
-        "low",
-        "as",
-        "investors",
-        "worried",
-        "about",
-        "growth",
-        "Reuters",
-        "AP",
-        "president",
-        "election",
-        "campaign",
-        "vote",
-        "league",
-        "championship",
-        "player",
-        "injury",
-        "stocks",
-        "Wall",
-        "Street",
-        "bank",
-        "rates",
-        "internet",
-        "users",
-        "phone",
-        "network",
-        "launch",
-    ];
     let parent = path.parent().context("data path has no folder")?;
     std::fs::create_dir_all(parent)?;
     let mut metadata = std::collections::HashMap::new();
@@ -412,13 +532,7 @@ fn generate(path: &Path, rows: usize) -> anyhow::Result<u64> {
         .set_max_row_group_row_count(Some(100_000))
         .build();
     let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))?;
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = random_sequence();
     let batch_rows = 10_000;
     let mut written = 0;
     while written < rows {
@@ -427,14 +541,7 @@ fn generate(path: &Path, rows: usize) -> anyhow::Result<u64> {
         let mut labels = Vec::with_capacity(count);
         for _ in 0..count {
             let length = 20 + (next() % 41) as usize;
-            let mut text = String::with_capacity(length * 7);
-            for index in 0..length {
-                if index > 0 {
-                    text.push(' ');
-                }
-                text.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
-            }
-            texts.push(text);
+            texts.push(words(&mut next, length));
             labels.push((next() % 4) as i64);
         }
         let columns: Vec<ArrayRef> = vec![
