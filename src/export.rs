@@ -17,9 +17,9 @@
 //!   `--strict`. With `--max-input-tokens`, longer inputs are counted and
 //!   skipped.
 //! - **Cap.** `--max-rows-per-dataset` follows T0 ([`sample`]).
-//! - **Determinism.** Rows are read in fixed-size batches, rendered on all
-//!   cores and written in row order: the bytes do not depend on the thread
-//!   count.
+//! - **Determinism.** Rows are read in batches sized from the data alone
+//!   (`BatchPlan`), rendered on all cores and written in row order: the
+//!   bytes do not depend on the thread count.
 //! - **Resume.** Files are written as `*.partial` and renamed when complete;
 //!   the manifest is saved after every split, and a rerun skips outputs whose
 //!   entry is complete for the same template.

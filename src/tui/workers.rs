@@ -18,7 +18,7 @@ use crate::core::template::Template;
 
 use super::Incoming;
 
-/// Threads whose panics are caught and shown as errors (see [`guarded`]);
+/// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
 pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD];
 const PREVIEW_THREAD: &str = "promptstudio-preview";
