@@ -16,6 +16,7 @@ pub mod state;
 pub mod stats;
 mod update;
 pub mod workspace;
+pub mod wrap;
 
 use std::cell::Cell;
 use std::path::PathBuf;

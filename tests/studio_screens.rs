@@ -301,3 +301,32 @@ fn long_lines_wrap_and_the_cursor_follows() {
     assert!(cursor.y as usize > first, "{screen}");
     assert!(screen.contains("What label"), "{screen}");
 }
+
+/// Up and down on a wrapped line go to its other screen rows, not to the
+/// lines around it.
+#[test]
+fn up_and_down_move_by_screen_rows_in_a_wrapped_line() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    for _ in 0..12 {
+        for c in "lengthy ".chars() {
+            app.update(Event::Key(KeyChord::plain(Key::Char(c))));
+        }
+    }
+    let ui = Ui::new(Theme::default_for(ColorDepth::None));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    // The cursor is on the third screen row of line 1, before "What".
+    let before = terminal.get_cursor_position().unwrap();
+    app.update(Event::Key(KeyChord::plain(Key::Up)));
+    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    let up = terminal.get_cursor_position().unwrap();
+    let screen = format!("{}", terminal.backend());
+    assert_eq!(app.editor.cursor().line, 0, "{screen}");
+    assert_eq!((up.x, up.y), (before.x, before.y - 1), "{screen}");
+    app.update(Event::Key(KeyChord::plain(Key::Down)));
+    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    assert_eq!(terminal.get_cursor_position().unwrap(), before, "{screen}");
+    app.update(Event::Key(KeyChord::plain(Key::Down)));
+    assert_eq!(app.editor.cursor().line, 1, "{screen}");
+}

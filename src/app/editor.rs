@@ -8,6 +8,8 @@
 //! the error marker. Templates are a few kilobytes, so lines of `String`
 //! with whole-buffer undo snapshots are simple and fast enough.
 
+use super::wrap::{cells, wrap};
+
 /// A position: 0-based line and 0-based column counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Cursor {
@@ -33,7 +35,8 @@ struct Snapshot {
 pub struct TextBuffer {
     lines: Vec<String>,
     cursor: Cursor,
-    /// The column the cursor wants when moving vertically through short lines.
+    /// Where the cursor wants to be when moving up and down through shorter
+    /// rows: display cells from the start of its screen row.
     goal_column: Option<usize>,
     undo: Vec<Snapshot>,
     redo: Vec<Snapshot>,
@@ -44,6 +47,9 @@ pub struct TextBuffer {
     /// First visible screen row (lines wrap); kept by the drawing code so the
     /// cursor stays in view.
     pub scroll: std::cell::Cell<usize>,
+    /// Display cells a screen row holds, as last drawn: up and down move by
+    /// screen rows of that width. 0 until drawn: they move by lines.
+    pub wrap_width: std::cell::Cell<usize>,
 }
 
 const UNDO_LIMIT: usize = 500;
@@ -65,6 +71,7 @@ impl TextBuffer {
             last_edit: None,
             anchor: None,
             scroll: std::cell::Cell::new(0),
+            wrap_width: std::cell::Cell::new(0),
         }
     }
 
@@ -348,11 +355,71 @@ impl TextBuffer {
         self.moved();
     }
 
+    /// Moves `delta` screen rows down (up when negative): within a wrapped
+    /// line first, then across lines, keeping the display column it started
+    /// from as its goal.
     pub fn vertical(&mut self, delta: isize) {
-        let goal = *self.goal_column.get_or_insert(self.cursor.column);
-        let target = self.cursor.line as isize + delta;
-        self.cursor.line = target.clamp(0, self.lines.len() as isize - 1) as usize;
-        self.cursor.column = goal.min(self.line_len(self.cursor.line));
+        let width = match self.wrap_width.get() {
+            0 => usize::MAX,
+            width => width,
+        };
+        let rows_of = |line: usize| wrap(line, &self.lines[line], width);
+        let mut line = self.cursor.line;
+        let mut rows = rows_of(line);
+        let mut row = rows
+            .iter()
+            .rposition(|row| row.columns.start <= self.cursor.column)
+            .unwrap_or(0);
+        let chars: Vec<char> = self.lines[line].chars().collect();
+        let start = rows[row].columns.start;
+        let goal = *self.goal_column.get_or_insert_with(|| {
+            cells(
+                chars[start..self.cursor.column.min(chars.len())]
+                    .iter()
+                    .copied(),
+            )
+        });
+        for _ in 0..delta.unsigned_abs() {
+            if delta > 0 {
+                if row + 1 < rows.len() {
+                    row += 1;
+                } else if line + 1 < self.lines.len() {
+                    line += 1;
+                    rows = rows_of(line);
+                    row = 0;
+                } else {
+                    break;
+                }
+            } else if row > 0 {
+                row -= 1;
+            } else if line > 0 {
+                line -= 1;
+                rows = rows_of(line);
+                row = rows.len() - 1;
+            } else {
+                break;
+            }
+        }
+        let target = &rows[row];
+        let chars: Vec<char> = self.lines[line].chars().collect();
+        // A row that is not the line's last ends where the next one starts:
+        // the cursor there would show on the next row, so it stops before.
+        let last_column = if target.last || target.columns.is_empty() {
+            target.columns.end
+        } else {
+            target.columns.end - 1
+        };
+        let mut column = target.columns.start;
+        let mut used = 0;
+        while column < last_column {
+            let width = cells(std::iter::once(chars[column]));
+            if used + width > goal {
+                break;
+            }
+            used += width;
+            column += 1;
+        }
+        self.cursor = Cursor { line, column };
         self.moved();
     }
 
@@ -560,6 +627,64 @@ mod tests {
         assert!(buffer.redo());
         assert_eq!(buffer.text(), "hello world");
         assert!(!buffer.redo());
+    }
+
+    #[test]
+    fn up_and_down_move_by_screen_rows_when_lines_wrap() {
+        let mut buffer = TextBuffer::new("aaaa bbbb cccc dddd\nxy");
+        buffer.wrap_width.set(10);
+        buffer.set_cursor(Cursor { line: 0, column: 2 });
+        buffer.vertical(1);
+        assert_eq!(
+            buffer.cursor(),
+            Cursor {
+                line: 0,
+                column: 12
+            }
+        );
+        buffer.vertical(1);
+        assert_eq!(buffer.cursor(), Cursor { line: 1, column: 2 });
+        buffer.vertical(-1);
+        assert_eq!(
+            buffer.cursor(),
+            Cursor {
+                line: 0,
+                column: 12
+            }
+        );
+        buffer.vertical(-1);
+        assert_eq!(buffer.cursor(), Cursor { line: 0, column: 2 });
+        // Without a drawn width, whole lines.
+        buffer.wrap_width.set(0);
+        buffer.vertical(1);
+        assert_eq!(buffer.cursor(), Cursor { line: 1, column: 2 });
+    }
+
+    #[test]
+    fn a_short_wrapped_row_keeps_the_cursor_on_it() {
+        // Width 5: "ab " | "cdefg" | "hijkl" | "mnop", then "01234" | "56789".
+        let mut buffer = TextBuffer::new("ab cdefghijklmnop\n0123456789");
+        buffer.wrap_width.set(5);
+        buffer.set_cursor(Cursor { line: 1, column: 4 });
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            buffer.vertical(-1);
+            seen.push(buffer.cursor().column);
+        }
+        // The last row may hold the cursor at the line's end; the others stop
+        // before their end, which belongs to the next row.
+        assert_eq!(seen, vec![17, 12, 7, 2, 2]);
+        assert_eq!(buffer.cursor().line, 0);
+    }
+
+    #[test]
+    fn the_goal_is_in_display_cells() {
+        let mut buffer = TextBuffer::new("日本語abc\nabcdefgh");
+        buffer.set_cursor(Cursor { line: 0, column: 2 });
+        buffer.vertical(1);
+        assert_eq!(buffer.cursor(), Cursor { line: 1, column: 4 });
+        buffer.vertical(-1);
+        assert_eq!(buffer.cursor(), Cursor { line: 0, column: 2 });
     }
 
     #[test]

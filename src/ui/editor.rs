@@ -6,9 +6,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
-use unicode_width::UnicodeWidthChar;
 
 use super::{ellipsize, one_line, scroll_into_view, Ui};
+use crate::app::wrap::{cells, shown_char, wrap, ScreenRow};
 use crate::app::{languages, App, MetaField};
 
 pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
@@ -43,6 +43,7 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
     let gutter = lines.len().to_string().len() + 1;
     let text_width = (inner.width as usize).saturating_sub(gutter + 1).max(2);
     let height = inner.height as usize;
+    buffer.wrap_width.set(text_width);
     // Long lines wrap (at a space when there is one) into screen rows;
     // scrolling counts screen rows, so the cursor's row stays in view.
     let rows: Vec<ScreenRow> = lines
@@ -109,59 +110,6 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         let x = inner.x + (gutter + 1 + cells(before).min(text_width - 1)) as u16;
         let y = inner.y + (cursor_row - top) as u16;
         frame.set_cursor_position(Position { x, y });
-    }
-}
-
-/// One screen row of the editor: a part of a line.
-struct ScreenRow {
-    line: usize,
-    /// The characters of the line on this row.
-    columns: std::ops::Range<usize>,
-    /// Whether the line ends on this row (its end-of-line marks go here).
-    last: bool,
-}
-
-/// Splits a line into rows of at most `width` cells, breaking after the last
-/// space that fits, or anywhere in a word longer than a row. An empty line
-/// is one empty row.
-fn wrap(line_index: usize, line: &str, width: usize) -> Vec<ScreenRow> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut rows = Vec::new();
-    let mut start = 0;
-    loop {
-        let mut used = 0;
-        let mut end = start;
-        let mut after_space = None;
-        while end < chars.len() {
-            let w = cells(std::iter::once(chars[end]));
-            if used + w > width {
-                break;
-            }
-            used += w;
-            if chars[end] == ' ' {
-                after_space = Some(end + 1);
-            }
-            end += 1;
-        }
-        if end >= chars.len() {
-            rows.push(ScreenRow {
-                line: line_index,
-                columns: start..chars.len(),
-                last: true,
-            });
-            return rows;
-        }
-        // Keep a row for the cursor at the end of a full line: break at a
-        // space when one fits, else mid-word (at least one character).
-        let end = after_space
-            .filter(|&at| at > start)
-            .unwrap_or(end.max(start + 1));
-        rows.push(ScreenRow {
-            line: line_index,
-            columns: start..end,
-            last: false,
-        });
-        start = end;
     }
 }
 
@@ -235,25 +183,6 @@ fn styled_line(
         }
     }
     spans
-}
-
-/// How a character is drawn: a tab as one space, other control characters
-/// as their pictures, so that each takes a known number of cells.
-fn shown_char(c: char) -> char {
-    match c {
-        '\t' => ' ',
-        c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('�'),
-        c if c.is_control() => '�',
-        c => c,
-    }
-}
-
-/// Display cells the characters take as drawn (a CJK character two, a
-/// combining mark none).
-fn cells(chars: impl Iterator<Item = char>) -> usize {
-    chars
-        .map(|c| UnicodeWidthChar::width(shown_char(c)).unwrap_or(0))
-        .sum()
 }
 
 fn push_char(spans: &mut Vec<Span<'static>>, c: char, style: Style) {
