@@ -273,10 +273,9 @@ fn the_selection_is_drawn_in_its_style() {
     assert_eq!(line[start].bg, selected_bg);
 }
 
-/// A line longer than the editor wraps at a space onto an unnumbered row,
-/// and the cursor at its end is drawn on that row.
-#[test]
-fn long_lines_wrap_and_the_cursor_follows() {
+/// The studio at 80x24 after typing 96 characters at the start of the
+/// template's first line, which makes it wrap; drawn once.
+fn app_with_a_wrapped_first_line() -> (App, Ui, Terminal<TestBackend>) {
     let mut app = app(workspace());
     app.update(Event::Action(Action::FocusEditor));
     for _ in 0..12 {
@@ -287,6 +286,14 @@ fn long_lines_wrap_and_the_cursor_follows() {
     let ui = Ui::new(Theme::default_for(ColorDepth::None));
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    (app, ui, terminal)
+}
+
+/// A line longer than the editor wraps at a space onto an unnumbered row,
+/// and the cursor at its end is drawn on that row.
+#[test]
+fn long_lines_wrap_and_the_cursor_follows() {
+    let (_app, _ui, mut terminal) = app_with_a_wrapped_first_line();
     let cursor = terminal.get_cursor_position().unwrap();
     let screen = format!("{}", terminal.backend());
     let rows: Vec<&str> = screen.lines().collect();
@@ -306,16 +313,7 @@ fn long_lines_wrap_and_the_cursor_follows() {
 /// lines around it.
 #[test]
 fn up_and_down_move_by_screen_rows_in_a_wrapped_line() {
-    let mut app = app(workspace());
-    app.update(Event::Action(Action::FocusEditor));
-    for _ in 0..12 {
-        for c in "lengthy ".chars() {
-            app.update(Event::Key(KeyChord::plain(Key::Char(c))));
-        }
-    }
-    let ui = Ui::new(Theme::default_for(ColorDepth::None));
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+    let (mut app, ui, mut terminal) = app_with_a_wrapped_first_line();
     // The cursor is on the third screen row of line 1, before "What".
     let before = terminal.get_cursor_position().unwrap();
     app.update(Event::Key(KeyChord::plain(Key::Up)));

@@ -147,6 +147,13 @@ fn run_export(
     Ok(exporter.finish())
 }
 
+fn two_threads() -> RunOptions {
+    RunOptions {
+        threads: Some(2),
+        ..RunOptions::default()
+    }
+}
+
 fn jsonl(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -708,10 +715,7 @@ fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
     let error = run_export(
         out.path(),
         settings(Format::Parquet),
-        RunOptions {
-            threads: Some(2),
-            ..RunOptions::default()
-        },
+        two_threads(),
         &[("a", &renderer), ("b", &renderer)],
         &mut source,
     )
@@ -747,10 +751,7 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     let error = run_export(
         out.path(),
         settings(Format::Jsonl),
-        RunOptions {
-            threads: Some(2),
-            ..RunOptions::default()
-        },
+        two_threads(),
         &[("a", &renderer)],
         &mut source,
     )
@@ -823,10 +824,7 @@ fn long_rows_export_the_same_records_in_smaller_batches() {
     run_export(
         out.path(),
         settings(Format::Jsonl),
-        RunOptions {
-            threads: Some(2),
-            ..RunOptions::default()
-        },
+        two_threads(),
         &[("a", &renderer)],
         &mut source,
     )
