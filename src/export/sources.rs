@@ -11,7 +11,7 @@ use crate::data::{RowBatches, Source};
 
 /// Rows the stream decodes at a time; a request takes what it needs and the
 /// rest waits for the next one.
-const STREAM_BATCH_ROWS: usize = 128;
+const STREAM_BATCH_ROWS: usize = 512;
 
 /// Any source of the data layer (Parquet, Arrow IPC, JSON Lines, CSV...),
 /// opened for export; [`DataRows::stream`] reads it.
