@@ -13,6 +13,10 @@ use promptstudio::core::apply::{ApplyOptions, CompiledTemplate};
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::DatasetTemplates;
 
+// The binary's allocator (see src/main.rs), so the figures are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -18,6 +18,10 @@ fn templates_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+// The binary's allocator (see src/main.rs), so the figures are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if templates_dir().is_none() {
         println!("SKIP: conformance corpus not found (set PROMPTSTUDIO_CONFORMANCE)");

@@ -273,6 +273,10 @@ fn peak_rss_mb() -> f64 {
     usage.ru_maxrss as f64 / 1024.0
 }
 
+// The binary's allocator (see src/main.rs), so the figures are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let Ok(which) = std::env::var("PROMPTSTUDIO_BENCH_ONCE") else {
         divan::main();

@@ -111,6 +111,10 @@ fn first_allowed_cpu() -> anyhow::Result<usize> {
     }
 }
 
+// The binary's allocator (see src/main.rs), so the figures are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let arguments: Vec<String> = std::env::args().collect();
     if arguments.get(1).map(String::as_str) == Some("--child") {

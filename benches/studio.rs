@@ -35,6 +35,10 @@ use ratatui::Terminal;
 
 const TOPICS: [&str; 4] = ["World", "Sports", "Business", "Sci/Tech"];
 
+// The binary's allocator (see src/main.rs), so the figures are the program's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-bench");
     let ag_news = root.join("ag_news_like");

@@ -15,11 +15,3 @@ pub mod export;
 pub mod tui;
 #[cfg(feature = "tui")]
 pub mod ui;
-
-// Rendering allocates many short strings and values on every core; glibc's
-// allocator spent a sixth of an export's time in malloc and free (perf),
-// mimalloc's thread-local heaps do the same work for much less. Declared in
-// the library so that the binary, the benchmarks and the tests all measure
-// the same program.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
