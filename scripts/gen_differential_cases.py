@@ -1,4 +1,4 @@
-"""Differential cases for tests/engine_differential.rs: every template of a
+"""Differential cases for tests/integration/engine_differential.rs: every template of a
 PromptSource templates tree applied by PromptSource itself to synthetic rows.
 
 The rows give each variable a template reads a value of a rotating type
@@ -9,7 +9,7 @@ and each get_answer_choices_list runs right after random.seed(r).
 Needs promptsource importable (see DEPENDENCIES.md for a venv recipe):
     python scripts/gen_differential_cases.py TEMPLATES_DIR OUT.jsonl
 then
-    PROMPTSTUDIO_DIFFERENTIAL_CASES=OUT.jsonl cargo test --test engine_differential
+    PROMPTSTUDIO_DIFFERENTIAL_CASES=OUT.jsonl cargo test --test integration engine_differential
 """
 import glob
 import json

@@ -1,5 +1,5 @@
 """Records what Jinja2 3.1 (with PromptSource's environment) renders for a
-list of template snippets, for tests/engine_fixtures.rs.
+list of template snippets, for src/core/jinja/tests.rs.
 
 Each case is compiled and rendered right after random.seed(0), as
 PromptSource's apply would, with the variables below (written as the first

@@ -2,7 +2,7 @@
 //! processes and merged equal a single-process export, and the thread count
 //! does not change a byte.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

@@ -1,7 +1,7 @@
 //! The headless commands, run as a user runs them: the real binary, its
 //! stdout, stderr and exit code.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! Rendering is done by a stand-in here (it echoes the row), so these tests
 //! check the plumbing; `export_conformance.rs` checks the engine's output.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 

@@ -3,10 +3,9 @@
 //! Parquet shards, JSON Lines and CSV/TSV (`load_dataset("json"/"csv")`).
 //! Expected rows were written by `tests/fixtures/data/generate.py`.
 
-#[path = "fixtures/data/oracle.rs"]
-mod oracle;
+use crate::oracle;
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 
@@ -261,7 +260,7 @@ fn standard_input_reads_as_json_lines() {
     let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            "standard_input_reads_as_json_lines",
+            "data_sources::standard_input_reads_as_json_lines",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -3,7 +3,7 @@
 
 #![cfg(feature = "tui")]
 
-mod studio_support;
+use crate::studio_support;
 
 use promptstudio::app::stats::SplitStats;
 use promptstudio::app::{

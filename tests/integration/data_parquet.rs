@@ -6,12 +6,11 @@
 //! shared corpus. Setting `PROMPTSTUDIO_DATA_ORACLE` to a full dump written
 //! by `generate.py oracle` compares every row of the corpus as well.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 
-#[path = "fixtures/data/oracle.rs"]
-mod oracle;
+use crate::oracle;
 
 use oracle::{check_path, compare_row};
 use promptstudio::core::datum::Datum;

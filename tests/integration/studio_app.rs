@@ -1,7 +1,7 @@
 //! The studio driven through `App::update`, as keys and worker answers
 //! arrive, without a terminal.
 
-mod studio_support;
+use crate::studio_support;
 
 use promptstudio::app::{
     Action, CatalogRow, Confirm, Context, Effect, Event, Focus, Key, KeyChord, Mods, Overlay,

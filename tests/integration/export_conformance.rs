@@ -6,7 +6,7 @@
 //! so the expected outcome of row `i` is the one whose seeds include `i`.
 //! P3's keep rule then says which rows become records.
 
-mod corpus;
+use crate::corpus;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

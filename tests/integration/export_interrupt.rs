@@ -6,7 +6,7 @@
 //! `EXPORT_INTERRUPT_CHILD` set; it exports with a deliberately slow
 //! stand-in renderer so the signal lands mid-way.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -136,7 +136,7 @@ fn ctrl_c_keeps_finished_outputs_and_resumes() {
     let marker = out.with_extension(STARTED_MARKER);
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "child_process_entry",
+            "export_interrupt::child_process_entry",
             "--exact",
             "--nocapture",
             "--test-threads",

@@ -3,7 +3,7 @@
 //! (fixtures made by tests/fixtures/yaml/generate.py), load errors with
 //! their positions, atomic saves and the changed-on-disk refusal.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@
 //! `../shared/conformance`; without it the test prints `SKIP` and passes,
 //! unless `PROMPTSTUDIO_REQUIRE_CONFORMANCE=1`.
 
-mod corpus;
+use crate::corpus;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Finding datasets by name in a workspace, the Hub cache and the `datasets`
 //! cache, each laid out as the real tools lay them out.
 
-mod corpus;
+use crate::corpus;
 
 use std::path::{Path, PathBuf};
 

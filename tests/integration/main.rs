@@ -1,0 +1,24 @@
+//! The integration tests, in one binary: each file is a module, so arrow,
+//! parquet and tokenizers are linked once instead of once per file.
+
+mod corpus;
+mod oracle;
+mod studio_support;
+
+mod cli;
+mod conformance;
+mod data_bad_input;
+mod data_hub;
+mod data_inspect;
+mod data_parquet;
+mod data_resolve;
+mod data_sources;
+mod engine_differential;
+mod export_cli;
+mod export_conformance;
+mod export_interrupt;
+mod export_shards;
+mod pty_e2e;
+mod studio_app;
+mod studio_screens;
+mod yaml_roundtrip;
