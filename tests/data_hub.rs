@@ -1,5 +1,5 @@
 //! `fetch` against a small Hub stand-in on 127.0.0.1 that answers the two
-//! kinds of request hf-hub makes: `GET /api/datasets/<repo>/revision/<rev>`
+//! kinds of request a Hub client makes: `GET /api/datasets/<repo>/revision/<rev>`
 //! (the file list) and `GET /datasets/<repo>/resolve/<rev>/<file>` (ranged
 //! reads of a file). Nothing goes to any other address.
 
@@ -239,6 +239,7 @@ fn settings(hub: &FakeHub, cache: &Path, token: Option<&str>) -> HubSettings {
         cache: cache.to_path_buf(),
         token: token.map(str::to_string),
         offline: false,
+        timeout: std::time::Duration::from_secs(5),
     }
 }
 
