@@ -219,7 +219,7 @@ fn fill(
         if let Some(length) = announced {
             if start.saturating_add(length) > stated.size {
                 return Err(Failure::Rejected(format!(
-                    "the server announced {} bytes, more than the {} the Hub stated",
+                    "the server announced {} bytes, more than the {} bytes the Hub stated",
                     start.saturating_add(length),
                     stated.size
                 )));
