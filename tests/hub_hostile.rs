@@ -503,7 +503,8 @@ fn a_revision_that_climbs_is_refused_before_any_request() {
         |request| file(request, &content(), Vec::new()),
         |_| not_found(),
     );
-    for revision in ["../..", "/tmp", "main/../../x", "a\0b"] {
+    let absolute = format!("{}/elsewhere", sandbox.root.path().display());
+    for revision in ["../..", &absolute, "main/../../x", "a\0b"] {
         let error = sandbox.fetch_fails(&server, Some(revision));
         assert!(error.contains("unsafe revision"), "{error}");
     }
