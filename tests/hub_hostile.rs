@@ -256,6 +256,8 @@ fn hub(
 /// A temporary root holding a victim file, and `home/hub` as the cache.
 struct Sandbox {
     root: tempfile::TempDir,
+    /// The repo's folder name in the cache, the only place writes may go.
+    repo_folder: &'static str,
 }
 
 const VICTIM: &[u8] = b"precious, not to be replaced";
@@ -265,7 +267,10 @@ impl Sandbox {
         let root = tempfile::tempdir().expect("temp");
         std::fs::write(root.path().join("victim.txt"), VICTIM).expect("victim");
         std::fs::create_dir_all(root.path().join("home/hub")).expect("cache");
-        Sandbox { root }
+        Sandbox {
+            root,
+            repo_folder: "datasets--org--evil",
+        }
     }
 
     fn cache(&self) -> PathBuf {
@@ -273,7 +278,7 @@ impl Sandbox {
     }
 
     fn repo(&self) -> PathBuf {
-        self.cache().join("datasets--org--evil")
+        self.cache().join(self.repo_folder)
     }
 
     /// Every path under the root outside the repo's folder.
@@ -324,6 +329,11 @@ impl Sandbox {
     }
 
     fn assert_contained(&self, before: &BTreeSet<PathBuf>) {
+        self.assert_outside_unchanged(before);
+        assert_eq!(final_blobs(&self.repo()), Vec::<String>::new());
+    }
+
+    fn assert_outside_unchanged(&self, before: &BTreeSet<PathBuf>) {
         assert_eq!(
             std::fs::read(self.root.path().join("victim.txt")).expect("victim"),
             VICTIM
@@ -334,7 +344,6 @@ impl Sandbox {
             Vec::<&PathBuf>::new(),
             "new paths outside the repo folder"
         );
-        assert_eq!(final_blobs(&self.repo()), Vec::<String>::new());
         for link in links(&self.repo()) {
             let target = std::fs::read_link(&link).expect("link");
             assert!(target.is_relative(), "{}", target.display());
@@ -342,6 +351,12 @@ impl Sandbox {
     }
 
     fn cli(&self, server: &Server, args: &[&str]) -> (Output, Duration) {
+        self.cli_checked(server, args, true)
+    }
+
+    /// Runs `promptstudio fetch ARGS`; with `failing`, also checks that no
+    /// blob is left under a final name.
+    fn cli_checked(&self, server: &Server, args: &[&str], failing: bool) -> (Output, Duration) {
         let before = self.outside();
         let started = Instant::now();
         let output = Command::new(env!("CARGO_BIN_EXE_promptstudio"))
@@ -357,7 +372,11 @@ impl Sandbox {
             .output()
             .expect("runs");
         let elapsed = started.elapsed();
-        self.assert_contained(&before);
+        if failing {
+            self.assert_contained(&before);
+        } else {
+            self.assert_outside_unchanged(&before);
+        }
         (output, elapsed)
     }
 }
@@ -750,4 +769,60 @@ fn redirect_loops_end() {
         "{error}"
     );
     assert!(server.seen().len() < 12, "{} requests", server.seen().len());
+}
+
+#[test]
+fn fetch_model_goes_through_the_same_checks() {
+    let sandbox = Sandbox {
+        repo_folder: "models--org--evil",
+        ..Sandbox::new()
+    };
+    let files = ["config.json", "tokenizer.json", "model.safetensors"];
+    let listed = move |request: &Request| {
+        request
+            .path
+            .starts_with("/api/models/org/evil/revision/")
+            .then(|| listing(COMMIT, &files))
+    };
+    // A climbing ETag on one of the files.
+    let server = Server::start(move |request| {
+        listed(request).unwrap_or_else(|| {
+            if request.path.ends_with("/tokenizer.json") {
+                file(
+                    request,
+                    &content(),
+                    vec![header("etag", "\"../../../../victim.txt\"")],
+                )
+            } else {
+                file(request, &content(), Vec::new())
+            }
+        })
+    });
+    let (output, _) = sandbox.cli(&server, &["--model", "org/evil"]);
+    assert_exit_2(
+        &output,
+        &["model `org/evil`", "tokenizer.json", "not a hex digest"],
+    );
+
+    // A well-behaved Hub: the two small files arrive, the weights are never asked for.
+    let server = Server::start(move |request| {
+        listed(request).unwrap_or_else(|| file(request, request.path.as_bytes(), Vec::new()))
+    });
+    let (output, _) = sandbox.cli_checked(&server, &["--model", "org/evil"], false);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("org/evil at main"), "{printed}");
+    let snapshot = sandbox.repo().join("snapshots").join(COMMIT);
+    assert_eq!(
+        std::fs::read(snapshot.join("config.json")).expect("cached"),
+        b"/org/evil/resolve/main/config.json"
+    );
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|seen| !seen.path.contains("safetensors")),
+        "{:?}",
+        server.seen()
+    );
 }

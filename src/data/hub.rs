@@ -22,20 +22,20 @@
 
 mod blob;
 mod http;
+mod model;
 mod names;
+mod remote;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-use serde::Deserialize;
 
 use crate::data::error::DataError;
 use crate::data::resolve::{
     hub_cache, hub_cache_splits, hub_folder_name, splits_of_subset, Found, Origin,
 };
-use blob::Stated;
-use http::{encode, parse, Client};
+pub use model::{fetch_model, FetchedModel, ModelFetchError, MODEL_FILES};
 pub(crate) use names::{check_relative_path, check_repo_id};
+use remote::{Remote, RepoKind, Sibling};
 
 /// The Hub's branch of automatic Parquet conversions.
 pub const PARQUET_CONVERSION: &str = "refs/convert/parquet";
@@ -141,170 +141,6 @@ pub struct Fetched {
     pub splits: Vec<Found>,
     /// How many files were downloaded (the others were already cached).
     pub downloaded: usize,
-}
-
-/// A revision's file list, as `GET /api/<kind>/<repo>/revision/<rev>` gives it.
-#[derive(Debug, Deserialize)]
-struct Listing {
-    sha: String,
-    #[serde(default)]
-    siblings: Vec<Sibling>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Sibling {
-    rfilename: String,
-    /// Present when the listing was asked with `blobs=true`.
-    #[serde(default)]
-    size: Option<u64>,
-    #[serde(default)]
-    lfs: Option<LfsInfo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct LfsInfo {
-    #[serde(default)]
-    sha256: Option<String>,
-    #[serde(default)]
-    size: Option<u64>,
-}
-
-/// The kinds of Hub repo, which differ in URLs and cache folder names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RepoKind {
-    Dataset,
-}
-
-/// One repo at one revision, with the client that reaches it.
-struct Remote<'a> {
-    client: Client,
-    kind: RepoKind,
-    id: &'a str,
-    folder: PathBuf,
-}
-
-impl<'a> Remote<'a> {
-    fn new(settings: &HubSettings, kind: RepoKind, id: &'a str) -> Result<Remote<'a>, String> {
-        check_repo_id(id)?;
-        let client = Client::new(
-            &settings.endpoint,
-            settings.token.as_deref(),
-            settings.timeout,
-        )?;
-        let folder = match kind {
-            RepoKind::Dataset => settings.cache.join(hub_folder_name(id)),
-        };
-        Ok(Remote {
-            client,
-            kind,
-            id,
-            folder,
-        })
-    }
-
-    fn listing(&self, revision: &str) -> Result<Listing, String> {
-        let kind = match self.kind {
-            RepoKind::Dataset => "datasets",
-        };
-        let url = parse(&format!(
-            "{}/api/{kind}/{}/revision/{}",
-            self.client.endpoint(),
-            self.id,
-            encode(revision, false)
-        ))?;
-        let listing: Listing = self.client.get_json(&url)?;
-        names::check_commit(&listing.sha)?;
-        Ok(listing)
-    }
-
-    fn file_url(&self, revision: &str, file: &str) -> Result<ureq::http::Uri, String> {
-        let prefix = match self.kind {
-            RepoKind::Dataset => "datasets/",
-        };
-        parse(&format!(
-            "{}/{prefix}{}/resolve/{}/{}",
-            self.client.endpoint(),
-            self.id,
-            encode(revision, false),
-            encode(file, true)
-        ))
-    }
-
-    /// Brings `files` (checked names) of `revision`, listed at `commit`,
-    /// into the snapshot; returns how many were not there yet.
-    fn bring(
-        &self,
-        revision: &str,
-        commit: &str,
-        files: &[Sibling],
-        progress: &mut dyn FetchProgress,
-    ) -> Result<usize, String> {
-        let snapshot = self.folder.join("snapshots").join(commit);
-        let blobs = self.folder.join("blobs");
-        let mut downloaded = 0;
-        for (index, sibling) in files.iter().enumerate() {
-            let file = &sibling.rfilename;
-            if snapshot.join(file).exists() {
-                continue;
-            }
-            let failed = |message: String| format!("downloading `{file}`: {message}");
-            let url = self.file_url(revision, file).map_err(failed)?;
-            let stated = blob::stat(&self.client, &url).map_err(failed)?;
-            agrees_with_listing(&stated, sibling, commit).map_err(failed)?;
-            progress.file_started(file, stated.size, index, files.len());
-            if !blobs.join(&stated.blob).is_file() {
-                blob::download(&self.client, &url, &blobs, &stated, progress)
-                    .map_err(|failure| failed(failure.message()))?;
-            } else {
-                progress.advanced(stated.size);
-            }
-            progress.file_finished();
-            blob::link(&snapshot, file, &stated.blob).map_err(|error| {
-                failed(format!("linking it into {}: {error}", snapshot.display()))
-            })?;
-            downloaded += 1;
-        }
-        Ok(downloaded)
-    }
-
-    /// Records that `revision` is `commit`, then tidies `blobs/`.
-    fn finish(&self, revision: &str, commit: &str) -> Result<(), DataError> {
-        blob::write_ref(&self.folder, revision, commit)
-            .map_err(|error| DataError::io(&self.folder.join("refs"), error))?;
-        remove_stale_files(&self.folder.join("blobs"));
-        Ok(())
-    }
-}
-
-/// What the file's own answer states must match what the listing said.
-fn agrees_with_listing(stated: &Stated, sibling: &Sibling, commit: &str) -> Result<(), String> {
-    if let Some(answered) = &stated.commit {
-        if answered != commit {
-            return Err(format!(
-                "the Hub answered for commit {answered}, but listed the revision at {commit}"
-            ));
-        }
-    }
-    let listed_size = sibling
-        .lfs
-        .as_ref()
-        .and_then(|lfs| lfs.size)
-        .or(sibling.size);
-    if let Some(listed) = listed_size.filter(|listed| *listed != stated.size) {
-        return Err(format!(
-            "the Hub listed {listed} bytes, but its answer states {}",
-            stated.size
-        ));
-    }
-    let listed_sha = sibling.lfs.as_ref().and_then(|lfs| lfs.sha256.as_deref());
-    if let (Some(listed), Some(answered)) = (listed_sha, stated.sha256.as_deref()) {
-        if !listed.eq_ignore_ascii_case(answered) {
-            return Err(format!(
-                "the Hub listed SHA-256 {listed}, but its answer states {answered}"
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Fetches the Parquet files of a dataset's configuration (one split, or
