@@ -104,13 +104,16 @@ fn serve(stream: TcpStream, repos: &HashMap<(String, String), Revision>, log: &M
                 .map(|rest| ("model:".to_string(), rest))
         });
     if let Some((kind, rest)) = listed {
+        let rest = rest.split_once('?').map_or(rest, |(rest, _query)| rest);
         let (repo, revision) = rest.split_once("/revision/").unwrap_or((rest, "main"));
         match repos.get(&(format!("{kind}{repo}"), unescape(revision))) {
             Some(found) => {
                 let siblings: Vec<serde_json::Value> = found
                     .files
                     .iter()
-                    .map(|(name, _)| serde_json::json!({ "rfilename": name }))
+                    .map(|(name, content)| {
+                        serde_json::json!({ "rfilename": name, "size": content.len() })
+                    })
                     .collect();
                 let body =
                     serde_json::json!({ "sha": found.commit, "siblings": siblings }).to_string();
@@ -395,11 +398,13 @@ fn uses_the_parquet_conversion_when_the_repo_has_no_parquet_files() {
     );
     let paths: Vec<String> = hub.seen().into_iter().map(|seen| seen.path).collect();
     assert!(
-        paths.contains(&"/api/datasets/scripted/revision/main".to_string()),
+        paths.contains(&"/api/datasets/scripted/revision/main?blobs=true".to_string()),
         "{paths:?}"
     );
     assert!(
-        paths.contains(&"/api/datasets/scripted/revision/refs%2Fconvert%2Fparquet".to_string()),
+        paths.contains(
+            &"/api/datasets/scripted/revision/refs%2Fconvert%2Fparquet?blobs=true".to_string()
+        ),
         "{paths:?}"
     );
     assert!(
@@ -561,7 +566,7 @@ fn fetches_a_models_tokenizer_and_config_files_but_never_its_weights() {
     );
     let requested: Vec<String> = hub.seen().into_iter().map(|seen| seen.path).collect();
     assert!(
-        requested.contains(&"/api/models/org/chat/revision/main".to_string()),
+        requested.contains(&"/api/models/org/chat/revision/main?blobs=true".to_string()),
         "{requested:?}"
     );
     for never in [

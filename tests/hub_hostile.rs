@@ -569,6 +569,26 @@ fn a_short_body_is_not_cached() {
     assert_exit_2(&output, &[FILE, "sent 100 of the 3532 bytes"]);
 }
 
+#[test]
+fn a_size_the_listing_contradicts_is_refused() {
+    let sandbox = Sandbox::new();
+    let server = Server::start(|request| {
+        if request.path.starts_with("/api/") {
+            json(serde_json::json!({
+                "sha": COMMIT,
+                "siblings": [{ "rfilename": FILE, "size": 100 }],
+            }))
+        } else {
+            file(request, &content(), Vec::new())
+        }
+    });
+    let error = sandbox.fetch_fails(&server, None);
+    assert!(
+        error.contains(FILE) && error.contains("the Hub listed 100 bytes"),
+        "{error}"
+    );
+}
+
 fn has_part_files(repo: &Path) -> bool {
     std::fs::read_dir(repo.join("blobs"))
         .into_iter()

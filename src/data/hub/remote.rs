@@ -79,7 +79,9 @@ impl<'a> Remote<'a> {
             RepoKind::Model => "models",
         };
         let url = parse(&format!(
-            "{}/api/{kind}/{}/revision/{}",
+            // `blobs=true`: each file's size (and LFS SHA-256) too, checked
+            // against what the file's own answer states.
+            "{}/api/{kind}/{}/revision/{}?blobs=true",
             self.client.endpoint(),
             self.id,
             encode(revision, false)
