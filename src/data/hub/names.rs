@@ -94,7 +94,7 @@ pub(crate) fn blob_name(etag: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "the Hub sent `{}` as an ETag, which is not a hex digest",
-            etag.escape_debug()
+            name.escape_debug()
         ))
     }
 }
