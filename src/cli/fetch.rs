@@ -1,5 +1,7 @@
-//! `promptstudio fetch`: a dataset's Parquet files from the Hugging Face Hub
-//! into the standard cache, where the other commands (and Python) find them.
+//! `promptstudio fetch`: a dataset's Parquet files (or, with `--model`, a
+//! model's tokenizer, chat template and configuration files) from the
+//! Hugging Face Hub into the standard cache, where the other commands (and
+//! Python) find them.
 
 use std::io::{IsTerminal, Write};
 
@@ -13,7 +15,14 @@ use crate::data::resolve::interpretations;
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// The dataset: `name`, `org/name`, `name/subset` or `org/name/subset`.
-    pub dataset: String,
+    #[arg(required_unless_present = "model")]
+    pub dataset: Option<String>,
+    /// A model (`org/name`) instead of a dataset: fetches only its
+    /// tokenizer_config.json, tokenizer.json, special_tokens_map.json,
+    /// chat_template.jinja, generation_config.json and config.json (those it
+    /// has; never weights).
+    #[arg(long, value_name = "ORG/NAME", conflicts_with_all = ["dataset", "split"])]
+    pub model: Option<String>,
     /// Only this split (default: every split of the subset).
     #[arg(long)]
     pub split: Option<String>,
@@ -28,10 +37,29 @@ pub struct FetchArgs {
 pub fn run(args: &FetchArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let settings = HubSettings::from_env();
     let mut progress = ByteProgress::new(!args.quiet && std::io::stderr().is_terminal());
+    if let Some(model) = &args.model {
+        let fetched = hub::fetch_model(&settings, model, args.revision.as_deref(), &mut progress);
+        progress.finish();
+        let fetched = fetched?;
+        writeln!(
+            out,
+            "{model} at {} ({} downloaded, {} already cached)",
+            fetched.revision,
+            fetched.downloaded,
+            fetched.paths.len() - fetched.downloaded
+        )?;
+        for path in &fetched.paths {
+            writeln!(out, "    {}", path.display())?;
+        }
+        return Ok(Outcome::Success);
+    }
+    let Some(dataset) = &args.dataset else {
+        anyhow::bail!("fetch needs a dataset or --model ORG/NAME");
+    };
     // `a/b` is either the repo `a/b` or the subset `b` of `a`: try each reading
     // in turn and report every failure if none works.
     let mut failures = Vec::new();
-    for (dataset, subset) in interpretations(&args.dataset) {
+    for (dataset, subset) in interpretations(dataset) {
         let request = FetchRequest {
             dataset: &dataset,
             subset: subset.as_deref(),

@@ -1,7 +1,14 @@
 //! Fetching a dataset's Parquet files from the Hugging Face Hub into the
 //! standard Hub cache (the one Python's `huggingface_hub` reads and writes:
 //! `datasets--org--name/{blobs,snapshots/<commit>,refs/<revision>}`), with
-//! hf-hub's synchronous client (ureq and rustls, no OpenSSL).
+//! our own client on `ureq` (rustls, no OpenSSL).
+//!
+//! Everything the server sends is distrusted: file names, commit ids and
+//! ETags are checked before they become paths (see `names`), a body must be
+//! exactly the size the Hub stated (and, for LFS files, have the stated
+//! SHA-256) or its partial file is removed, every wait has a timeout,
+//! redirects are counted, and the token goes only to the endpoint's host.
+//! hf-hub 0.5, used before, trusted all of these (see README, known limits).
 //!
 //! The repo's own Parquet files are used when it has some at the asked
 //! revision; otherwise those of its `refs/convert/parquet` branch, which the
@@ -9,22 +16,35 @@
 //!
 //! The environment is read as `huggingface_hub` reads it: `HF_ENDPOINT`,
 //! `HF_HUB_CACHE` / `HF_HOME`, `HF_TOKEN` (else the `token` file next to the
-//! cache; hf-hub alone does not read the variable), and `HF_HUB_OFFLINE`
-//! (only the cache is used, and a dataset missing from it is an error).
+//! cache), `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, default 10) and
+//! `HF_HUB_OFFLINE` (only the cache is used, and a dataset missing from it is
+//! an error).
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+mod blob;
+mod http;
+mod model;
+mod names;
+mod remote;
+
 use std::path::{Path, PathBuf};
-
-use hf_hub::api::sync::{ApiBuilder, ApiRepo};
-use hf_hub::{Cache, Repo, RepoType};
+use std::time::{Duration, SystemTime};
 
 use crate::data::error::DataError;
 use crate::data::resolve::{
     hub_cache, hub_cache_splits, hub_folder_name, splits_of_subset, Found, Origin,
 };
+pub use model::{fetch_model, FetchedModel, ModelFetchError, MODEL_FILES};
+pub(crate) use names::{check_relative_path, check_repo_id};
+use remote::{Remote, RepoKind, Sibling};
 
 /// The Hub's branch of automatic Parquet conversions.
 pub const PARQUET_CONVERSION: &str = "refs/convert/parquet";
+
+/// `huggingface_hub`'s default for `HF_HUB_DOWNLOAD_TIMEOUT`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A partial download untouched this long is not coming back.
+const STALE_PART_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Where and how to reach the Hub.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +56,8 @@ pub struct HubSettings {
     pub token: Option<String>,
     /// `HF_HUB_OFFLINE`: never touch the network.
     pub offline: bool,
+    /// The longest wait for a connection or for the next bytes of an answer.
+    pub timeout: Duration,
 }
 
 impl HubSettings {
@@ -45,7 +67,7 @@ impl HubSettings {
             .ok()
             .map(|token| token.trim().to_string())
             .filter(|token| !token.is_empty())
-            .or_else(|| Cache::new(cache.clone()).token());
+            .or_else(|| token_file(&cache));
         let offline = std::env::var("HF_HUB_OFFLINE")
             .map(|value| {
                 matches!(
@@ -54,6 +76,12 @@ impl HubSettings {
                 )
             })
             .unwrap_or(false);
+        let timeout = std::env::var("HF_HUB_DOWNLOAD_TIMEOUT")
+            .ok()
+            .and_then(|seconds| seconds.trim().parse::<f64>().ok())
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .filter(|timeout| !timeout.is_zero())
+            .unwrap_or(DEFAULT_TIMEOUT);
         HubSettings {
             endpoint: std::env::var("HF_ENDPOINT")
                 .map(|endpoint| endpoint.trim_end_matches('/').to_string())
@@ -61,8 +89,16 @@ impl HubSettings {
             cache,
             token,
             offline,
+            timeout,
         }
     }
+}
+
+/// The token `huggingface-cli login` saves: `token` next to the `hub` folder.
+fn token_file(cache: &Path) -> Option<String> {
+    let token = std::fs::read_to_string(cache.parent()?.join("token")).ok()?;
+    let token = token.trim();
+    (!token.is_empty()).then(|| token.to_string())
 }
 
 /// What to fetch: `NAME[/SUBSET]` is given split into its parts.
@@ -118,44 +154,44 @@ pub fn fetch(
         name: request.dataset.to_string(),
         message,
     };
+    check_repo_id(request.dataset).map_err(hub_error)?;
+    let asked = request.revision.unwrap_or("main");
+    check_relative_path("revision", asked).map_err(hub_error)?;
     if settings.offline {
         return fetch_offline(settings, request);
     }
-    let api = ApiBuilder::from_cache(Cache::new(settings.cache.clone()))
-        .with_endpoint(settings.endpoint.clone())
-        .with_token(settings.token.clone())
-        .with_progress(false)
-        .with_retries(2)
-        .build()
-        .map_err(|error| hub_error(format!("cannot set up the HTTP client: {error}")))?;
-    let asked = request.revision.unwrap_or("main");
+    let remote = Remote::new(settings, RepoKind::Dataset, request.dataset).map_err(hub_error)?;
     let mut chosen = None;
     for revision in [asked, PARQUET_CONVERSION] {
-        let repo = api.repo(Repo::with_revision(
-            request.dataset.to_string(),
-            RepoType::Dataset,
-            revision.to_string(),
-        ));
-        let info = guard(|| repo.info())
+        let listing = remote
+            .listing(revision)
             .map_err(|message| hub_error(format!("listing revision `{revision}`: {message}")))?;
-        let parquet: Vec<(PathBuf, String)> = info
+        let parquet: Vec<&Sibling> = listing
             .siblings
             .iter()
             .filter(|sibling| sibling.rfilename.ends_with(".parquet"))
-            .map(|sibling| (PathBuf::from(&sibling.rfilename), sibling.rfilename.clone()))
             .collect();
+        for sibling in &parquet {
+            check_relative_path("file name", &sibling.rfilename).map_err(|message| {
+                hub_error(format!("listing revision `{revision}`: {message}"))
+            })?;
+        }
         if parquet.is_empty() {
             continue;
         }
+        let named: Vec<(PathBuf, String)> = parquet
+            .iter()
+            .map(|sibling| (PathBuf::from(&sibling.rfilename), sibling.rfilename.clone()))
+            .collect();
         // A repo with Parquet files but not for this subset: the conversion
         // branch may still have it (a script dataset with a Parquet README
         // sample, say), so keep looking rather than fail here.
-        if let Some(splits) = splits_of_subset(parquet, request.subset) {
-            chosen = Some((revision, repo, info.sha, splits));
+        if let Some(splits) = splits_of_subset(named, request.subset) {
+            chosen = Some((revision, listing, splits));
             break;
         }
     }
-    let Some((revision, repo, commit, mut splits)) = chosen else {
+    let Some((revision, listing, mut splits)) = chosen else {
         return Err(hub_error(format!(
             "no Parquet files for {} at `{asked}` or on `{PARQUET_CONVERSION}`",
             describe_subset(request.subset)
@@ -172,37 +208,35 @@ pub fn fetch(
             )));
         }
     }
-    let repo_folder = settings.cache.join(hub_folder_name(request.dataset));
-    let snapshot = repo_folder.join("snapshots").join(&commit);
-    let count = splits.values().map(Vec::len).sum();
-    let mut downloaded = 0;
-    let mut index = 0;
-    let mut found = Vec::new();
-    for (split, files) in splits {
-        let mut paths = Vec::with_capacity(files.len());
-        for file in files {
-            let cached = snapshot.join(&file);
-            if !cached.exists() {
-                download(&repo, &file, index, count, progress)
-                    .map_err(|message| hub_error(format!("downloading `{file}`: {message}")))?;
-                downloaded += 1;
-            }
-            index += 1;
-            paths.push(cached);
-        }
-        found.push(Found {
+    let commit = listing.sha.as_str();
+    let wanted: Vec<Sibling> = splits
+        .values()
+        .flatten()
+        .filter_map(|file| {
+            listing
+                .siblings
+                .iter()
+                .find(|sibling| &sibling.rfilename == file)
+                .cloned()
+        })
+        .collect();
+    let downloaded = remote
+        .bring(revision, commit, &wanted, progress)
+        .map_err(hub_error)?;
+    let snapshot = remote.folder.join("snapshots").join(commit);
+    let found = splits
+        .into_iter()
+        .map(|(split, files)| Found {
             dataset: request.dataset.to_string(),
             subset: request.subset.map(str::to_string),
             split,
             origin: Origin::HubCache,
-            paths,
-        });
-    }
-    // hf-hub records the ref only when it downloads; a fully cached fetch
-    // must still leave the ref pointing at the commit it checked.
-    write_ref(&repo_folder, revision, &commit)
-        .map_err(|error| DataError::io(&repo_folder, error))?;
-    remove_stale_files(&repo_folder.join("blobs"));
+            paths: files.iter().map(|file| snapshot.join(file)).collect(),
+        })
+        .collect();
+    // The ref is written even when everything was cached, so it always
+    // points at the commit this fetch checked.
+    remote.finish(revision, commit)?;
     Ok(Fetched {
         revision: revision.to_string(),
         splits: found,
@@ -253,85 +287,30 @@ fn fetch_offline(settings: &HubSettings, request: &FetchRequest<'_>) -> Result<F
     })
 }
 
-/// Runs an hf-hub call, turning its errors and any panic inside it (it
-/// asserts on some server responses) into a message.
-fn guard<T, E: std::fmt::Display>(call: impl FnOnce() -> Result<T, E>) -> Result<T, String> {
-    match catch_unwind(AssertUnwindSafe(call)) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(panic) => Err(panic
-            .downcast_ref::<&str>()
-            .map(|text| text.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the Hub client failed".to_string())),
-    }
-}
-
-/// Adapts hf-hub's progress calls to [`FetchProgress`].
-struct ProgressAdapter<'a> {
-    inner: &'a mut dyn FetchProgress,
-    index: usize,
-    count: usize,
-    started: bool,
-}
-
-impl hf_hub::api::Progress for ProgressAdapter<'_> {
-    fn init(&mut self, size: usize, filename: &str) {
-        // hf-hub calls `init` again when it (re)starts a ranged request.
-        if !self.started {
-            self.inner
-                .file_started(filename, size as u64, self.index, self.count);
-            self.started = true;
-        }
-    }
-
-    fn update(&mut self, size: usize) {
-        self.inner.advanced(size as u64);
-    }
-
-    fn finish(&mut self) {
-        self.inner.file_finished();
-    }
-}
-
-fn download(
-    repo: &ApiRepo,
-    file: &str,
-    index: usize,
-    count: usize,
-    progress: &mut dyn FetchProgress,
-) -> Result<PathBuf, String> {
-    let adapter = ProgressAdapter {
-        inner: progress,
-        index,
-        count,
-        started: false,
-    };
-    guard(|| repo.download_with_progress(file, adapter))
-}
-
-fn write_ref(repo_folder: &Path, revision: &str, commit: &str) -> std::io::Result<()> {
-    let path = repo_folder.join("refs").join(revision);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, commit)
-}
-
 /// Removes what interrupted or finished downloads leave in `blobs/`: lock
-/// files nobody holds, and partial files (hf-hub's `.part`, Python's
-/// `.incomplete`) whose blob is complete. A partial file without its blob
-/// stays, so the next fetch resumes it.
+/// files nobody holds, and partial files (ours and hf-hub's `.part`,
+/// Python's `.incomplete`) whose blob is complete or that nobody has touched
+/// for a week. Other partial files stay, so the next fetch resumes them.
 pub fn remove_stale_files(blobs: &Path) {
     let Ok(entries) = std::fs::read_dir(blobs) else {
         return;
     };
+    let now = SystemTime::now();
     for entry in entries.flatten() {
         let path = entry.path();
         let extension = path.extension().and_then(|ext| ext.to_str());
         let stale = match extension {
             Some("lock") => is_unlocked(&path),
-            Some("part" | "incomplete") => path.with_extension("").exists(),
+            Some("part" | "incomplete") => {
+                path.with_extension("").exists()
+                    || (entry
+                        .metadata()
+                        .and_then(|metadata| metadata.modified())
+                        .ok()
+                        .and_then(|modified| now.duration_since(modified).ok())
+                        .is_some_and(|age| age > STALE_PART_AGE)
+                        && is_unlocked(&path.with_extension("lock")))
+            }
             _ => false,
         };
         if stale {
@@ -340,13 +319,14 @@ pub fn remove_stale_files(blobs: &Path) {
     }
 }
 
-/// Whether no process holds the lock (both hf-hub and Python's `filelock`
-/// use `flock`).
+/// Whether no process holds the lock (hf-hub, Python's `filelock` and this
+/// module all use `flock`); a missing lock file is not held.
 #[cfg(unix)]
 fn is_unlocked(path: &Path) -> bool {
     use std::os::fd::AsRawFd;
-    let Ok(file) = std::fs::File::open(path) else {
-        return false;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) => return error.kind() == std::io::ErrorKind::NotFound,
     };
     // SAFETY: `flock` on a descriptor this function owns; the lock is
     // released when `file` is closed at the end of the function.

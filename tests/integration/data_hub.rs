@@ -1,7 +1,8 @@
 //! `fetch` against a small Hub stand-in on 127.0.0.1 that answers the two
-//! kinds of request hf-hub makes: `GET /api/datasets/<repo>/revision/<rev>`
+//! kinds of request a Hub client makes: `GET /api/datasets/<repo>/revision/<rev>`
 //! (the file list) and `GET /datasets/<repo>/resolve/<rev>/<file>` (ranged
-//! reads of a file). Nothing goes to any other address.
+//! reads of a file), and the same for models (`/api/models/...`,
+//! `/<repo>/resolve/...`). Nothing goes to any other address.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use promptstudio::data::hub::{
-    fetch, FetchProgress, FetchRequest, HubSettings, PARQUET_CONVERSION,
+    fetch, fetch_model, FetchProgress, FetchRequest, HubSettings, PARQUET_CONVERSION,
 };
 use promptstudio::data::resolve::Resolver;
 
@@ -94,14 +95,25 @@ fn serve(stream: TcpStream, repos: &HashMap<(String, String), Revision>, log: &M
     });
     let unescape = |text: &str| text.replace("%2F", "/");
     let mut out = stream;
-    if let Some(rest) = path.strip_prefix("/api/datasets/") {
+    // Models are keyed `model:org/name`; their file URLs have no prefix.
+    let listed = path
+        .strip_prefix("/api/datasets/")
+        .map(|rest| (String::new(), rest))
+        .or_else(|| {
+            path.strip_prefix("/api/models/")
+                .map(|rest| ("model:".to_string(), rest))
+        });
+    if let Some((kind, rest)) = listed {
+        let rest = rest.split_once('?').map_or(rest, |(rest, _query)| rest);
         let (repo, revision) = rest.split_once("/revision/").unwrap_or((rest, "main"));
-        match repos.get(&(repo.to_string(), unescape(revision))) {
+        match repos.get(&(format!("{kind}{repo}"), unescape(revision))) {
             Some(found) => {
                 let siblings: Vec<serde_json::Value> = found
                     .files
                     .iter()
-                    .map(|(name, _)| serde_json::json!({ "rfilename": name }))
+                    .map(|(name, content)| {
+                        serde_json::json!({ "rfilename": name, "size": content.len() })
+                    })
                     .collect();
                 let body =
                     serde_json::json!({ "sha": found.commit, "siblings": siblings }).to_string();
@@ -121,20 +133,26 @@ fn serve(stream: TcpStream, repos: &HashMap<(String, String), Revision>, log: &M
         }
         return;
     }
-    if let Some(rest) = path.strip_prefix("/datasets/") {
+    let resolved = match path.strip_prefix("/datasets/") {
+        Some(rest) => Some((String::new(), rest)),
+        None => path
+            .strip_prefix('/')
+            .filter(|rest| rest.contains("/resolve/"))
+            .map(|rest| ("model:".to_string(), rest)),
+    };
+    if let Some((kind, rest)) = resolved {
         let Some((repo, rest)) = rest.split_once("/resolve/") else {
             return respond(&mut out, "404 Not Found", &[], b"");
         };
+        let repo = format!("{kind}{repo}");
         let (revision, file) = rest.split_once('/').unwrap_or((rest, ""));
-        let content = repos
-            .get(&(repo.to_string(), unescape(revision)))
-            .and_then(|found| {
-                found
-                    .files
-                    .iter()
-                    .find(|(name, _)| name == file)
-                    .map(|(_, content)| (content, &found.commit))
-            });
+        let content = repos.get(&(repo, unescape(revision))).and_then(|found| {
+            found
+                .files
+                .iter()
+                .find(|(name, _)| name == file)
+                .map(|(_, content)| (content, &found.commit))
+        });
         let Some((content, commit)) = content else {
             return respond(&mut out, "404 Not Found", &[], b"");
         };
@@ -239,6 +257,7 @@ fn settings(hub: &FakeHub, cache: &Path, token: Option<&str>) -> HubSettings {
         cache: cache.to_path_buf(),
         token: token.map(str::to_string),
         offline: false,
+        timeout: std::time::Duration::from_secs(5),
     }
 }
 
@@ -379,11 +398,13 @@ fn uses_the_parquet_conversion_when_the_repo_has_no_parquet_files() {
     );
     let paths: Vec<String> = hub.seen().into_iter().map(|seen| seen.path).collect();
     assert!(
-        paths.contains(&"/api/datasets/scripted/revision/main".to_string()),
+        paths.contains(&"/api/datasets/scripted/revision/main?blobs=true".to_string()),
         "{paths:?}"
     );
     assert!(
-        paths.contains(&"/api/datasets/scripted/revision/refs%2Fconvert%2Fparquet".to_string()),
+        paths.contains(
+            &"/api/datasets/scripted/revision/refs%2Fconvert%2Fparquet?blobs=true".to_string()
+        ),
         "{paths:?}"
     );
     assert!(
@@ -481,5 +502,109 @@ fn a_missing_repo_is_a_clear_error() {
     assert!(
         message.starts_with("dataset `nobody/nothing` on the Hub: listing revision `main`"),
         "{message}"
+    );
+}
+
+#[test]
+fn fetches_a_models_tokenizer_and_config_files_but_never_its_weights() {
+    let mut repos = HashMap::new();
+    repos.insert(
+        ("model:org/chat".to_string(), "main".to_string()),
+        Revision {
+            commit: "d".repeat(40),
+            files: vec![
+                (
+                    "config.json".to_string(),
+                    b"{\"max_position_embeddings\": 4096}".to_vec(),
+                ),
+                (
+                    "tokenizer_config.json".to_string(),
+                    b"{\"chat_template\": \"{{ messages }}\"}".to_vec(),
+                ),
+                (
+                    "chat_template.jinja".to_string(),
+                    b"{% for m in messages %}{{ m.content }}{% endfor %}".to_vec(),
+                ),
+                ("model.safetensors".to_string(), vec![0u8; 4096]),
+                ("pytorch_model.bin".to_string(), vec![1u8; 4096]),
+                ("sub/config.json".to_string(), b"{}".to_vec()),
+                ("README.md".to_string(), b"# chat".to_vec()),
+            ],
+        },
+    );
+    let hub = FakeHub::start(repos);
+    let cache = tempfile::tempdir().expect("temp");
+    let fetched = fetch_model(
+        &settings(&hub, cache.path(), None),
+        "org/chat",
+        None,
+        &mut (),
+    )
+    .expect("fetched");
+    let repo = cache.path().join("models--org--chat");
+    let snapshot = repo.join("snapshots").join("d".repeat(40));
+    assert_eq!(fetched.snapshot, snapshot);
+    assert_eq!(fetched.downloaded, 3);
+    assert_eq!(
+        fetched.paths,
+        [
+            "tokenizer_config.json",
+            "chat_template.jinja",
+            "config.json"
+        ]
+        .map(|name| snapshot.join(name))
+    );
+    assert_eq!(
+        std::fs::read(snapshot.join("chat_template.jinja")).expect("cached"),
+        b"{% for m in messages %}{{ m.content }}{% endfor %}"
+    );
+    let link = std::fs::read_link(snapshot.join("config.json")).expect("a symlink");
+    assert!(link.starts_with("../../blobs"), "{}", link.display());
+    assert_eq!(
+        std::fs::read_to_string(repo.join("refs/main")).expect("ref"),
+        "d".repeat(40)
+    );
+    let requested: Vec<String> = hub.seen().into_iter().map(|seen| seen.path).collect();
+    assert!(
+        requested.contains(&"/api/models/org/chat/revision/main?blobs=true".to_string()),
+        "{requested:?}"
+    );
+    for never in [
+        "model.safetensors",
+        "pytorch_model.bin",
+        "sub/config.json",
+        "README.md",
+    ] {
+        assert!(
+            requested.iter().all(|path| !path.ends_with(never)),
+            "{never} requested: {requested:?}"
+        );
+        assert!(!snapshot.join(never).exists(), "{never}");
+    }
+
+    // Cached now: offline finds the same files, and a second fetch downloads nothing.
+    let mut offline = settings(&hub, cache.path(), None);
+    offline.offline = true;
+    let cached = fetch_model(&offline, "org/chat", None, &mut ()).expect("cached");
+    assert_eq!(cached.paths, fetched.paths);
+    let again = fetch_model(
+        &settings(&hub, cache.path(), None),
+        "org/chat",
+        None,
+        &mut (),
+    )
+    .expect("fetched");
+    assert_eq!(again.downloaded, 0);
+
+    let error = fetch_model(
+        &settings(&hub, cache.path(), None),
+        "org/../x",
+        None,
+        &mut (),
+    )
+    .expect_err("not a repo id");
+    assert!(
+        error.to_string().starts_with("model `org/../x` on the Hub"),
+        "{error}"
     );
 }
