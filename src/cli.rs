@@ -77,7 +77,7 @@ pub enum Command {
     Stats(stats::StatsArgs),
     /// Show a dataset's schema, row count, a row, and a column summary.
     Inspect(inspect::InspectArgs),
-    /// Download a dataset's Parquet files from the Hugging Face Hub into its cache.
+    /// Download a dataset's Parquet files (or, with --model, a model's tokenizer and config files) from the Hugging Face Hub into its cache.
     Fetch(fetch::FetchArgs),
     /// Write prompted datasets (P3 layout, completions or chat messages) for whole splits.
     Export(export::ExportArgs),
