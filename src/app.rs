@@ -8,6 +8,7 @@
 
 pub mod action;
 pub mod backend;
+pub mod confirm;
 pub mod editor;
 pub mod engine;
 pub mod fuzzy;
@@ -83,8 +84,6 @@ pub struct App {
     pub areas: Cell<PaneAreas>,
     /// Bumped when a data file changes, so workers reopen their sources.
     pub data_epoch: u64,
-    /// A reloaded file waiting for the user to choose theirs or ours.
-    pending_reload: Option<(usize, crate::core::template::DatasetTemplates)>,
     rng: u64,
     effects: Vec<Effect>,
 }
@@ -124,7 +123,6 @@ impl App {
             notice: None,
             areas: Cell::new(PaneAreas::default()),
             data_epoch: 0,
-            pending_reload: None,
             rng: getrandom::u64().unwrap_or(0x9E37_79B9_7F4A_7C15) | 1,
             effects: Vec::new(),
         };

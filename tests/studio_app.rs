@@ -616,3 +616,23 @@ fn selecting_cutting_and_replacing_text_in_the_editor() {
     }));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Copy(_))));
 }
+
+/// The unsaved-changes dialog offers save, quit without saving, and stay;
+/// `y` is none of them (it used to discard the edits without saying so).
+#[test]
+fn yes_in_the_unsaved_changes_dialog_does_not_discard_the_edits() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('q'));
+    assert!(!app
+        .update(key('y'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::QuitUnsaved));
+    // Select gives no default here; any other action stays.
+    app.update(Event::Action(Action::Select));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::QuitUnsaved));
+    app.update(Event::Action(Action::Cancel));
+    assert_eq!(app.overlay, Overlay::None);
+}

@@ -160,6 +160,17 @@ fn help_overlay() {
     snapshot("help_overlay", &app);
 }
 
+/// The hint lists exactly the keys the dialog answers to (from one list).
+#[test]
+fn unsaved_changes_dialog() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(Event::Key(KeyChord::plain(Key::Char('x'))));
+    rendered_first_row(&mut app);
+    app.update(Event::Key(KeyChord::ctrl('q')));
+    snapshot("unsaved_changes_dialog", &app);
+}
+
 #[test]
 fn catalog_statistics() {
     let mut app = app(workspace());

@@ -8,6 +8,7 @@ use crate::core::datum::Row;
 use crate::core::template::Template;
 
 use super::backend::{Diagnostic, LoadProblem, Rendered, SplitRef, TemplatesFile};
+pub use super::confirm::{Answer, Choice, Confirm};
 use super::fuzzy;
 use super::stats::SplitStats;
 
@@ -179,25 +180,7 @@ impl Picker {
     }
 }
 
-/// A question that needs an answer before anything else happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirm {
-    DeletePrompt {
-        file: usize,
-        template: usize,
-    },
-    QuitUnsaved,
-    /// A file changed on disk while it has unsaved edits here.
-    OutsideChange {
-        file: usize,
-    },
-    /// Saving found the file changed on disk since it was loaded.
-    OverwriteChanged {
-        file: usize,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
     Help { scroll: usize },

@@ -108,7 +108,7 @@ fn help(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
 }
 
 fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm) {
-    let (title, question, choices) = match confirm {
+    let (title, question) = match confirm {
         Confirm::DeletePrompt { file, template } => {
             let name = app
                 .catalog
@@ -119,7 +119,6 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             (
                 " Delete prompt ",
                 format!("Delete `{name}`? The file changes when you save."),
-                "y delete · n keep",
             )
         }
         Confirm::QuitUnsaved => {
@@ -133,10 +132,9 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             (
                 " Unsaved changes ",
                 format!("Unsaved changes in: {}.", dirty.join(", ")),
-                "s save all and quit · q quit without saving · esc stay",
             )
         }
-        Confirm::OutsideChange { file } => (
+        Confirm::OutsideChange { file, .. } => (
             " Changed on disk ",
             format!(
                 "{} changed on disk, and you have unsaved edits here. Which version do you keep?",
@@ -146,7 +144,6 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                     .display()
                     .to_string())
             ),
-            "r reload theirs (drop my edits) · k keep mine",
         ),
         Confirm::OverwriteChanged { file } => (
             " Not saved ",
@@ -158,7 +155,6 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                     .display()
                     .to_string())
             ),
-            "o overwrite with mine · r reload theirs · esc cancel",
         ),
     };
     let width = area.width.saturating_sub(4).min(70);
@@ -170,7 +166,7 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
     let text = vec![
         Line::raw(question),
         Line::default(),
-        Line::styled(choices, ui.style("ui.warning")),
+        Line::styled(confirm.hint(), ui.style("ui.warning")),
     ];
     frame.render_widget(
         Paragraph::new(text)

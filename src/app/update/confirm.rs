@@ -1,0 +1,94 @@
+//! Confirm dialogs: answering them, and what they confirm.
+
+use crate::app::editor::TextBuffer;
+use crate::app::state::*;
+use crate::app::App;
+
+impl App {
+    /// Acts on a dialog's answer; the dialog closes unless the answer
+    /// opens another.
+    pub(super) fn answer_confirm(&mut self, choice: Choice) {
+        let Overlay::Confirm(confirm) = std::mem::replace(&mut self.overlay, Overlay::None) else {
+            return;
+        };
+        match (confirm, choice) {
+            (Confirm::DeletePrompt { file, template }, Choice::Delete) => {
+                self.delete_prompt(file, template)
+            }
+            (Confirm::QuitUnsaved, Choice::SaveAllAndQuit) => {
+                let dirty: Vec<usize> = (0..self.catalog.files.len())
+                    .filter(|&i| self.catalog.files[i].dirty)
+                    .collect();
+                for file in dirty {
+                    self.save_file(file, false);
+                }
+                if !self.any_dirty() {
+                    self.effects.push(Effect::Quit);
+                }
+            }
+            (Confirm::QuitUnsaved, Choice::QuitWithoutSaving) => {
+                // The dialog stays on screen until the process ends.
+                self.overlay = Overlay::Confirm(Confirm::QuitUnsaved);
+                self.effects.push(Effect::Quit)
+            }
+            (Confirm::OutsideChange { file, theirs }, Choice::ReloadTheirs) => {
+                self.replace_file(file, *theirs);
+                self.notify("Reloaded the version on disk");
+            }
+            (Confirm::OutsideChange { file, .. }, Choice::KeepMine) => {
+                self.notify(format!(
+                    "Kept your edits of {}; saving will ask before overwriting",
+                    file_title(&self.catalog.files[file])
+                ));
+            }
+            (Confirm::OverwriteChanged { file }, Choice::Overwrite) => self.save_file(file, true),
+            (Confirm::OverwriteChanged { file }, Choice::ReloadTheirs) => {
+                let path = self.catalog.files[file].templates.path.clone();
+                match self.workspace.reload(&path) {
+                    Ok(templates) => {
+                        self.replace_file(file, templates);
+                        self.notify("Reloaded the version on disk; your edits were dropped");
+                    }
+                    Err(problem) => self.notify_error(format!(
+                        "{}: {}",
+                        problem.path.display(),
+                        problem.message
+                    )),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn delete_prompt(&mut self, file: usize, template: usize) {
+        let entry = &mut self.catalog.files[file];
+        if template >= entry.templates.templates.len() {
+            return;
+        }
+        let removed = entry.templates.templates.remove(template);
+        entry.dirty = true;
+        self.notify(format!("Deleted `{}` (not saved yet)", removed.name));
+        if let Some(current) = self.current {
+            if current.file == file && current.template >= template {
+                self.current = None;
+                let remaining = self.catalog.files[file].templates.templates.len();
+                let next = if current.template == template {
+                    template.min(remaining.saturating_sub(1))
+                } else {
+                    current.template - 1
+                };
+                if remaining > 0 {
+                    self.reveal(Selection {
+                        file,
+                        template: next,
+                    });
+                } else {
+                    self.editor = TextBuffer::default();
+                    self.preview.result = None;
+                }
+            }
+        }
+        let rows = self.catalog.rows().len();
+        self.catalog.selected = self.catalog.selected.min(rows.saturating_sub(1));
+    }
+}
