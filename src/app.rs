@@ -132,7 +132,7 @@ impl App {
                 "{} file(s) could not be read; first: {}: {}",
                 app.catalog.problems.len(),
                 first.path.display(),
-                first.message
+                backend::located_message(first)
             ));
         }
         // The first prompt, which is row 1 unless the first dataset has none.

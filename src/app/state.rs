@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::core::datum::Row;
 use crate::core::template::Template;
 
-use super::backend::{Diagnostic, LoadProblem, Rendered, SplitRef, TemplatesFile};
+use super::backend::{Diagnostic, LoadError, Rendered, SplitRef, TemplatesFile};
 pub use super::confirm::{Answer, Choice, Confirm};
 use super::fuzzy;
 use super::stats::SplitStats;
@@ -199,7 +199,7 @@ pub enum CatalogRow {
 #[derive(Debug, Default)]
 pub struct CatalogState {
     pub files: Vec<TemplatesFile>,
-    pub problems: Vec<LoadProblem>,
+    pub problems: Vec<LoadError>,
     pub filter: String,
     /// Index into [`CatalogState::rows`].
     pub selected: usize,

@@ -410,7 +410,7 @@ fn batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::backend::{LoadProblem, Rendered, SaveError};
+    use crate::app::backend::{LoadError, Rendered, SaveError};
     use crate::core::datum::Datum;
     use crate::core::template::DatasetTemplates;
     use crate::data::features::Feature;
@@ -472,12 +472,14 @@ mod tests {
     struct NumbersWorkspace;
 
     impl Workspace for NumbersWorkspace {
-        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
             (Vec::new(), Vec::new())
         }
-        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
-            Err(LoadProblem {
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
+            Err(LoadError {
                 path: path.to_owned(),
+                line: None,
+                column: None,
                 message: "none".into(),
             })
         }

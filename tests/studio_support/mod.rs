@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use promptstudio::app::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
+use promptstudio::app::backend::{LoadError, RowSource, SaveError, SplitRef, Workspace};
 use promptstudio::app::{App, Keymap, PreviewError, PreviewResult, Rendered};
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::{DatasetTemplates, Template};
@@ -43,25 +43,29 @@ impl RowSource for MemoryRows {
 }
 
 impl Workspace for MemoryWorkspace {
-    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
         (self.files.lock().unwrap().clone(), Vec::new())
     }
-    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
         self.files
             .lock()
             .unwrap()
             .iter()
             .find(|f| f.path == path)
             .cloned()
-            .ok_or_else(|| LoadProblem {
+            .ok_or_else(|| LoadError {
                 path: path.to_owned(),
+                line: None,
+                column: None,
                 message: "not found".into(),
             })
     }
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
         let mut changed = self.changed_on_disk.lock().unwrap();
         if !overwrite && changed.contains(&templates.path) {
-            return Err(SaveError::ChangedOnDisk(templates.path.clone()));
+            return Err(SaveError::ChangedOnDisk {
+                path: templates.path.clone(),
+            });
         }
         changed.retain(|p| *p != templates.path);
         self.saves.lock().unwrap().push(templates.clone());

@@ -1,5 +1,6 @@
 //! Confirm dialogs: answering them, and what they confirm.
 
+use crate::app::backend::located_message;
 use crate::app::editor::TextBuffer;
 use crate::app::state::*;
 use crate::app::App;
@@ -52,7 +53,7 @@ impl App {
                     Err(problem) => self.notify_error(format!(
                         "{}: {}",
                         problem.path.display(),
-                        problem.message
+                        located_message(&problem)
                     )),
                 }
             }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::app::backend::{same_content, SaveError, TemplatesFile};
+use crate::app::backend::{located_message, same_content, SaveError, TemplatesFile};
 use crate::app::state::*;
 use crate::app::App;
 
@@ -32,10 +32,10 @@ impl App {
                     self.catalog.files[file].templates.path.display()
                 ));
             }
-            Err(SaveError::ChangedOnDisk(_)) => {
+            Err(SaveError::ChangedOnDisk { .. }) => {
                 self.overlay = Overlay::Confirm(Confirm::OverwriteChanged { file })
             }
-            Err(SaveError::Other(message)) => self.notify_error(format!("Not saved: {message}")),
+            Err(error) => self.notify_error(format!("Not saved: {error}")),
         }
     }
 
@@ -55,7 +55,7 @@ impl App {
                 return self.notify_error(format!(
                     "{}: {}",
                     problem.path.display(),
-                    problem.message
+                    located_message(&problem)
                 ));
             }
         };
