@@ -9,6 +9,7 @@
 pub mod action;
 pub mod backend;
 pub mod confirm;
+pub mod disk;
 pub mod editor;
 pub mod engine;
 pub mod fuzzy;
@@ -34,7 +35,7 @@ use editor::TextBuffer;
 pub const BATCH_PAGE: usize = 50;
 
 /// Something that happened: a key, a pasted text, a click, or a worker's answer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Event {
     Key(KeyChord),
     /// An action by name, as a key bound to it would trigger it.
@@ -59,11 +60,12 @@ pub enum Event {
     },
     /// A file under the workspace changed on disk (debounced).
     FileChanged(PathBuf),
+    /// A worker's answer to [`Effect::Disk`].
+    Disk(disk::DiskAnswer),
 }
 
 /// The whole studio state.
 pub struct App {
-    pub workspace: SharedWorkspace,
     pub keymap: Keymap,
     pub focus: Focus,
     pub view: View,
@@ -84,12 +86,20 @@ pub struct App {
     pub areas: Cell<PaneAreas>,
     /// Bumped when a data file changes, so workers reopen their sources.
     pub data_epoch: u64,
+    /// Files with a save on its way to the disk.
+    saving: Vec<usize>,
+    /// Saves asked for while one of the same file was on its way: (file, overwrite).
+    save_queued: Vec<(usize, bool)>,
+    /// "Save all and quit" is waiting for its saves.
+    quit_after_save: bool,
     rng: u64,
     effects: Vec<Effect>,
 }
 
 impl App {
-    /// Loads the workspace's templates and opens the first prompt.
+    /// Loads the workspace's templates and opens the first prompt. The
+    /// workspace is read once, here, before the first frame; everything
+    /// later goes through [`Effect::Disk`].
     pub fn new(workspace: SharedWorkspace, keymap: Keymap) -> App {
         let (files, problems) = workspace.discover();
         let mut files: Vec<backend::TemplatesFile> = files
@@ -101,7 +111,6 @@ impl App {
             .collect();
         files.sort_by_key(state::file_title);
         let mut app = App {
-            workspace,
             keymap,
             focus: Focus::Catalog,
             view: View::Main,
@@ -123,6 +132,9 @@ impl App {
             notice: None,
             areas: Cell::new(PaneAreas::default()),
             data_epoch: 0,
+            saving: Vec::new(),
+            save_queued: Vec::new(),
+            quit_after_save: false,
             rng: getrandom::u64().unwrap_or(0x9E37_79B9_7F4A_7C15) | 1,
             effects: Vec::new(),
         };

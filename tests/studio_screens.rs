@@ -286,7 +286,7 @@ fn the_selection_is_drawn_in_its_style() {
 
 /// The studio at 80x24 after typing 96 characters at the start of the
 /// template's first line, which makes it wrap; drawn once.
-fn app_with_a_wrapped_first_line() -> (App, Ui, Terminal<TestBackend>) {
+fn app_with_a_wrapped_first_line() -> (TestApp, Ui, Terminal<TestBackend>) {
     let mut app = app(workspace());
     app.update(Event::Action(Action::FocusEditor));
     for _ in 0..12 {

@@ -320,6 +320,13 @@ pub struct PreviewRequest {
 #[derive(Debug, Default)]
 pub struct PreviewState {
     pub splits: Vec<SplitRef>,
+    /// The splits of the dataset in the editor are being looked for; the
+    /// preview is asked for when they are known.
+    pub resolving: bool,
+    /// The newest request for splits; older answers are dropped.
+    pub splits_generation: u64,
+    /// The split name to keep showing when the dataset changes.
+    pub wanted_split: Option<String>,
     pub split: usize,
     pub row: usize,
     pub row_count: Option<usize>,
@@ -411,8 +418,10 @@ pub enum Effect {
     Batch(BatchRequest),
     /// Stop background statistics (the batch view closed or its prompt changed).
     CancelBatch,
-    /// Count the rows of these splits (title, split).
-    SplitSizes(Vec<(String, SplitRef)>),
+    /// Find the splits of these (title, dataset, subset) and count their rows.
+    SplitSizes(Vec<(String, String, Option<String>)>),
+    /// Filesystem work (finding splits, saving, reloading).
+    Disk(super::disk::DiskRequest),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     SetMouse(bool),

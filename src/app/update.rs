@@ -58,6 +58,7 @@ impl App {
                 self.split_sizes.sizes.push((title, split, rows))
             }
             Event::FileChanged(path) => self.file_changed(&path),
+            Event::Disk(answer) => self.disk_answer(answer),
         }
         std::mem::take(&mut self.effects)
     }

@@ -1,5 +1,7 @@
 //! Work off the UI thread: the preview (one thread, newest request wins),
-//! the batch page and whole-split statistics (cancellable), and split sizes.
+//! the batch page and whole-split statistics (cancellable), split sizes, and
+//! the filesystem work of saving, reloading and finding splits (one thread,
+//! in the order asked, so a save and the reload that follows it never cross).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,6 +11,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::app::backend::{CompiledPrompt, Diagnostic, Engine, RowSource, SplitRef, Workspace};
+use crate::app::disk::DiskRequest;
 use crate::app::stats::SplitStats;
 use crate::app::{
     BatchRequest, BatchRow, BatchUpdate, Effect, Event, PreviewError, PreviewRequest, PreviewResult,
@@ -115,6 +118,7 @@ pub struct Workers {
     preview_slot: Arc<(Mutex<Option<PreviewRequest>>, Condvar)>,
     /// The generation whose statistics may keep running; anything else stops.
     stats_token: Arc<AtomicU64>,
+    disk: Option<Sender<DiskRequest>>,
 }
 
 impl Workers {
@@ -123,15 +127,17 @@ impl Workers {
         workspace: Arc<dyn Workspace>,
         sender: Sender<Incoming>,
     ) -> Workers {
-        let workers = Workers {
+        let mut workers = Workers {
             engine,
             workspace,
             sources: Arc::new(Sources::default()),
             sender,
             preview_slot: Arc::new((Mutex::new(None), Condvar::new())),
             stats_token: Arc::new(AtomicU64::new(0)),
+            disk: None,
         };
         workers.spawn_preview_thread();
+        workers.disk = workers.spawn_disk_thread();
         workers
     }
 
@@ -151,7 +157,16 @@ impl Workers {
             Effect::CancelBatch => {
                 self.stats_token.store(u64::MAX, Ordering::SeqCst);
             }
-            Effect::SplitSizes(splits) => self.spawn_split_sizes(splits),
+            Effect::SplitSizes(datasets) => self.spawn_split_sizes(datasets),
+            Effect::Disk(request) => {
+                let sent = self
+                    .disk
+                    .as_ref()
+                    .is_some_and(|disk| disk.send(request).is_ok());
+                if !sent {
+                    eprintln!("the disk thread is gone: the request was dropped");
+                }
+            }
             Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
         }
     }
@@ -217,12 +232,43 @@ impl Workers {
             });
     }
 
-    fn spawn_split_sizes(&self, splits: Vec<(String, SplitRef)>) {
+    /// The thread that saves, reloads and finds splits, one request after
+    /// the other.
+    fn spawn_disk_thread(&self) -> Option<Sender<DiskRequest>> {
+        let (requests, incoming) = std::sync::mpsc::channel::<DiskRequest>();
+        let workspace = self.workspace.clone();
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("promptstudio-disk".into())
+            .spawn(move || {
+                for request in incoming {
+                    let answer = request.perform(&*workspace);
+                    if sender.send(Incoming::App(Event::Disk(answer))).is_err() {
+                        return;
+                    }
+                }
+            });
+        match spawned {
+            Ok(_) => Some(requests),
+            Err(error) => {
+                eprintln!("cannot start the disk thread: {error}");
+                None
+            }
+        }
+    }
+
+    fn spawn_split_sizes(&self, datasets: Vec<(String, String, Option<String>)>) {
         let workspace = self.workspace.clone();
         let sender = self.sender.clone();
         let _ = std::thread::Builder::new()
             .name("promptstudio-sizes".into())
             .spawn(move || {
+                let splits = datasets.into_iter().flat_map(|(title, dataset, subset)| {
+                    workspace
+                        .splits(&dataset, subset.as_deref())
+                        .into_iter()
+                        .map(move |split| (title.clone(), split))
+                });
                 for (title, split) in splits {
                     let rows = workspace
                         .open(&split)
@@ -596,6 +642,38 @@ mod tests {
                 other => panic!("expected the panic as an error, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn disk_work_is_answered_in_the_order_asked() {
+        use crate::app::disk::{DiskAnswer, DiskRequest, ReloadReason};
+        let (sender, receiver) = mpsc::channel();
+        let workers = Workers::start(
+            Arc::new(PanickingEngine),
+            Arc::new(NumbersWorkspace),
+            sender,
+        );
+        for generation in [4, 5] {
+            workers.run(Effect::Disk(DiskRequest::Splits {
+                generation,
+                dataset: "numbers".into(),
+                subset: None,
+            }));
+        }
+        workers.run(Effect::Disk(DiskRequest::Reload {
+            path: PathBuf::from("/t/templates.yaml"),
+            reason: ReloadReason::ChangedOnDisk,
+        }));
+        for expected in [4, 5] {
+            let Event::Disk(DiskAnswer::Splits { generation, .. }) = next_event(&receiver) else {
+                panic!("expected splits");
+            };
+            assert_eq!(generation, expected);
+        }
+        let Event::Disk(DiskAnswer::Reloaded { result, .. }) = next_event(&receiver) else {
+            panic!("expected the reload");
+        };
+        assert_eq!(result.unwrap_err().message, "none");
     }
 
     #[test]

@@ -27,17 +27,19 @@ impl App {
         self.view = View::Stats;
         if !self.split_sizes.requested {
             self.split_sizes.requested = true;
-            let mut splits = Vec::new();
-            for file in &self.catalog.files {
-                let title = file_title(file);
-                for split in self
-                    .workspace
-                    .splits(&file.templates.dataset, file.templates.subset.as_deref())
-                {
-                    splits.push((title.clone(), split));
-                }
-            }
-            self.effects.push(Effect::SplitSizes(splits));
+            let datasets = self
+                .catalog
+                .files
+                .iter()
+                .map(|file| {
+                    (
+                        file_title(file),
+                        file.templates.dataset.clone(),
+                        file.templates.subset.clone(),
+                    )
+                })
+                .collect();
+            self.effects.push(Effect::SplitSizes(datasets));
         }
     }
 

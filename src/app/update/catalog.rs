@@ -1,5 +1,6 @@
 //! The catalog pane: moving, filtering, and opening a prompt.
 
+use crate::app::disk::DiskRequest;
 use crate::app::editor::TextBuffer;
 use crate::app::state::*;
 use crate::app::{Action, App};
@@ -138,13 +139,21 @@ impl App {
         if file_changed {
             let dataset = file.templates.dataset.clone();
             let subset = file.templates.subset.clone();
-            let previous = self.preview.current_split().map(|s| s.name.clone());
-            self.preview.splits = self.workspace.splits(&dataset, subset.as_deref());
-            self.preview.split = previous
-                .and_then(|name| self.preview.splits.iter().position(|s| s.name == name))
-                .unwrap_or(0);
+            // The same split of the new dataset when it has one.
+            if let Some(shown) = self.preview.current_split() {
+                self.preview.wanted_split = Some(shown.name.clone());
+            }
+            self.preview.splits = Vec::new();
+            self.preview.split = 0;
             self.preview.row = 0;
             self.preview.row_count = None;
+            self.preview.splits_generation += 1;
+            self.preview.resolving = true;
+            self.effects.push(Effect::Disk(DiskRequest::Splits {
+                generation: self.preview.splits_generation,
+                dataset,
+                subset,
+            }));
         }
         self.request_preview();
     }

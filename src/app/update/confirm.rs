@@ -1,6 +1,6 @@
 //! Confirm dialogs: answering them, and what they confirm.
 
-use crate::app::backend::located_message;
+use crate::app::disk::{DiskRequest, ReloadReason};
 use crate::app::editor::TextBuffer;
 use crate::app::state::*;
 use crate::app::App;
@@ -20,11 +20,10 @@ impl App {
                 let dirty: Vec<usize> = (0..self.catalog.files.len())
                     .filter(|&i| self.catalog.files[i].dirty)
                     .collect();
+                // Quits when the last save lands, unless one fails.
+                self.quit_after_save = true;
                 for file in dirty {
                     self.save_file(file, false);
-                }
-                if !self.any_dirty() {
-                    self.effects.push(Effect::Quit);
                 }
             }
             (Confirm::QuitUnsaved, Choice::QuitWithoutSaving) => {
@@ -45,17 +44,10 @@ impl App {
             (Confirm::OverwriteChanged { file }, Choice::Overwrite) => self.save_file(file, true),
             (Confirm::OverwriteChanged { file }, Choice::ReloadTheirs) => {
                 let path = self.catalog.files[file].templates.path.clone();
-                match self.workspace.reload(&path) {
-                    Ok(templates) => {
-                        self.replace_file(file, templates);
-                        self.notify("Reloaded the version on disk; your edits were dropped");
-                    }
-                    Err(problem) => self.notify_error(format!(
-                        "{}: {}",
-                        problem.path.display(),
-                        located_message(&problem)
-                    )),
-                }
+                self.effects.push(Effect::Disk(DiskRequest::Reload {
+                    path,
+                    reason: ReloadReason::DropMine { file },
+                }));
             }
             _ => {}
         }

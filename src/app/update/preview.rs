@@ -1,5 +1,6 @@
 //! Rows, splits, seeds and the preview request.
 
+use crate::app::backend::SplitRef;
 use crate::app::state::*;
 use crate::app::App;
 
@@ -37,11 +38,32 @@ impl App {
 
     /// Asks the worker for the current prompt on the current row; the
     /// generation lets the newest answer win.
+    /// The splits of the dataset in the editor, found by a worker.
+    pub(super) fn splits_found(&mut self, generation: u64, splits: Vec<SplitRef>) {
+        if generation != self.preview.splits_generation {
+            return;
+        }
+        self.preview.resolving = false;
+        self.preview.split = self
+            .preview
+            .wanted_split
+            .as_ref()
+            .and_then(|name| splits.iter().position(|s| s.name == *name))
+            .unwrap_or(0);
+        self.preview.splits = splits;
+        self.request_preview();
+    }
+
     pub(in crate::app) fn request_preview(&mut self) {
         let Some(template) = self.current_template().cloned() else {
             return;
         };
         self.preview.generation += 1;
+        if self.preview.resolving {
+            // Asked again once the splits are known; the bumped generation
+            // already marks the shown preview as out of date.
+            return;
+        }
         self.effects.push(Effect::Preview(PreviewRequest {
             generation: self.preview.generation,
             template,
