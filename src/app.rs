@@ -13,6 +13,7 @@ pub mod disk;
 pub mod editor;
 pub mod engine;
 pub mod fuzzy;
+pub mod journal;
 pub mod keymap;
 pub mod state;
 pub mod stats;
@@ -62,6 +63,11 @@ pub enum Event {
     FileChanged(PathBuf),
     /// A worker's answer to [`Effect::Disk`].
     Disk(disk::DiskAnswer),
+    /// The unsaved edits journaled by an earlier session in this workspace
+    /// (read at start), or why they could not be read.
+    Journal(Result<Vec<crate::core::template::DatasetTemplates>, String>),
+    /// A message from a worker for the status line.
+    Notice(Notice),
 }
 
 /// The whole studio state.
@@ -92,6 +98,8 @@ pub struct App {
     save_queued: Vec<(usize, bool)>,
     /// "Save all and quit" is waiting for its saves.
     quit_after_save: bool,
+    /// The unsaved files changed since the journal was last asked for.
+    journal_due: bool,
     rng: u64,
     effects: Vec<Effect>,
 }
@@ -135,6 +143,7 @@ impl App {
             saving: Vec::new(),
             save_queued: Vec::new(),
             quit_after_save: false,
+            journal_due: false,
             rng: getrandom::u64().unwrap_or(0x9E37_79B9_7F4A_7C15) | 1,
             effects: Vec::new(),
         };

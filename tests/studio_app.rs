@@ -721,3 +721,102 @@ fn saves_go_through_the_disk_worker_and_edits_made_meanwhile_stay_unsaved() {
     assert_eq!(app.overlay, Overlay::None);
     assert!(app.editor.text().starts_with("xyz"));
 }
+
+fn journaled(effects: &[Effect]) -> Option<&Vec<promptstudio::core::template::DatasetTemplates>> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::Journal(files) => Some(files),
+        _ => None,
+    })
+}
+
+/// Unsaved files are journaled after each edit (templates only), and the
+/// journal goes when nothing is unsaved any more.
+#[test]
+fn edits_are_journaled_until_saved() {
+    let mut app = app(workspace());
+    assert!(
+        journaled(&app.take_effects()).is_none(),
+        "nothing to journal at start"
+    );
+    app.update(Event::Action(Action::FocusEditor));
+    let effects = typed(&mut app, "x");
+    let files = journaled(&effects).expect("the edit is journaled");
+    assert_eq!(files.len(), 1);
+    assert!(files[0].templates[0].jinja.starts_with("xWhat label"));
+    // Moving around changes nothing unsaved: no journal write.
+    assert!(journaled(&app.update(Event::Action(Action::Down))).is_none());
+    let effects = app.update(ctrl('s'));
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0), "{effects:?}");
+}
+
+fn edited_journal(
+    workspace: &MemoryWorkspace,
+) -> Vec<promptstudio::core::template::DatasetTemplates> {
+    let mut file = workspace.files.lock().unwrap()[0].clone();
+    file.templates[0].jinja = "restored {{text}} ||| {{label}}".into();
+    file.templates.remove(2);
+    vec![file]
+}
+
+#[test]
+fn an_earlier_sessions_journal_is_offered_back_and_restored_as_unsaved_edits() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    app.update(Event::Journal(Ok(edited_journal(&workspace))));
+    let Overlay::Confirm(Confirm::RestoreJournal { prompts, .. }) = &app.overlay else {
+        panic!("expected the restore dialog, got {:?}", app.overlay);
+    };
+    assert_eq!(
+        prompts,
+        &[
+            "ag_news: classify_question_first",
+            "ag_news: which_section (deleted)"
+        ]
+    );
+    // Keys other than the dialog's do nothing; quitting is not one of them.
+    assert!(app.update(ctrl('q')).is_empty());
+    let effects = app.update(key('r'));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.editor.text(), "restored {{text}} ||| {{label}}");
+    assert!(app.any_dirty(), "restored edits are unsaved");
+    assert_eq!(app.current_file().unwrap().templates.templates.len(), 2);
+    assert!(!preview_requests(&effects).is_empty());
+    let files = journaled(&effects).expect("journaled again as this session's");
+    assert_eq!(files[0].templates.len(), 2);
+}
+
+#[test]
+fn discarding_an_earlier_sessions_journal_removes_it_and_keeps_the_files() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let before = app.editor.text();
+    app.update(Event::Journal(Ok(edited_journal(&workspace))));
+    let effects = app.update(key('d'));
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0));
+    assert_eq!(app.editor.text(), before);
+    assert!(!app.any_dirty());
+
+    // A journal that matches the files (saved after all) is not offered.
+    let mut app = studio_support::app(workspace.clone());
+    let same = vec![workspace.files.lock().unwrap()[0].clone()];
+    let effects = app.update(Event::Journal(Ok(same)));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0));
+}
+
+/// "Save all and quit" hands over the journal's removal before quitting.
+#[test]
+fn saving_all_and_quitting_removes_the_journal_first() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('q'));
+    let effects = app.update(key('s'));
+    let journal = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Journal(files) if files.is_empty()));
+    let quit = effects.iter().position(|e| matches!(e, Effect::Quit));
+    assert!(journal.is_some() && quit.is_some(), "{effects:?}");
+    assert!(journal < quit, "{effects:?}");
+}

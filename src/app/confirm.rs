@@ -26,6 +26,12 @@ pub enum Confirm {
     OverwriteChanged {
         file: usize,
     },
+    /// An earlier session ended with unsaved edits, journaled: `prompts`
+    /// lists what restoring `files` brings back.
+    RestoreJournal {
+        files: Vec<DatasetTemplates>,
+        prompts: Vec<String>,
+    },
 }
 
 /// What an answer does.
@@ -40,6 +46,8 @@ pub enum Choice {
     KeepMine,
     Overwrite,
     Cancel,
+    Restore,
+    Discard,
 }
 
 /// One answer of a dialog: the keys that give it (letters in either case)
@@ -96,6 +104,17 @@ const OVERWRITE_CHANGED: &[Answer] = &[
     answer(&[Key::Esc, Key::Char('n')], Choice::Cancel, "cancel"),
 ];
 
+// No esc: the journal is replaced by the next edit, so leaving without a
+// choice would discard it silently.
+const RESTORE_JOURNAL: &[Answer] = &[
+    answer(
+        &[Key::Char('r'), Key::Enter],
+        Choice::Restore,
+        "restore them",
+    ),
+    answer(&[Key::Char('d')], Choice::Discard, "discard them"),
+];
+
 impl Confirm {
     /// The dialog's answers, in the order its hint lists them.
     pub fn answers(&self) -> &'static [Answer] {
@@ -104,6 +123,7 @@ impl Confirm {
             Confirm::QuitUnsaved => QUIT_UNSAVED,
             Confirm::OutsideChange { .. } => OUTSIDE_CHANGE,
             Confirm::OverwriteChanged { .. } => OVERWRITE_CHANGED,
+            Confirm::RestoreJournal { .. } => RESTORE_JOURNAL,
         }
     }
 
@@ -183,6 +203,10 @@ mod tests {
             },
             Confirm::QuitUnsaved,
             Confirm::OverwriteChanged { file: 0 },
+            Confirm::RestoreJournal {
+                files: Vec::new(),
+                prompts: Vec::new(),
+            },
         ];
         for dialog in dialogs {
             let keys: Vec<Key> = dialog

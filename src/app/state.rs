@@ -422,6 +422,9 @@ pub enum Effect {
     SplitSizes(Vec<(String, String, Option<String>)>),
     /// Filesystem work (finding splits, saving, reloading).
     Disk(super::disk::DiskRequest),
+    /// Journal these files, the ones with unsaved edits, so a crash does
+    /// not lose them; none removes the journal.
+    Journal(Vec<crate::core::template::DatasetTemplates>),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     SetMouse(bool),

@@ -6,6 +6,7 @@ mod catalog;
 mod confirm;
 mod editor;
 mod files;
+mod journal;
 mod metadata;
 mod preview;
 mod prompts;
@@ -59,6 +60,15 @@ impl App {
             }
             Event::FileChanged(path) => self.file_changed(&path),
             Event::Disk(answer) => self.disk_answer(answer),
+            Event::Journal(found) => self.journal_found(found),
+            Event::Notice(notice) => self.notice = Some(notice),
+        }
+        self.journal_if_due();
+        // Quit comes last, so the work before it (the journal's last
+        // state above all) is handed over before the loop ends.
+        if let Some(quit) = self.effects.iter().position(|e| matches!(e, Effect::Quit)) {
+            let quit = self.effects.remove(quit);
+            self.effects.push(quit);
         }
         std::mem::take(&mut self.effects)
     }

@@ -108,6 +108,9 @@ fn help(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
 }
 
 fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm) {
+    if let Confirm::RestoreJournal { prompts, .. } = confirm {
+        return restore_dialog(ui, frame, area, confirm, prompts);
+    }
     let (title, question) = match confirm {
         Confirm::DeletePrompt { file, template } => {
             let name = app
@@ -145,6 +148,7 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                     .to_string())
             ),
         ),
+        Confirm::RestoreJournal { .. } => return,
         Confirm::OverwriteChanged { file } => (
             " Not saved ",
             format!(
@@ -174,6 +178,34 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             .style(ui.style("dialog")),
         inner,
     );
+}
+
+/// The prompts an earlier session left unsaved, one per line.
+fn restore_dialog(ui: &Ui, frame: &mut Frame, area: Rect, confirm: &Confirm, prompts: &[String]) {
+    let width = area.width.saturating_sub(4).min(70);
+    let shown = prompts
+        .len()
+        .min(area.height.saturating_sub(8) as usize)
+        .max(1);
+    let rect = centered(area, width, shown as u16 + 6);
+    frame.render_widget(Clear, rect);
+    let block = dialog_block(ui, " Unsaved edits from the last session ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut text = vec![Line::raw(
+        "The studio stopped before these edits were saved:",
+    )];
+    for (index, prompt) in prompts.iter().take(shown).enumerate() {
+        let line = if index + 1 == shown && shown < prompts.len() {
+            format!("  … and {} more", prompts.len() - index)
+        } else {
+            format!("  {prompt}")
+        };
+        text.push(Line::raw(ellipsize(&line, inner.width as usize)));
+    }
+    text.push(Line::default());
+    text.push(Line::styled(confirm.hint(), ui.style("ui.warning")));
+    frame.render_widget(Paragraph::new(text).style(ui.style("dialog")), inner);
 }
 
 fn prompt(ui: &Ui, frame: &mut Frame, area: Rect, input: &PromptInput) {

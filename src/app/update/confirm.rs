@@ -27,9 +27,18 @@ impl App {
                 }
             }
             (Confirm::QuitUnsaved, Choice::QuitWithoutSaving) => {
-                // The dialog stays on screen until the process ends.
+                // The dialog stays on screen until the process ends. The
+                // edits are dropped by choice: so is their journal.
                 self.overlay = Overlay::Confirm(Confirm::QuitUnsaved);
+                self.journal_due = false;
+                self.effects.push(Effect::Journal(Vec::new()));
                 self.effects.push(Effect::Quit)
+            }
+            (Confirm::RestoreJournal { files, .. }, Choice::Restore) => self.restore(files),
+            (Confirm::RestoreJournal { .. }, Choice::Discard) => {
+                self.journal_due = false;
+                self.effects.push(Effect::Journal(Vec::new()));
+                self.notify("Discarded the unsaved edits of the last session");
             }
             (Confirm::OutsideChange { file, theirs }, Choice::ReloadTheirs) => {
                 self.replace_file(file, *theirs);
@@ -60,6 +69,7 @@ impl App {
         }
         let removed = entry.templates.templates.remove(template);
         entry.dirty = true;
+        self.journal_due = true;
         self.notify(format!("Deleted `{}` (not saved yet)", removed.name));
         if let Some(current) = self.current {
             if current.file == file && current.template >= template {

@@ -140,6 +140,7 @@ impl App {
             if *template.jinja != *text {
                 template.jinja = text.into();
                 file.dirty = true;
+                self.journal_due = true;
             }
         }
         self.request_preview();

@@ -81,6 +81,7 @@ impl App {
                 // Edits made while the save was on its way stay unsaved.
                 if same_content(&entry.templates, &written) {
                     entry.dirty = false;
+                    self.journal_due = true;
                 }
                 self.notify(format!("Saved {}", written.path.display()));
             }
@@ -184,6 +185,7 @@ impl App {
             templates,
             dirty: false,
         };
+        self.journal_due = true;
         if let Some((id, name)) = current {
             let templates = &self.catalog.files[file].templates.templates;
             let index = templates

@@ -75,6 +75,7 @@ impl App {
         change(template);
         if *template != before {
             file.dirty = true;
+            self.journal_due = true;
             self.request_preview();
         }
     }

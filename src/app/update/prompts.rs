@@ -105,6 +105,7 @@ impl App {
                 let entry = &mut self.catalog.files[file];
                 entry.templates.templates.push(template);
                 entry.dirty = true;
+                self.journal_due = true;
                 let selection = Selection {
                     file,
                     template: entry.templates.templates.len() - 1,
@@ -121,6 +122,7 @@ impl App {
                 if *file.templates.templates[selection.template].name != *text {
                     file.templates.templates[selection.template].name = text.into();
                     file.dirty = true;
+                    self.journal_due = true;
                 }
                 self.overlay = Overlay::None;
                 self.reveal(selection);
