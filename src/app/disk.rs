@@ -66,6 +66,37 @@ pub enum DiskAnswer {
 }
 
 impl DiskRequest {
+    /// The answer for a request whose work failed unexpectedly (a bug: the
+    /// worker caught a panic), so the app is never left waiting for it.
+    pub fn failed(&self, message: &str) -> DiskAnswer {
+        match self {
+            DiskRequest::Splits { generation, .. } => DiskAnswer::Splits {
+                generation: *generation,
+                splits: Vec::new(),
+            },
+            DiskRequest::Save {
+                file, templates, ..
+            } => DiskAnswer::Saved {
+                file: *file,
+                templates: templates.clone(),
+                result: Err(SaveError::Io {
+                    path: templates.path.clone(),
+                    source: std::io::Error::other(message.to_owned()),
+                }),
+            },
+            DiskRequest::Reload { path, reason } => DiskAnswer::Reloaded {
+                path: path.clone(),
+                reason: *reason,
+                result: Err(LoadError {
+                    path: path.clone(),
+                    line: None,
+                    column: None,
+                    message: message.to_owned(),
+                }),
+            },
+        }
+    }
+
     /// Does the work; may block on the disk, so never on the UI thread.
     pub fn perform(self, workspace: &dyn Workspace) -> DiskAnswer {
         match self {

@@ -46,7 +46,7 @@ impl JournalWriter {
         let slot = Arc::new((Mutex::new(JournalSlot::default()), Condvar::new()));
         let shared = slot.clone();
         let spawned = std::thread::Builder::new()
-            .name("promptstudio-journal".into())
+            .name(JOURNAL_THREAD.into())
             .spawn(move || {
                 let found = store.read().map_err(|error| format!("{error:#}"));
                 if sender.send(Incoming::App(Event::Journal(found))).is_err() {
@@ -69,7 +69,15 @@ impl JournalWriter {
                             None => return,
                         }
                     };
-                    if let Err(error) = store.write(&files) {
+                    let written = std::panic::catch_unwind(|| store.write(&files)).unwrap_or_else(
+                        |payload| {
+                            Err(anyhow::anyhow!(
+                                "internal error (please report it): {}",
+                                panic_message(&*payload)
+                            ))
+                        },
+                    );
+                    if let Err(error) = written {
                         let notice = Notice {
                             text: format!("Unsaved edits are not journaled: {error:#}"),
                             is_error: true,
@@ -112,19 +120,26 @@ impl JournalWriter {
 
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
-pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD];
+pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD, DISK_THREAD, JOURNAL_THREAD];
 const PREVIEW_THREAD: &str = "promptstudio-preview";
 const BATCH_THREAD: &str = "promptstudio-batch";
+const DISK_THREAD: &str = "promptstudio-disk";
+const JOURNAL_THREAD: &str = "promptstudio-journal";
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
 
 /// Runs engine code so that a panic in it (a bug, never user input) shows
 /// as an error on the row instead of killing the worker.
 fn guarded<T>(work: impl FnOnce() -> Result<T, Diagnostic>) -> Result<T, Diagnostic> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
+        let message = panic_message(&*payload);
         Err(Diagnostic {
             message: format!("internal error in the template engine (please report it): {message}"),
             line: None,
@@ -348,10 +363,21 @@ impl Workers {
         let workspace = self.workspace.clone();
         let sender = self.sender.clone();
         let spawned = std::thread::Builder::new()
-            .name("promptstudio-disk".into())
+            .name(DISK_THREAD.into())
             .spawn(move || {
                 for request in incoming {
-                    let answer = request.perform(&*workspace);
+                    // A bug in saving or reading must not take the thread
+                    // (and every later save) with it: it fails that request.
+                    let fallback = request.clone();
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        request.perform(&*workspace)
+                    }))
+                    .unwrap_or_else(|payload| {
+                        fallback.failed(&format!(
+                            "internal error (please report it): {}",
+                            panic_message(&*payload)
+                        ))
+                    });
                     if sender.send(Incoming::App(Event::Disk(answer))).is_err() {
                         return;
                     }
@@ -783,6 +809,50 @@ mod tests {
             panic!("expected the reload");
         };
         assert_eq!(result.unwrap_err().message, "none");
+    }
+
+    /// Saving panics (a bug): the request fails, the thread lives on.
+    struct PanickySaves;
+
+    impl Workspace for PanickySaves {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
+            (Vec::new(), Vec::new())
+        }
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
+            NumbersWorkspace.reload(path)
+        }
+        fn save(&self, _: &mut DatasetTemplates, _: bool) -> Result<(), SaveError> {
+            panic!("writer bug");
+        }
+        fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
+            Vec::new()
+        }
+        fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+            NumbersWorkspace.open(split)
+        }
+        fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn a_panic_in_disk_work_fails_that_request_and_the_worker_lives_on() {
+        use crate::app::disk::{DiskAnswer, DiskRequest};
+        let (sender, receiver) = mpsc::channel();
+        let workers = Workers::start(Arc::new(PanickingEngine), Arc::new(PanickySaves), sender);
+        for _ in 0..2 {
+            workers.run(Effect::Disk(DiskRequest::Save {
+                file: 3,
+                templates: DatasetTemplates::new("/t/templates.yaml", "d", None),
+                overwrite: false,
+            }));
+            let Event::Disk(DiskAnswer::Saved { file, result, .. }) = next_event(&receiver) else {
+                panic!("expected the save's answer");
+            };
+            assert_eq!(file, 3);
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("writer bug"), "{message}");
+        }
     }
 
     #[test]
