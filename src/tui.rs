@@ -6,6 +6,7 @@
 //! uses no CPU.
 
 mod clipboard;
+mod journal;
 mod terminal;
 mod watcher;
 pub mod workers;

@@ -15,108 +15,13 @@ use crate::app::disk::DiskRequest;
 use crate::app::journal::JournalStore;
 use crate::app::stats::SplitStats;
 use crate::app::{
-    BatchRequest, BatchRow, BatchUpdate, Effect, Event, Notice, PreviewError, PreviewRequest,
-    PreviewResult,
+    BatchRequest, BatchRow, BatchUpdate, Effect, Event, PreviewError, PreviewRequest, PreviewResult,
 };
 use crate::core::datum::Row;
-use crate::core::template::{DatasetTemplates, Template};
+use crate::core::template::Template;
 
+use super::journal::{JournalWriter, JOURNAL_THREAD};
 use super::Incoming;
-
-/// Journal writes wait this long for more edits, so a burst of typing
-/// costs one write.
-const JOURNAL_DEBOUNCE: Duration = Duration::from_millis(300);
-
-#[derive(Default)]
-struct JournalSlot {
-    /// The newest files to journal, not yet written.
-    next: Option<Vec<DatasetTemplates>>,
-    finishing: bool,
-}
-
-/// The journal thread: reads the earlier session's journal, then writes the
-/// newest state asked for (latest wins, debounced).
-struct JournalWriter {
-    slot: Arc<(Mutex<JournalSlot>, Condvar)>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl JournalWriter {
-    fn start(store: JournalStore, sender: Sender<Incoming>) -> Option<JournalWriter> {
-        let slot = Arc::new((Mutex::new(JournalSlot::default()), Condvar::new()));
-        let shared = slot.clone();
-        let spawned = std::thread::Builder::new()
-            .name(JOURNAL_THREAD.into())
-            .spawn(move || {
-                let found = store.read().map_err(|error| format!("{error:#}"));
-                if sender.send(Incoming::App(Event::Journal(found))).is_err() {
-                    return;
-                }
-                let (slot, changed) = &*shared;
-                loop {
-                    let files = {
-                        let Ok(mut guard) = slot.lock() else {
-                            return;
-                        };
-                        while guard.next.is_none() && !guard.finishing {
-                            guard = match changed.wait(guard) {
-                                Ok(guard) => guard,
-                                Err(_) => return,
-                            };
-                        }
-                        match guard.next.take() {
-                            Some(files) => files,
-                            None => return,
-                        }
-                    };
-                    let written = std::panic::catch_unwind(|| store.write(&files)).unwrap_or_else(
-                        |payload| {
-                            Err(anyhow::anyhow!(
-                                "internal error (please report it): {}",
-                                panic_message(&*payload)
-                            ))
-                        },
-                    );
-                    if let Err(error) = written {
-                        let notice = Notice {
-                            text: format!("Unsaved edits are not journaled: {error:#}"),
-                            is_error: true,
-                        };
-                        let _ = sender.send(Incoming::App(Event::Notice(notice)));
-                    }
-                    // Debounce: later requests replace each other meanwhile.
-                    if let Ok(guard) = slot.lock() {
-                        let _ =
-                            changed.wait_timeout_while(guard, JOURNAL_DEBOUNCE, |s| !s.finishing);
-                    }
-                }
-            });
-        match spawned {
-            Ok(thread) => Some(JournalWriter { slot, thread }),
-            Err(error) => {
-                eprintln!("cannot start the journal thread: {error}");
-                None
-            }
-        }
-    }
-
-    fn replace(&self, files: Vec<DatasetTemplates>) {
-        let (slot, changed) = &*self.slot;
-        if let Ok(mut slot) = slot.lock() {
-            slot.next = Some(files);
-            changed.notify_all();
-        }
-    }
-
-    fn finish(self) {
-        let (slot, changed) = &*self.slot;
-        if let Ok(mut slot) = slot.lock() {
-            slot.finishing = true;
-            changed.notify_all();
-        }
-        let _ = self.thread.join();
-    }
-}
 
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
@@ -124,10 +29,9 @@ pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD, DISK_THREAD
 const PREVIEW_THREAD: &str = "promptstudio-preview";
 const BATCH_THREAD: &str = "promptstudio-batch";
 const DISK_THREAD: &str = "promptstudio-disk";
-const JOURNAL_THREAD: &str = "promptstudio-journal";
 
 /// The message of a caught panic.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -853,39 +757,6 @@ mod tests {
             let message = result.unwrap_err().to_string();
             assert!(message.contains("writer bug"), "{message}");
         }
-    }
-
-    #[test]
-    fn the_journal_is_read_first_then_written_latest_first_and_flushed_on_finish() {
-        let state = tempfile::tempdir().unwrap();
-        let workspace = tempfile::tempdir().unwrap();
-        let store = JournalStore::new(state.path(), workspace.path());
-        let mut earlier = DatasetTemplates::new(workspace.path().join("t.yaml"), "d", None);
-        earlier.templates.push(Template::new("from before"));
-        store.write(std::slice::from_ref(&earlier)).unwrap();
-
-        let (sender, receiver) = mpsc::channel();
-        let mut workers = Workers::start(
-            Arc::new(PanickingEngine),
-            Arc::new(NumbersWorkspace),
-            sender,
-        );
-        workers.journal_to(store.clone());
-        let Event::Journal(Ok(found)) = next_event(&receiver) else {
-            panic!("expected the earlier journal");
-        };
-        assert_eq!(found[0].templates, earlier.templates);
-        for name in ["one", "two", "three"] {
-            let mut now = earlier.clone();
-            now.templates[0] = Template::new(name);
-            workers.run(Effect::Journal(vec![now]));
-        }
-        workers.finish_journal();
-        let written = store.read().unwrap();
-        assert_eq!(&*written[0].templates[0].name, "three");
-        // After finishing, nothing more is written.
-        workers.run(Effect::Journal(Vec::new()));
-        assert!(store.path().exists());
     }
 
     #[test]
