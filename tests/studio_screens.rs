@@ -171,6 +171,21 @@ fn unsaved_changes_dialog() {
     snapshot("unsaved_changes_dialog", &app);
 }
 
+/// An earlier session's unsaved edits, offered back at start.
+#[test]
+fn restore_dialog() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    rendered_first_row(&mut app);
+    let mut journaled = workspace.files.lock().unwrap()[0].clone();
+    journaled.templates[1].jinja = "edited".into();
+    journaled
+        .templates
+        .push(promptstudio::core::template::Template::new("added"));
+    app.update(Event::Journal(Ok(vec![journaled])));
+    snapshot("restore_dialog", &app);
+}
+
 #[test]
 fn catalog_statistics() {
     let mut app = app(workspace());

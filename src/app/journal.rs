@@ -191,6 +191,25 @@ mod tests {
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].templates, edited.templates);
         assert_eq!(back[0].path, edited.path);
+        // Only templates go in: the path of the workspace and of each file,
+        // and the file's YAML.
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(store.path()).unwrap()).unwrap();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["version", "workspace", "files"]);
+        let file_keys: Vec<&str> = json["files"][0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(file_keys, ["path", "yaml"]);
+        assert_eq!(json["files"][0]["yaml"], edited.to_yaml());
         // Another workspace has its own journal.
         let elsewhere = JournalStore::new(state.path(), other.path());
         assert_ne!(elsewhere.path(), store.path());

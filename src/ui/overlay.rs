@@ -183,11 +183,10 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
 /// The prompts an earlier session left unsaved, one per line.
 fn restore_dialog(ui: &Ui, frame: &mut Frame, area: Rect, confirm: &Confirm, prompts: &[String]) {
     let width = area.width.saturating_sub(4).min(70);
-    let shown = prompts
-        .len()
-        .min(area.height.saturating_sub(8) as usize)
-        .max(1);
-    let rect = centered(area, width, shown as u16 + 6);
+    // Borders, the first line, the blank line and the hint: 5 rows.
+    let room = area.height.saturating_sub(7) as usize;
+    let shown = prompts.len().min(room).max(1);
+    let rect = centered(area, width, shown as u16 + 5);
     frame.render_widget(Clear, rect);
     let block = dialog_block(ui, " Unsaved edits from the last session ");
     let inner = block.inner(rect);
