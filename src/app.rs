@@ -2,9 +2,11 @@
 //!
 //! Nothing here knows about terminals: keys arrive as [`keymap::KeyChord`]s,
 //! drawing is ui/'s job, and slow work (compiling and rendering templates,
-//! reading rows, whole-split statistics) is requested as [`Effect`]s that
-//! tui/ runs on worker threads and answers with [`Event`]s. Tests drive
-//! [`App::update`] directly.
+//! reading rows, whole-split statistics, and every touch of the disk after
+//! start: finding splits, saving, reloading, the crash journal) is
+//! requested as [`Effect`]s that tui/ runs on worker threads and answers
+//! with [`Event`]s. Tests drive [`App::update`] directly, answering the
+//! effects themselves.
 
 pub mod action;
 pub mod backend;
