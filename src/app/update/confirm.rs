@@ -36,8 +36,9 @@ impl App {
             }
             (Confirm::RestoreJournal { files, .. }, Choice::Restore) => self.restore(files),
             (Confirm::RestoreJournal { .. }, Choice::Discard) => {
-                self.journal_due = false;
-                self.effects.push(Effect::Journal(Vec::new()));
+                // The journal becomes this session's: nothing unsaved yet
+                // (it arrives at start), so it is removed.
+                self.journal_due = true;
                 self.notify("Discarded the unsaved edits of the last session");
             }
             (Confirm::OutsideChange { file, theirs }, Choice::ReloadTheirs) => {

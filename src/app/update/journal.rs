@@ -57,8 +57,8 @@ impl App {
             .collect();
         if prompts.is_empty() {
             // Saved after all (the session ended before the journal went):
-            // nothing to offer, and nothing to keep.
-            self.effects.push(Effect::Journal(Vec::new()));
+            // nothing to offer; the journal becomes this session's.
+            self.journal_due = true;
             return;
         }
         self.overlay = Overlay::Confirm(Confirm::RestoreJournal { files, prompts });
