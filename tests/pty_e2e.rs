@@ -230,13 +230,18 @@ impl Studio {
     }
 }
 
-/// The journals in the state folder, with their text.
+/// The journals in the state folder, with their text (not the temporary
+/// files of writes in progress).
 fn journals(state: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(state.join("promptstudio")) else {
         return Vec::new();
     };
     entries
         .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("journal-") && name.ends_with(".json")
+        })
         .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
         .collect()
 }
@@ -307,6 +312,15 @@ fn an_unsaved_edit_survives_a_kill_and_is_restored() {
         .jinja
         .starts_with("Unsaved Topic of"));
     assert!(journals(&state).is_empty(), "the journal outlived the save");
+    let left: Vec<_> = std::fs::read_dir(state.join("promptstudio"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in the state folder: {left:?}");
 }
 
 /// RFC 4648 base64, to build the expected OSC 52 payload independently of the studio's encoder.

@@ -109,8 +109,30 @@ impl JournalStore {
         }
     }
 
-    /// The journaled files, if a journal of this workspace exists.
+    /// Removes the temporary files of journal writes that a kill cut short
+    /// (the atomic write leaves `.<journal name>.<suffix>.tmp` behind).
+    fn remove_stale_temporaries(&self) {
+        let (Some(folder), Some(name)) = (self.path.parent(), self.path.file_name()) else {
+            return;
+        };
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// The journaled files, if a journal of this workspace exists. Called
+    /// once at start, before this session writes: it also clears what an
+    /// interrupted write left.
     pub fn read(&self) -> anyhow::Result<Vec<DatasetTemplates>> {
+        self.remove_stale_temporaries();
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -220,6 +242,21 @@ mod tests {
             JournalStore::new(state.path(), &dotted).path(),
             store.path()
         );
+        // A write cut short by a kill leaves a temporary file: the next
+        // start clears it.
+        let name = store
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let stale = state.path().join(format!(".{name}.1a2b3c.tmp"));
+        std::fs::write(&stale, "half a journal").unwrap();
+        let unrelated = state.path().join(".other.json.1a2b3c.tmp");
+        std::fs::write(&unrelated, "not ours").unwrap();
+        assert_eq!(store.read().unwrap().len(), 1);
+        assert!(!stale.exists());
+        assert!(unrelated.exists());
         store.write(&[]).unwrap();
         assert!(!store.path().exists());
         assert!(store.read().unwrap().is_empty());
