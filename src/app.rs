@@ -2,15 +2,20 @@
 //!
 //! Nothing here knows about terminals: keys arrive as [`keymap::KeyChord`]s,
 //! drawing is ui/'s job, and slow work (compiling and rendering templates,
-//! reading rows, whole-split statistics) is requested as [`Effect`]s that
-//! tui/ runs on worker threads and answers with [`Event`]s. Tests drive
-//! [`App::update`] directly.
+//! reading rows, whole-split statistics, and every touch of the disk after
+//! start: finding splits, saving, reloading, the crash journal) is
+//! requested as [`Effect`]s that tui/ runs on worker threads and answers
+//! with [`Event`]s. Tests drive [`App::update`] directly, answering the
+//! effects themselves.
 
 pub mod action;
 pub mod backend;
+pub mod confirm;
+pub mod disk;
 pub mod editor;
 pub mod engine;
 pub mod fuzzy;
+pub mod journal;
 pub mod keymap;
 pub mod state;
 pub mod stats;
@@ -33,7 +38,7 @@ use editor::TextBuffer;
 pub const BATCH_PAGE: usize = 50;
 
 /// Something that happened: a key, a pasted text, a click, or a worker's answer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Event {
     Key(KeyChord),
     /// An action by name, as a key bound to it would trigger it.
@@ -58,11 +63,17 @@ pub enum Event {
     },
     /// A file under the workspace changed on disk (debounced).
     FileChanged(PathBuf),
+    /// A worker's answer to [`Effect::Disk`].
+    Disk(disk::DiskAnswer),
+    /// The unsaved edits journaled by an earlier session in this workspace
+    /// (read at start), or why they could not be read.
+    Journal(Result<Vec<crate::core::template::DatasetTemplates>, String>),
+    /// A message from a worker for the status line.
+    Notice(Notice),
 }
 
 /// The whole studio state.
 pub struct App {
-    pub workspace: SharedWorkspace,
     pub keymap: Keymap,
     pub focus: Focus,
     pub view: View,
@@ -83,14 +94,22 @@ pub struct App {
     pub areas: Cell<PaneAreas>,
     /// Bumped when a data file changes, so workers reopen their sources.
     pub data_epoch: u64,
-    /// A reloaded file waiting for the user to choose theirs or ours.
-    pending_reload: Option<(usize, crate::core::template::DatasetTemplates)>,
+    /// Files with a save on its way to the disk.
+    saving: Vec<usize>,
+    /// Saves asked for while one of the same file was on its way: (file, overwrite).
+    save_queued: Vec<(usize, bool)>,
+    /// "Save all and quit" is waiting for its saves.
+    quit_after_save: bool,
+    /// The unsaved files changed since the journal was last asked for.
+    journal_due: bool,
     rng: u64,
     effects: Vec<Effect>,
 }
 
 impl App {
-    /// Loads the workspace's templates and opens the first prompt.
+    /// Loads the workspace's templates and opens the first prompt. The
+    /// workspace is read once, here, before the first frame; everything
+    /// later goes through [`Effect::Disk`].
     pub fn new(workspace: SharedWorkspace, keymap: Keymap) -> App {
         let (files, problems) = workspace.discover();
         let mut files: Vec<backend::TemplatesFile> = files
@@ -102,7 +121,6 @@ impl App {
             .collect();
         files.sort_by_key(state::file_title);
         let mut app = App {
-            workspace,
             keymap,
             focus: Focus::Catalog,
             view: View::Main,
@@ -124,7 +142,10 @@ impl App {
             notice: None,
             areas: Cell::new(PaneAreas::default()),
             data_epoch: 0,
-            pending_reload: None,
+            saving: Vec::new(),
+            save_queued: Vec::new(),
+            quit_after_save: false,
+            journal_due: false,
             rng: getrandom::u64().unwrap_or(0x9E37_79B9_7F4A_7C15) | 1,
             effects: Vec::new(),
         };
@@ -134,7 +155,7 @@ impl App {
                 "{} file(s) could not be read; first: {}: {}",
                 app.catalog.problems.len(),
                 first.path.display(),
-                first.message
+                backend::located_message(first)
             ));
         }
         // The first prompt, which is row 1 unless the first dataset has none.

@@ -6,6 +6,7 @@
 //! uses no CPU.
 
 mod clipboard;
+mod journal;
 mod terminal;
 mod watcher;
 pub mod workers;
@@ -20,6 +21,7 @@ use crossterm::event::{
 };
 
 use crate::app::backend::{Engine, Workspace};
+use crate::app::journal::JournalStore;
 use crate::app::workspace::FolderWorkspace;
 use crate::app::{App, Effect, Event, Key, KeyChord, Keymap, Mods, Notice};
 use crate::ui::{ColorDepth, Theme, Ui};
@@ -81,7 +83,12 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
         terminal::TerminalGuard::enter(options.mouse).context("cannot set up the terminal")?;
     let (sender, receiver) = mpsc::channel::<Incoming>();
     terminal::spawn_input_thread(sender.clone());
-    let workers = workers::Workers::start(engine, workspace.clone(), sender.clone());
+    let mut workers = workers::Workers::start(engine, workspace.clone(), sender.clone());
+    // Unsaved edits are journaled so a crash (or a kill) does not lose
+    // them; the next start in this workspace offers them back.
+    if let Some(store) = JournalStore::for_workspace(&options.workspace) {
+        workers.journal_to(store);
+    }
     let mut app = App::new(workspace.clone(), keymap);
     let mut roots = workspace.watch_roots();
     // Each templates file's own folder, so atomic saves into it are seen
@@ -110,7 +117,10 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
     loop {
         for effect in pending.drain(..) {
             match effect {
-                Effect::Quit => return guard.leave(),
+                Effect::Quit => {
+                    workers.finish_journal();
+                    return guard.leave();
+                }
                 Effect::Copy(text) => clipboard::copy_osc52(&text),
                 Effect::SetMouse(on) => guard.set_mouse(on),
                 other => workers.run(other),

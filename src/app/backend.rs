@@ -116,21 +116,17 @@ pub struct TemplatesFile {
     pub dirty: bool,
 }
 
-/// A templates file that could not be read, with its location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadProblem {
-    pub path: PathBuf,
-    pub message: String,
-}
+pub use crate::core::fsutil::SaveError;
+pub use crate::core::yaml::LoadError;
 
-/// Why a save did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum SaveError {
-    /// The file changed on disk since it was loaded: nothing was written.
-    #[error("{0} changed on disk since it was loaded")]
-    ChangedOnDisk(PathBuf),
-    #[error("{0}")]
-    Other(String),
+/// A load error's place in its file and its message, for lines that name
+/// the file already: `line 3, column 5: ...`.
+pub fn located_message(error: &LoadError) -> String {
+    match (error.line, error.column) {
+        (Some(line), Some(column)) => format!("line {line}, column {column}: {}", error.message),
+        (Some(line), None) => format!("line {line}: {}", error.message),
+        _ => error.message.clone(),
+    }
 }
 
 /// Whether two loaded files hold the same templates: what they say, not
@@ -150,9 +146,9 @@ pub fn same_content(a: &DatasetTemplates, b: &DatasetTemplates) -> bool {
 /// The templates and data of a workspace folder.
 pub trait Workspace: Send + Sync {
     /// Every templates file under the workspace, plus the ones that failed.
-    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>);
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>);
     /// Reads one file again (after an outside change).
-    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem>;
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError>;
     /// Writes a file atomically, refusing when it changed on disk since it
     /// was last read or written, unless `overwrite`; on success the file's
     /// fingerprint is updated to what was written.
@@ -169,6 +165,21 @@ pub trait Workspace: Send + Sync {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn load_errors_are_shown_with_their_place_after_the_file_name() {
+        let error = DatasetTemplates::parse("templates: [", Path::new("/t/templates.yaml"))
+            .expect_err("unclosed flow sequence");
+        let message = located_message(&error);
+        assert!(message.starts_with("line "), "{message}");
+        assert!(message.ends_with(&error.message), "{message}");
+        let whole = LoadError {
+            line: None,
+            column: None,
+            ..error
+        };
+        assert_eq!(located_message(&whole), whole.message);
+    }
 
     #[test]
     fn same_content_ignores_order_and_fingerprints() {

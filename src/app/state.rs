@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::core::datum::Row;
 use crate::core::template::Template;
 
-use super::backend::{Diagnostic, LoadProblem, Rendered, SplitRef, TemplatesFile};
+use super::backend::{Diagnostic, LoadError, Rendered, SplitRef, TemplatesFile};
+pub use super::confirm::{Answer, Choice, Confirm};
 use super::fuzzy;
 use super::stats::SplitStats;
 
@@ -179,25 +180,7 @@ impl Picker {
     }
 }
 
-/// A question that needs an answer before anything else happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirm {
-    DeletePrompt {
-        file: usize,
-        template: usize,
-    },
-    QuitUnsaved,
-    /// A file changed on disk while it has unsaved edits here.
-    OutsideChange {
-        file: usize,
-    },
-    /// Saving found the file changed on disk since it was loaded.
-    OverwriteChanged {
-        file: usize,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
     Help { scroll: usize },
@@ -216,7 +199,7 @@ pub enum CatalogRow {
 #[derive(Debug, Default)]
 pub struct CatalogState {
     pub files: Vec<TemplatesFile>,
-    pub problems: Vec<LoadProblem>,
+    pub problems: Vec<LoadError>,
     pub filter: String,
     /// Index into [`CatalogState::rows`].
     pub selected: usize,
@@ -337,6 +320,13 @@ pub struct PreviewRequest {
 #[derive(Debug, Default)]
 pub struct PreviewState {
     pub splits: Vec<SplitRef>,
+    /// The splits of the dataset in the editor are being looked for; the
+    /// preview is asked for when they are known.
+    pub resolving: bool,
+    /// The newest request for splits; older answers are dropped.
+    pub splits_generation: u64,
+    /// The split name to keep showing when the dataset changes.
+    pub wanted_split: Option<String>,
     pub split: usize,
     pub row: usize,
     pub row_count: Option<usize>,
@@ -428,8 +418,13 @@ pub enum Effect {
     Batch(BatchRequest),
     /// Stop background statistics (the batch view closed or its prompt changed).
     CancelBatch,
-    /// Count the rows of these splits (title, split).
-    SplitSizes(Vec<(String, SplitRef)>),
+    /// Find the splits of these (title, dataset, subset) and count their rows.
+    SplitSizes(Vec<(String, String, Option<String>)>),
+    /// Filesystem work (finding splits, saving, reloading).
+    Disk(super::disk::DiskRequest),
+    /// Journal these files, the ones with unsaved edits, so a crash does
+    /// not lose them; none removes the journal.
+    Journal(Vec<crate::core::template::DatasetTemplates>),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     SetMouse(bool),

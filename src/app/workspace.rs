@@ -6,10 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
+use super::backend::{LoadError, RowSource, SaveError, SplitRef, Workspace};
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
-use crate::core::fsutil;
 use crate::core::template::DatasetTemplates;
 use crate::data::features::Feature;
 use crate::data::resolve::Resolver;
@@ -45,20 +44,8 @@ impl FolderWorkspace {
     }
 }
 
-fn problem(error: crate::core::yaml::LoadError) -> LoadProblem {
-    let location = match (error.line, error.column) {
-        (Some(line), Some(column)) => format!("line {line}, column {column}: "),
-        (Some(line), None) => format!("line {line}: "),
-        _ => String::new(),
-    };
-    LoadProblem {
-        path: error.path,
-        message: format!("{location}{}", error.message),
-    }
-}
-
 impl Workspace for FolderWorkspace {
-    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
         let catalog = Catalog::discover(&self.templates_root);
         let mut files = catalog.files;
         // Datasets with rows but no templates yet are listed too, empty: their
@@ -79,11 +66,11 @@ impl Workspace for FolderWorkspace {
                 }
             }
         }
-        (files, catalog.errors.into_iter().map(problem).collect())
+        (files, catalog.errors)
     }
 
-    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
-        DatasetTemplates::load(path).map_err(problem)
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
+        DatasetTemplates::load(path)
     }
 
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
@@ -92,14 +79,8 @@ impl Workspace for FolderWorkspace {
             (None, false) => templates.save_new(),
             (_, true) => templates.save(),
         };
-        match written {
-            Ok(fingerprint) => {
-                templates.fingerprint = Some(fingerprint);
-                Ok(())
-            }
-            Err(fsutil::SaveError::ChangedOnDisk { path }) => Err(SaveError::ChangedOnDisk(path)),
-            Err(other) => Err(SaveError::Other(other.to_string())),
-        }
+        templates.fingerprint = Some(written?);
+        Ok(())
     }
 
     fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef> {

@@ -1,5 +1,7 @@
 //! Work off the UI thread: the preview (one thread, newest request wins),
-//! the batch page and whole-split statistics (cancellable), and split sizes.
+//! the batch page and whole-split statistics (cancellable), split sizes, and
+//! the filesystem work of saving, reloading and finding splits (one thread,
+//! in the order asked, so a save and the reload that follows it never cross).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,6 +11,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::app::backend::{CompiledPrompt, Diagnostic, Engine, RowSource, SplitRef, Workspace};
+use crate::app::disk::DiskRequest;
+use crate::app::journal::JournalStore;
 use crate::app::stats::SplitStats;
 use crate::app::{
     BatchRequest, BatchRow, BatchUpdate, Effect, Event, PreviewError, PreviewRequest, PreviewResult,
@@ -16,23 +20,30 @@ use crate::app::{
 use crate::core::datum::Row;
 use crate::core::template::Template;
 
+use super::journal::{JournalWriter, JOURNAL_THREAD};
 use super::Incoming;
 
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
-pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD];
+pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD, DISK_THREAD, JOURNAL_THREAD];
 const PREVIEW_THREAD: &str = "promptstudio-preview";
 const BATCH_THREAD: &str = "promptstudio-batch";
+const DISK_THREAD: &str = "promptstudio-disk";
+
+/// The message of a caught panic.
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
 
 /// Runs engine code so that a panic in it (a bug, never user input) shows
 /// as an error on the row instead of killing the worker.
 fn guarded<T>(work: impl FnOnce() -> Result<T, Diagnostic>) -> Result<T, Diagnostic> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
+        let message = panic_message(&*payload);
         Err(Diagnostic {
             message: format!("internal error in the template engine (please report it): {message}"),
             line: None,
@@ -115,6 +126,8 @@ pub struct Workers {
     preview_slot: Arc<(Mutex<Option<PreviewRequest>>, Condvar)>,
     /// The generation whose statistics may keep running; anything else stops.
     stats_token: Arc<AtomicU64>,
+    disk: Option<Sender<DiskRequest>>,
+    journal: Option<JournalWriter>,
 }
 
 impl Workers {
@@ -123,15 +136,18 @@ impl Workers {
         workspace: Arc<dyn Workspace>,
         sender: Sender<Incoming>,
     ) -> Workers {
-        let workers = Workers {
+        let mut workers = Workers {
             engine,
             workspace,
             sources: Arc::new(Sources::default()),
             sender,
             preview_slot: Arc::new((Mutex::new(None), Condvar::new())),
             stats_token: Arc::new(AtomicU64::new(0)),
+            disk: None,
+            journal: None,
         };
         workers.spawn_preview_thread();
+        workers.disk = workers.spawn_disk_thread();
         workers
     }
 
@@ -151,7 +167,21 @@ impl Workers {
             Effect::CancelBatch => {
                 self.stats_token.store(u64::MAX, Ordering::SeqCst);
             }
-            Effect::SplitSizes(splits) => self.spawn_split_sizes(splits),
+            Effect::SplitSizes(datasets) => self.spawn_split_sizes(datasets),
+            Effect::Disk(request) => {
+                let sent = self
+                    .disk
+                    .as_ref()
+                    .is_some_and(|disk| disk.send(request).is_ok());
+                if !sent {
+                    eprintln!("the disk thread is gone: the request was dropped");
+                }
+            }
+            Effect::Journal(files) => {
+                if let Some(journal) = &self.journal {
+                    journal.replace(files);
+                }
+            }
             Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
         }
     }
@@ -217,12 +247,67 @@ impl Workers {
             });
     }
 
-    fn spawn_split_sizes(&self, splits: Vec<(String, SplitRef)>) {
+    /// Starts journaling unsaved edits to `store`, after reading what an
+    /// earlier session left there (sent as [`Event::Journal`]).
+    pub fn journal_to(&mut self, store: JournalStore) {
+        self.journal = JournalWriter::start(store, self.sender.clone());
+    }
+
+    /// Writes the last journal state asked for and stops journaling (on quit).
+    pub fn finish_journal(&mut self) {
+        if let Some(journal) = self.journal.take() {
+            journal.finish();
+        }
+    }
+
+    /// The thread that saves, reloads and finds splits, one request after
+    /// the other.
+    fn spawn_disk_thread(&self) -> Option<Sender<DiskRequest>> {
+        let (requests, incoming) = std::sync::mpsc::channel::<DiskRequest>();
+        let workspace = self.workspace.clone();
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name(DISK_THREAD.into())
+            .spawn(move || {
+                for request in incoming {
+                    // A bug in saving or reading must not take the thread
+                    // (and every later save) with it: it fails that request.
+                    let fallback = request.clone();
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        request.perform(&*workspace)
+                    }))
+                    .unwrap_or_else(|payload| {
+                        fallback.failed(&format!(
+                            "internal error (please report it): {}",
+                            panic_message(&*payload)
+                        ))
+                    });
+                    if sender.send(Incoming::App(Event::Disk(answer))).is_err() {
+                        return;
+                    }
+                }
+            });
+        match spawned {
+            Ok(_) => Some(requests),
+            Err(error) => {
+                eprintln!("cannot start the disk thread: {error}");
+                None
+            }
+        }
+    }
+
+    fn spawn_split_sizes(&self, datasets: Vec<(String, String, Option<String>)>) {
         let workspace = self.workspace.clone();
         let sender = self.sender.clone();
         let _ = std::thread::Builder::new()
             .name("promptstudio-sizes".into())
             .spawn(move || {
+                let splits = datasets.into_iter().flat_map(|(title, dataset, subset)| {
+                    workspace
+                        .splits(&dataset, subset.as_deref())
+                        .into_iter()
+                        .map(move |split| (title.clone(), split))
+                });
                 for (title, split) in splits {
                     let rows = workspace
                         .open(&split)
@@ -410,7 +495,7 @@ fn batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::backend::{LoadProblem, Rendered, SaveError};
+    use crate::app::backend::{LoadError, Rendered, SaveError};
     use crate::core::datum::Datum;
     use crate::core::template::DatasetTemplates;
     use crate::data::features::Feature;
@@ -472,12 +557,14 @@ mod tests {
     struct NumbersWorkspace;
 
     impl Workspace for NumbersWorkspace {
-        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
             (Vec::new(), Vec::new())
         }
-        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
-            Err(LoadProblem {
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
+            Err(LoadError {
                 path: path.to_owned(),
+                line: None,
+                column: None,
                 message: "none".into(),
             })
         }
@@ -593,6 +680,82 @@ mod tests {
                 }
                 other => panic!("expected the panic as an error, got {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn disk_work_is_answered_in_the_order_asked() {
+        use crate::app::disk::{DiskAnswer, DiskRequest, ReloadReason};
+        let (sender, receiver) = mpsc::channel();
+        let workers = Workers::start(
+            Arc::new(PanickingEngine),
+            Arc::new(NumbersWorkspace),
+            sender,
+        );
+        for generation in [4, 5] {
+            workers.run(Effect::Disk(DiskRequest::Splits {
+                generation,
+                dataset: "numbers".into(),
+                subset: None,
+            }));
+        }
+        workers.run(Effect::Disk(DiskRequest::Reload {
+            path: PathBuf::from("/t/templates.yaml"),
+            reason: ReloadReason::ChangedOnDisk,
+        }));
+        for expected in [4, 5] {
+            let Event::Disk(DiskAnswer::Splits { generation, .. }) = next_event(&receiver) else {
+                panic!("expected splits");
+            };
+            assert_eq!(generation, expected);
+        }
+        let Event::Disk(DiskAnswer::Reloaded { result, .. }) = next_event(&receiver) else {
+            panic!("expected the reload");
+        };
+        assert_eq!(result.unwrap_err().message, "none");
+    }
+
+    /// Saving panics (a bug): the request fails, the thread lives on.
+    struct PanickySaves;
+
+    impl Workspace for PanickySaves {
+        fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
+            (Vec::new(), Vec::new())
+        }
+        fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
+            NumbersWorkspace.reload(path)
+        }
+        fn save(&self, _: &mut DatasetTemplates, _: bool) -> Result<(), SaveError> {
+            panic!("writer bug");
+        }
+        fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
+            Vec::new()
+        }
+        fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+            NumbersWorkspace.open(split)
+        }
+        fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn a_panic_in_disk_work_fails_that_request_and_the_worker_lives_on() {
+        use crate::app::disk::{DiskAnswer, DiskRequest};
+        let (sender, receiver) = mpsc::channel();
+        let workers = Workers::start(Arc::new(PanickingEngine), Arc::new(PanickySaves), sender);
+        for _ in 0..2 {
+            workers.run(Effect::Disk(DiskRequest::Save {
+                file: 3,
+                templates: DatasetTemplates::new("/t/templates.yaml", "d", None),
+                overwrite: false,
+            }));
+            let Event::Disk(DiskAnswer::Saved { file, result, .. }) = next_event(&receiver) else {
+                panic!("expected the save's answer");
+            };
+            assert_eq!(file, 3);
+            let message = result.unwrap_err().to_string();
+            assert!(message.contains("writer bug"), "{message}");
         }
     }
 

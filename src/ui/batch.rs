@@ -374,7 +374,11 @@ pub fn draw_catalog_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         ));
         for problem in problems {
             lines.push(Line::styled(
-                format!("{}: {}", problem.path.display(), one_line(&problem.message)),
+                format!(
+                    "{}: {}",
+                    problem.path.display(),
+                    one_line(&crate::app::backend::located_message(problem))
+                ),
                 ui.style("preview.error"),
             ));
         }

@@ -108,7 +108,10 @@ fn help(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
 }
 
 fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &Confirm) {
-    let (title, question, choices) = match confirm {
+    if let Confirm::RestoreJournal { prompts, .. } = confirm {
+        return restore_dialog(ui, frame, area, confirm, prompts);
+    }
+    let (title, question) = match confirm {
         Confirm::DeletePrompt { file, template } => {
             let name = app
                 .catalog
@@ -119,7 +122,6 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             (
                 " Delete prompt ",
                 format!("Delete `{name}`? The file changes when you save."),
-                "y delete · n keep",
             )
         }
         Confirm::QuitUnsaved => {
@@ -133,10 +135,9 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             (
                 " Unsaved changes ",
                 format!("Unsaved changes in: {}.", dirty.join(", ")),
-                "s save all and quit · q quit without saving · esc stay",
             )
         }
-        Confirm::OutsideChange { file } => (
+        Confirm::OutsideChange { file, .. } => (
             " Changed on disk ",
             format!(
                 "{} changed on disk, and you have unsaved edits here. Which version do you keep?",
@@ -146,8 +147,8 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                     .display()
                     .to_string())
             ),
-            "r reload theirs (drop my edits) · k keep mine",
         ),
+        Confirm::RestoreJournal { .. } => return,
         Confirm::OverwriteChanged { file } => (
             " Not saved ",
             format!(
@@ -158,7 +159,6 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                     .display()
                     .to_string())
             ),
-            "o overwrite with mine · r reload theirs · esc cancel",
         ),
     };
     let width = area.width.saturating_sub(4).min(70);
@@ -170,7 +170,7 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
     let text = vec![
         Line::raw(question),
         Line::default(),
-        Line::styled(choices, ui.style("ui.warning")),
+        Line::styled(confirm.hint(), ui.style("ui.warning")),
     ];
     frame.render_widget(
         Paragraph::new(text)
@@ -178,6 +178,33 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
             .style(ui.style("dialog")),
         inner,
     );
+}
+
+/// The prompts an earlier session left unsaved, one per line.
+fn restore_dialog(ui: &Ui, frame: &mut Frame, area: Rect, confirm: &Confirm, prompts: &[String]) {
+    let width = area.width.saturating_sub(4).min(70);
+    // Borders, the first line, the blank line and the hint: 5 rows.
+    let room = area.height.saturating_sub(7) as usize;
+    let shown = prompts.len().min(room).max(1);
+    let rect = centered(area, width, shown as u16 + 5);
+    frame.render_widget(Clear, rect);
+    let block = dialog_block(ui, " Unsaved edits from the last session ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let mut text = vec![Line::raw(
+        "The studio stopped before these edits were saved:",
+    )];
+    for (index, prompt) in prompts.iter().take(shown).enumerate() {
+        let line = if index + 1 == shown && shown < prompts.len() {
+            format!("  … and {} more", prompts.len() - index)
+        } else {
+            format!("  {prompt}")
+        };
+        text.push(Line::raw(ellipsize(&line, inner.width as usize)));
+    }
+    text.push(Line::default());
+    text.push(Line::styled(confirm.hint(), ui.style("ui.warning")));
+    frame.render_widget(Paragraph::new(text).style(ui.style("dialog")), inner);
 }
 
 fn prompt(ui: &Ui, frame: &mut Frame, area: Rect, input: &PromptInput) {

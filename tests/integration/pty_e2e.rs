@@ -1,6 +1,6 @@
 //! The studio binary in a pseudo-terminal, read back through vt100: the
-//! preview follows typing, an outside edit of templates.yaml reloads, and
-//! saving writes the file.
+//! preview follows typing, an outside edit of templates.yaml reloads,
+//! saving writes the file, and an unsaved edit survives a `kill -9`.
 //!
 //! Runs `promptstudio <workspace>`; `PROMPTSTUDIO_STUDIO_BIN` points it at
 //! another build of the studio (e.g. an example) when needed.
@@ -55,7 +55,9 @@ struct Studio {
 }
 
 impl Studio {
-    fn start(workspace: &Path, config: &Path) -> Studio {
+    /// The studio on `workspace`, with its config and state (journal)
+    /// folders in `home`, never the user's.
+    fn start(workspace: &Path, home: &Path) -> Studio {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -69,7 +71,8 @@ impl Studio {
         let mut command = CommandBuilder::new(binary);
         command.arg(workspace);
         command.env("TERM", "xterm-256color");
-        command.env("XDG_CONFIG_HOME", config);
+        command.env("XDG_CONFIG_HOME", home.join("config"));
+        command.env("XDG_STATE_HOME", home.join("state"));
         command.env_remove("NO_COLOR");
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
@@ -132,10 +135,10 @@ impl Drop for Studio {
 #[test]
 fn type_reload_and_save_in_a_real_terminal() {
     let workspace = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
     write_workspace(workspace.path());
     let templates_path = workspace.path().join("templates/ag_news/templates.yaml");
-    let mut studio = Studio::start(workspace.path(), config.path());
+    let mut studio = Studio::start(workspace.path(), home.path());
 
     // The first prompt opens with its preview on row 1.
     studio.wait_for("the first preview", |s| {
@@ -206,19 +209,118 @@ fn type_reload_and_save_in_a_real_terminal() {
 
     // Quit (ctrl-q): nothing is unsaved, so it exits at once.
     studio.send(b"\x11");
-    let started = Instant::now();
-    loop {
-        if let Some(status) = studio.child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status:?}");
-            break;
+    studio.wait_for_exit(true);
+}
+
+impl Studio {
+    fn wait_for_exit(&mut self, success: bool) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert_eq!(status.success(), success, "exit status {status:?}");
+                return;
+            }
+            assert!(
+                started.elapsed() < TIMEOUT,
+                "the studio did not quit; screen:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// The journals in the state folder, with their text (not the temporary
+/// files of writes in progress).
+fn journals(state: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(state.join("promptstudio")) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.starts_with("journal-") && name.ends_with(".json")
+        })
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .collect()
+}
+
+#[test]
+fn an_unsaved_edit_survives_a_kill_and_is_restored() {
+    let copy = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state");
+    write_workspace(copy.path());
+    let templates_path = copy.path().join("templates/ag_news/templates.yaml");
+    let on_disk = std::fs::read_to_string(&templates_path).unwrap();
+
+    let mut studio = Studio::start(copy.path(), home.path());
+    studio.wait_for("the first preview", |s| s.contains("Topic of: Phelps"));
+    studio.send(b"\t");
+    studio.send(b"Unsaved ");
+    studio.wait_for("the preview to follow typing", |s| {
+        s.contains("Unsaved Topic of: Phelps")
+    });
+    let started = Instant::now();
+    while !journals(&state)
+        .iter()
+        .any(|j| j.contains("Unsaved Topic of"))
+    {
         assert!(
             started.elapsed() < TIMEOUT,
-            "the studio did not quit; screen:\n{}",
-            studio.contents()
+            "no journal in {}",
+            state.display()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // SIGKILL: no handler, no cleanup, no restoring of anything.
+    let pid = studio.child.process_id().expect("the studio's pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    studio.wait_for_exit(false);
+    assert_eq!(std::fs::read_to_string(&templates_path).unwrap(), on_disk);
+
+    // The next start in the workspace offers the edit back.
+    let mut studio = Studio::start(copy.path(), home.path());
+    studio.wait_for("the restore dialog", |s| {
+        s.contains("Unsaved edits from the last session") && s.contains("ag_news: classify")
+    });
+    studio.send(b"r");
+    studio.wait_for("the restored edit in the preview", |s| {
+        s.contains("Unsaved Topic of: Phelps") && s.contains("modified")
+    });
+    assert_eq!(
+        std::fs::read_to_string(&templates_path).unwrap(),
+        on_disk,
+        "restored as an unsaved edit, not saved"
+    );
+    // Save all and quit: the file has the edit and the journal is gone.
+    studio.send(b"\x11");
+    studio.wait_for("the unsaved-changes dialog", |s| {
+        s.contains("save all and quit")
+    });
+    studio.send(b"s");
+    studio.wait_for_exit(true);
+    let saved = DatasetTemplates::load(&templates_path).unwrap();
+    assert!(saved
+        .template_by_name("classify")
+        .unwrap()
+        .jinja
+        .starts_with("Unsaved Topic of"));
+    assert!(journals(&state).is_empty(), "the journal outlived the save");
+    let left: Vec<_> = std::fs::read_dir(state.join("promptstudio"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in the state folder: {left:?}");
 }
 
 /// RFC 4648 base64, to build the expected OSC 52 payload independently of the studio's encoder.

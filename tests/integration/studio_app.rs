@@ -21,7 +21,7 @@ fn ctrl(c: char) -> Event {
     Event::Key(KeyChord::ctrl(c))
 }
 
-fn typed(app: &mut promptstudio::app::App, text: &str) -> Vec<Effect> {
+fn typed(app: &mut TestApp, text: &str) -> Vec<Effect> {
     text.chars().flat_map(|c| app.update(key(c))).collect()
 }
 
@@ -496,7 +496,7 @@ fn ctrl_c_quits_from_overlays_too() {
 #[test]
 fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
     use promptstudio::app::workspace::FolderWorkspace;
-    use promptstudio::app::{App, Keymap, Workspace};
+    use promptstudio::app::Workspace;
     use std::sync::Arc;
 
     let root = tempfile::tempdir().expect("temp dir");
@@ -528,7 +528,7 @@ fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
     );
 
     let expected = root.path().join("templates/fresh_news/templates.yaml");
-    let mut app = App::new(workspace.clone(), Keymap::defaults());
+    let mut app = TestApp::new(workspace.clone());
     app.update(key('n'));
     typed(&mut app, "first");
     app.update(special(Key::Enter));
@@ -615,4 +615,208 @@ fn selecting_cutting_and_replacing_text_in_the_editor() {
         },
     }));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Copy(_))));
+}
+
+/// The unsaved-changes dialog offers save, quit without saving, and stay;
+/// `y` is none of them (it used to discard the edits without saying so).
+#[test]
+fn yes_in_the_unsaved_changes_dialog_does_not_discard_the_edits() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('q'));
+    assert!(!app
+        .update(key('y'))
+        .iter()
+        .any(|e| matches!(e, Effect::Quit)));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::QuitUnsaved));
+    // Select gives no default here; any other action stays.
+    app.update(Event::Action(Action::Select));
+    assert_eq!(app.overlay, Overlay::Confirm(Confirm::QuitUnsaved));
+    app.update(Event::Action(Action::Cancel));
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+fn disk_requests(effects: Vec<Effect>) -> Vec<promptstudio::app::disk::DiskRequest> {
+    effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Disk(request) => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Opening a prompt of another dataset asks a worker for its splits; the
+/// preview waits for them, and an answer for a dataset left meanwhile is
+/// dropped.
+#[test]
+fn splits_are_found_off_the_ui_thread_and_the_newest_answer_wins() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    // To super_glue/rte's prompt (the last row), without answering.
+    let effects = app.update_unsettled(Event::Action(Action::Bottom));
+    assert!(preview_requests(&effects).is_empty(), "{effects:?}");
+    let to_rte = disk_requests(effects);
+    assert_eq!(to_rte.len(), 1, "{to_rte:?}");
+    assert!(app.preview.resolving);
+    assert!(app.preview.pending());
+    // Back to ag_news before the answer comes.
+    app.update_unsettled(Event::Action(Action::Top));
+    let back = disk_requests(app.update_unsettled(Event::Action(Action::Down)));
+    let stale = to_rte.into_iter().next().unwrap().perform(&*workspace);
+    let effects = app.update(Event::Disk(stale));
+    assert!(
+        preview_requests(&effects).is_empty(),
+        "a stale answer asks nothing"
+    );
+    assert!(app.preview.resolving);
+    let answer = back.into_iter().next().unwrap().perform(&*workspace);
+    let effects = app.update(Event::Disk(answer));
+    let requests = preview_requests(&effects);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].split.as_ref().map(|s| s.name.as_str()),
+        Some("test")
+    );
+    assert!(!app.preview.resolving);
+}
+
+/// A save is written by a worker: edits typed while it is on its way stay
+/// unsaved, a second save waits for the first, and the watcher's echo of
+/// our own write is not taken for an outside change.
+#[test]
+fn saves_go_through_the_disk_worker_and_edits_made_meanwhile_stay_unsaved() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    let first = disk_requests(app.update_unsettled(ctrl('s')));
+    assert_eq!(first.len(), 1);
+    assert!(
+        workspace.saves.lock().unwrap().is_empty(),
+        "nothing written on the UI thread"
+    );
+    typed(&mut app, "y");
+    assert!(
+        disk_requests(app.update_unsettled(ctrl('s'))).is_empty(),
+        "the second save waits for the first"
+    );
+    let answer = first.into_iter().next().unwrap().perform(&*workspace);
+    let second = disk_requests(app.update_unsettled(Event::Disk(answer)));
+    assert!(app.any_dirty(), "the y typed meanwhile is not saved yet");
+    assert_eq!(second.len(), 1, "the queued save goes out now");
+    let answer = second.into_iter().next().unwrap().perform(&*workspace);
+    app.update(Event::Disk(answer));
+    assert!(!app.any_dirty());
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 2);
+    assert!(saves[1].templates[0].jinja.starts_with("xy"));
+
+    // Typed after the save, then the watcher reports our own write: no dialog.
+    typed(&mut app, "z");
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::FileChanged(path));
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(app.editor.text().starts_with("xyz"));
+}
+
+fn journaled(effects: &[Effect]) -> Option<&Vec<promptstudio::core::template::DatasetTemplates>> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::Journal(files) => Some(files),
+        _ => None,
+    })
+}
+
+/// Unsaved files are journaled after each edit (templates only), and the
+/// journal goes when nothing is unsaved any more.
+#[test]
+fn edits_are_journaled_until_saved() {
+    let mut app = app(workspace());
+    assert!(
+        journaled(&app.take_effects()).is_none(),
+        "nothing to journal at start"
+    );
+    app.update(Event::Action(Action::FocusEditor));
+    let effects = typed(&mut app, "x");
+    let files = journaled(&effects).expect("the edit is journaled");
+    assert_eq!(files.len(), 1);
+    assert!(files[0].templates[0].jinja.starts_with("xWhat label"));
+    // Moving around changes nothing unsaved: no journal write.
+    assert!(journaled(&app.update(Event::Action(Action::Down))).is_none());
+    let effects = app.update(ctrl('s'));
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0), "{effects:?}");
+}
+
+fn edited_journal(
+    workspace: &MemoryWorkspace,
+) -> Vec<promptstudio::core::template::DatasetTemplates> {
+    let mut file = workspace.files.lock().unwrap()[0].clone();
+    file.templates[0].jinja = "restored {{text}} ||| {{label}}".into();
+    file.templates.remove(2);
+    vec![file]
+}
+
+#[test]
+fn an_earlier_sessions_journal_is_offered_back_and_restored_as_unsaved_edits() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    app.update(Event::Journal(Ok(edited_journal(&workspace))));
+    let Overlay::Confirm(Confirm::RestoreJournal { prompts, .. }) = &app.overlay else {
+        panic!("expected the restore dialog, got {:?}", app.overlay);
+    };
+    assert_eq!(
+        prompts,
+        &[
+            "ag_news: classify_question_first",
+            "ag_news: which_section (deleted)"
+        ]
+    );
+    // Keys other than the dialog's do nothing; quitting is not one of them.
+    assert!(app.update(ctrl('q')).is_empty());
+    let effects = app.update(key('r'));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.editor.text(), "restored {{text}} ||| {{label}}");
+    assert!(app.any_dirty(), "restored edits are unsaved");
+    assert_eq!(app.current_file().unwrap().templates.templates.len(), 2);
+    assert!(!preview_requests(&effects).is_empty());
+    let files = journaled(&effects).expect("journaled again as this session's");
+    assert_eq!(files[0].templates.len(), 2);
+}
+
+#[test]
+fn discarding_an_earlier_sessions_journal_removes_it_and_keeps_the_files() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let before = app.editor.text();
+    app.update(Event::Journal(Ok(edited_journal(&workspace))));
+    let effects = app.update(key('d'));
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0));
+    assert_eq!(app.editor.text(), before);
+    assert!(!app.any_dirty());
+
+    // A journal that matches the files (saved after all) is not offered.
+    let mut app = studio_support::app(workspace.clone());
+    let same = vec![workspace.files.lock().unwrap()[0].clone()];
+    let effects = app.update(Event::Journal(Ok(same)));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(journaled(&effects).map(Vec::len), Some(0));
+}
+
+/// "Save all and quit" hands over the journal's removal before quitting.
+#[test]
+fn saving_all_and_quitting_removes_the_journal_first() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('q'));
+    let effects = app.update(key('s'));
+    let journal = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Journal(files) if files.is_empty()));
+    let quit = effects.iter().position(|e| matches!(e, Effect::Quit));
+    assert!(journal.is_some() && quit.is_some(), "{effects:?}");
+    assert!(journal < quit, "{effects:?}");
 }

@@ -160,6 +160,32 @@ fn help_overlay() {
     snapshot("help_overlay", &app);
 }
 
+/// The hint lists exactly the keys the dialog answers to (from one list).
+#[test]
+fn unsaved_changes_dialog() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(Event::Key(KeyChord::plain(Key::Char('x'))));
+    rendered_first_row(&mut app);
+    app.update(Event::Key(KeyChord::ctrl('q')));
+    snapshot("unsaved_changes_dialog", &app);
+}
+
+/// An earlier session's unsaved edits, offered back at start.
+#[test]
+fn restore_dialog() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    rendered_first_row(&mut app);
+    let mut journaled = workspace.files.lock().unwrap()[0].clone();
+    journaled.templates[1].jinja = "edited".into();
+    journaled
+        .templates
+        .push(promptstudio::core::template::Template::new("added"));
+    app.update(Event::Journal(Ok(vec![journaled])));
+    snapshot("restore_dialog", &app);
+}
+
 #[test]
 fn catalog_statistics() {
     let mut app = app(workspace());
@@ -275,7 +301,7 @@ fn the_selection_is_drawn_in_its_style() {
 
 /// The studio at 80x24 after typing 96 characters at the start of the
 /// template's first line, which makes it wrap; drawn once.
-fn app_with_a_wrapped_first_line() -> (App, Ui, Terminal<TestBackend>) {
+fn app_with_a_wrapped_first_line() -> (TestApp, Ui, Terminal<TestBackend>) {
     let mut app = app(workspace());
     app.update(Event::Action(Action::FocusEditor));
     for _ in 0..12 {

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use promptstudio::app::backend::{LoadProblem, RowSource, SaveError, SplitRef, Workspace};
-use promptstudio::app::{App, Keymap, PreviewError, PreviewResult, Rendered};
+use promptstudio::app::backend::{LoadError, RowSource, SaveError, SplitRef, Workspace};
+use promptstudio::app::{App, Effect, Event, Keymap, PreviewError, PreviewResult, Rendered};
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::{DatasetTemplates, Template};
 use promptstudio::data::features::Feature;
@@ -43,27 +43,36 @@ impl RowSource for MemoryRows {
 }
 
 impl Workspace for MemoryWorkspace {
-    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadProblem>) {
+    fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>) {
         (self.files.lock().unwrap().clone(), Vec::new())
     }
-    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadProblem> {
+    fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError> {
         self.files
             .lock()
             .unwrap()
             .iter()
             .find(|f| f.path == path)
             .cloned()
-            .ok_or_else(|| LoadProblem {
+            .ok_or_else(|| LoadError {
                 path: path.to_owned(),
+                line: None,
+                column: None,
                 message: "not found".into(),
             })
     }
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
         let mut changed = self.changed_on_disk.lock().unwrap();
         if !overwrite && changed.contains(&templates.path) {
-            return Err(SaveError::ChangedOnDisk(templates.path.clone()));
+            return Err(SaveError::ChangedOnDisk {
+                path: templates.path.clone(),
+            });
         }
         changed.retain(|p| *p != templates.path);
+        // As on disk: what was written is what the file's fingerprint says.
+        templates.fingerprint = Some(promptstudio::core::fsutil::Fingerprint::of(
+            templates.to_yaml().as_bytes(),
+            None,
+        ));
         self.saves.lock().unwrap().push(templates.clone());
         let mut files = self.files.lock().unwrap();
         if let Some(file) = files.iter_mut().find(|f| f.path == templates.path) {
@@ -165,8 +174,83 @@ pub fn workspace() -> Arc<MemoryWorkspace> {
     })
 }
 
-pub fn app(workspace: Arc<MemoryWorkspace>) -> App {
-    App::new(workspace, Keymap::defaults())
+pub fn app(workspace: Arc<MemoryWorkspace>) -> TestApp {
+    TestApp::new(workspace)
+}
+
+/// The app with its filesystem work done at once: each [`Effect::Disk`] is
+/// performed on the workspace (as the disk worker would) and its answer fed
+/// back, so tests see the state after the answers. Other effects are
+/// returned (or kept for [`TestApp::take_effects`]) as the app gave them.
+pub struct TestApp {
+    pub app: App,
+    workspace: Arc<dyn Workspace>,
+    kept: Vec<Effect>,
+    /// Requests performed, for tests about the disk work itself.
+    pub disk_requests: Vec<String>,
+}
+
+impl TestApp {
+    pub fn new(workspace: Arc<dyn Workspace>) -> TestApp {
+        let app = App::new(workspace.clone(), Keymap::defaults());
+        let mut test = TestApp {
+            app,
+            workspace,
+            kept: Vec::new(),
+            disk_requests: Vec::new(),
+        };
+        let first = test.app.take_effects();
+        test.kept = test.settle(first);
+        test
+    }
+
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let effects = self.app.update(event);
+        self.settle(effects)
+    }
+
+    /// The effects of opening (and any not yet taken), disk work done.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        let mut effects = std::mem::take(&mut self.kept);
+        let later = self.app.take_effects();
+        effects.extend(self.settle(later));
+        effects
+    }
+
+    /// The app as it stands, disk requests left unanswered (for tests of
+    /// what happens while they are on their way).
+    pub fn update_unsettled(&mut self, event: Event) -> Vec<Effect> {
+        self.app.update(event)
+    }
+
+    pub fn settle(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        let mut others = Vec::new();
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                Effect::Disk(request) => {
+                    self.disk_requests.push(format!("{request:?}"));
+                    let answer = request.perform(&*self.workspace);
+                    queue.extend(self.app.update(Event::Disk(answer)));
+                }
+                other => others.push(other),
+            }
+        }
+        others
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
 }
 
 /// What the engine would answer for the latest request, built by hand so

@@ -1,0 +1,160 @@
+//! The catalog pane: moving, filtering, and opening a prompt.
+
+use crate::app::disk::DiskRequest;
+use crate::app::editor::TextBuffer;
+use crate::app::state::*;
+use crate::app::{Action, App};
+use crate::core::template::Template;
+
+impl App {
+    pub(super) fn catalog_action(&mut self, action: Action) {
+        let rows = self.catalog.rows().len();
+        if rows == 0 {
+            if action == Action::Filter {
+                let filter = self.catalog.filter.clone();
+                self.open_prompt(PromptKind::Filter, &filter);
+            }
+            return;
+        }
+        let selected = self.catalog.selected;
+        let target = match action {
+            Action::Up => selected.saturating_sub(1),
+            Action::Down => selected + 1,
+            Action::PageUp => selected.saturating_sub(10),
+            Action::PageDown => selected + 10,
+            Action::Top => 0,
+            Action::Bottom => rows - 1,
+            Action::Select | Action::Right => {
+                if matches!(
+                    self.catalog.rows().get(selected),
+                    Some(CatalogRow::Template { .. })
+                ) {
+                    self.focus = Focus::Editor;
+                } else {
+                    self.select_catalog_row(selected + 1);
+                }
+                return;
+            }
+            Action::Filter => {
+                let filter = self.catalog.filter.clone();
+                return self.open_prompt(PromptKind::Filter, &filter);
+            }
+            _ => return,
+        };
+        self.select_catalog_row(target.min(rows - 1));
+    }
+
+    /// Selects a catalog row and opens its prompt (browsing previews live).
+    pub(in crate::app) fn select_catalog_row(&mut self, index: usize) {
+        let rows = self.catalog.rows();
+        if rows.is_empty() {
+            return;
+        }
+        let index = index.min(rows.len() - 1);
+        self.catalog.selected = index;
+        if let CatalogRow::Template { file, template } = rows[index] {
+            self.open(Selection { file, template });
+        }
+    }
+
+    pub(super) fn set_filter(&mut self, filter: String) {
+        self.catalog.filter = filter;
+        let rows = self.catalog.rows();
+        let keep = self.current.and_then(|current| {
+            rows.iter().position(|row| {
+                *row == CatalogRow::Template {
+                    file: current.file,
+                    template: current.template,
+                }
+            })
+        });
+        match keep {
+            Some(index) => self.catalog.selected = index,
+            None => {
+                let first = rows
+                    .iter()
+                    .position(|r| matches!(r, CatalogRow::Template { .. }));
+                self.select_catalog_row(first.unwrap_or(0));
+            }
+        }
+    }
+
+    /// The catalog selection when the catalog has focus, else the prompt in the editor.
+    pub(super) fn target_selection(&self) -> Option<Selection> {
+        if self.focus == Focus::Catalog && self.view == View::Main {
+            if let Some(CatalogRow::Template { file, template }) =
+                self.catalog.rows().get(self.catalog.selected)
+            {
+                return Some(Selection {
+                    file: *file,
+                    template: *template,
+                });
+            }
+        }
+        self.current
+    }
+
+    pub(super) fn target_template(&self) -> Option<&Template> {
+        let selection = self.target_selection()?;
+        self.catalog
+            .files
+            .get(selection.file)?
+            .templates
+            .templates
+            .get(selection.template)
+    }
+
+    pub(super) fn target_file(&self) -> Option<usize> {
+        if self.focus == Focus::Catalog {
+            match self.catalog.rows().get(self.catalog.selected) {
+                Some(CatalogRow::File { file, .. }) | Some(CatalogRow::Template { file, .. }) => {
+                    return Some(*file)
+                }
+                None => {}
+            }
+        }
+        self.current
+            .map(|s| s.file)
+            .or(if self.catalog.files.is_empty() {
+                None
+            } else {
+                Some(0)
+            })
+    }
+
+    /// Puts a prompt in the editor and asks for its preview.
+    pub(in crate::app) fn open(&mut self, selection: Selection) {
+        let Some(file) = self.catalog.files.get(selection.file) else {
+            return;
+        };
+        let Some(template) = file.templates.templates.get(selection.template) else {
+            return;
+        };
+        let file_changed = self.current.map(|c| c.file) != Some(selection.file);
+        let same_prompt = self.current == Some(selection);
+        self.current = Some(selection);
+        if !same_prompt {
+            self.editor = TextBuffer::new(&template.jinja);
+        }
+        if file_changed {
+            let dataset = file.templates.dataset.clone();
+            let subset = file.templates.subset.clone();
+            // The same split of the new dataset when it has one.
+            if let Some(shown) = self.preview.current_split() {
+                self.preview.wanted_split = Some(shown.name.clone());
+            }
+            self.preview.splits = Vec::new();
+            self.preview.split = 0;
+            self.preview.row = 0;
+            self.preview.row_count = None;
+            self.preview.splits_generation += 1;
+            self.preview.resolving = true;
+            self.effects.push(Effect::Disk(DiskRequest::Splits {
+                generation: self.preview.splits_generation,
+                dataset,
+                subset,
+            }));
+        }
+        self.request_preview();
+    }
+}

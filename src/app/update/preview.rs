@@ -1,0 +1,90 @@
+//! Rows, splits, seeds and the preview request.
+
+use crate::app::backend::SplitRef;
+use crate::app::state::*;
+use crate::app::App;
+
+impl App {
+    pub(super) fn move_row(&mut self, to: impl FnOnce(usize, Option<usize>) -> usize) {
+        let count = self.preview.row_count;
+        let mut row = to(self.preview.row, count);
+        if let Some(count) = count {
+            row = row.min(count.saturating_sub(1));
+        }
+        if row != self.preview.row {
+            self.preview.row = row;
+            self.preview.scroll.set(0);
+            self.request_preview();
+        }
+    }
+
+    pub(super) fn next_split(&mut self) {
+        if self.preview.splits.len() < 2 {
+            return self.notify("No other split");
+        }
+        self.preview.split = (self.preview.split + 1) % self.preview.splits.len();
+        self.preview.row = 0;
+        self.preview.row_count = None;
+        self.notify(format!(
+            "Split {}",
+            self.preview.splits[self.preview.split].name
+        ));
+        self.request_preview();
+        if self.view == View::Batch {
+            self.batch.offset = 0;
+            self.request_batch(true);
+        }
+    }
+
+    /// Asks the worker for the current prompt on the current row; the
+    /// generation lets the newest answer win.
+    /// The splits of the dataset in the editor, found by a worker.
+    pub(super) fn splits_found(&mut self, generation: u64, splits: Vec<SplitRef>) {
+        if generation != self.preview.splits_generation {
+            return;
+        }
+        self.preview.resolving = false;
+        self.preview.split = self
+            .preview
+            .wanted_split
+            .as_ref()
+            .and_then(|name| splits.iter().position(|s| s.name == *name))
+            .unwrap_or(0);
+        self.preview.splits = splits;
+        self.request_preview();
+    }
+
+    pub(in crate::app) fn request_preview(&mut self) {
+        let Some(template) = self.current_template().cloned() else {
+            return;
+        };
+        self.preview.generation += 1;
+        if self.preview.resolving {
+            // Asked again once the splits are known; the bumped generation
+            // already marks the shown preview as out of date.
+            return;
+        }
+        self.effects.push(Effect::Preview(PreviewRequest {
+            generation: self.preview.generation,
+            template,
+            split: self.preview.current_split().cloned(),
+            row: self.preview.row,
+            seed: self.preview.seed,
+            data_epoch: self.data_epoch,
+        }));
+    }
+
+    pub(super) fn copy_prompt(&mut self) {
+        match self.preview.result.as_ref().map(|r| &r.outcome) {
+            Some(Ok(rendered)) => {
+                let text = rendered.parts.join("\n\n");
+                self.notify(format!(
+                    "Copied {} characters (input and target)",
+                    text.chars().count()
+                ));
+                self.effects.push(Effect::Copy(text));
+            }
+            _ => self.notify_error("Nothing rendered to copy"),
+        }
+    }
+}
