@@ -24,12 +24,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use promptstudio::app::engine::CoreEngine;
-use promptstudio::app::workspace::FolderWorkspace;
 use promptstudio::app::{Action, App, Effect, Event, Key, KeyChord, Keymap};
 use promptstudio::core::template::{DatasetTemplates, Template};
 use promptstudio::tui::workers::Workers;
 use promptstudio::tui::Incoming;
 use promptstudio::ui::{ColorDepth, Theme, Ui};
+use promptstudio::workspace::FolderWorkspace;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 

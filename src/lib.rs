@@ -2,6 +2,8 @@
 //!
 //! - [`core`]: templates model, PromptSource YAML, the Jinja engine, checks.
 //! - [`data`]: dataset sources (Parquet, Arrow IPC, JSON Lines, CSV, the Hub) as rows of [`core::datum::Datum`].
+//! - [`workspace`]: a workspace folder: its templates, and a dataset's rows and splits found by name.
+//! - [`export`]: templates applied to whole splits, written as training files.
 //! - [`cli`]: the headless commands.
 //! - [`app`]: the studio's state, actions and update (no terminal types).
 //! - `ui`, `tui` (feature `tui`): the studio's widgets and its terminal loop.
@@ -15,3 +17,4 @@ pub mod export;
 pub mod tui;
 #[cfg(feature = "tui")]
 pub mod ui;
+pub mod workspace;

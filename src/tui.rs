@@ -22,9 +22,9 @@ use crossterm::event::{
 
 use crate::app::backend::{Engine, Workspace};
 use crate::app::journal::JournalStore;
-use crate::app::workspace::FolderWorkspace;
 use crate::app::{App, Effect, Event, Key, KeyChord, Keymap, Mods, Notice};
 use crate::ui::{ColorDepth, Theme, Ui};
+use crate::workspace::FolderWorkspace;
 
 /// How to open the studio.
 #[derive(Debug, Clone, Default)]

@@ -58,7 +58,12 @@ pub trait Engine: Send + Sync {
     fn compile(&self, template: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic>;
 }
 
-/// A loaded split: random access to its rows.
+/// A loaded split: random access to its rows, shared by the studio's
+/// workers. Not `data::Source` itself: a source is `Send` but not `Sync`
+/// and answers for its file (schema, batches, formats), while the workers
+/// need a handle many threads can read at once, and the studio's tests a
+/// seam they can fill with rows held in memory. The real one wraps a
+/// `data::Source` (see [`super::workspace`]).
 pub trait RowSource: Send + Sync {
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {

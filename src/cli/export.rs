@@ -22,6 +22,7 @@ use crate::export::writer::Format;
 use crate::export::{
     merge, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
+use crate::workspace::FolderWorkspace;
 
 #[derive(Debug, Clone, Args)]
 #[command(
@@ -188,14 +189,10 @@ pub fn execute(
     if let (Some(count), Some(index)) = (args.num_shards, args.shard_index) {
         crate::export::shard::Shard::new(index, count)?;
     }
-    let templates_root = match &args.templates {
-        Some(path) => path.clone(),
-        None if args.workspace.join("templates").is_dir() => args.workspace.join("templates"),
-        None => args.workspace.clone(),
-    };
-    let catalog = target::load_catalog(&templates_root)?;
+    let workspace = FolderWorkspace::new(&args.workspace, args.templates.clone(), None);
+    let catalog = target::load_catalog(&workspace.templates_root)?;
     let files = select_files(&catalog, args)?;
-    let resolver = Resolver::from_env(&args.workspace);
+    let resolver = workspace.resolver();
 
     let tokens = args
         .tokenizer
@@ -241,7 +238,7 @@ pub fn execute(
         if chosen.is_empty() {
             continue;
         }
-        let splits = splits_for(&resolver, file, args)?;
+        let splits = splits_for(resolver, file, args)?;
         if splits.is_empty() {
             continue;
         }

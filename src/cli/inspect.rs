@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value};
 use super::Outcome;
 use crate::data::features::CellFormat;
 use crate::data::inspect;
-use crate::data::resolve::Resolver;
 use crate::data::source::RowCount;
 use crate::data::Source;
+use crate::workspace::FolderWorkspace;
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
@@ -133,7 +133,8 @@ fn open_target(args: &InspectArgs) -> anyhow::Result<Box<dyn Source>> {
         }
         return Ok(crate::data::open(path)?);
     }
-    let found = Resolver::from_env(&args.workspace).resolve(&args.target, args.split.as_deref())?;
+    let found = FolderWorkspace::new(&args.workspace, None, None)
+        .find_rows(&args.target, args.split.as_deref())?;
     Ok(found.open()?)
 }
 

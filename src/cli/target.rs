@@ -9,8 +9,8 @@ use clap::Args;
 
 use crate::core::catalog::Catalog;
 use crate::core::template::{DatasetTemplates, Template};
-use crate::data::resolve::Resolver;
 use crate::data::Source;
+use crate::workspace::FolderWorkspace;
 
 /// Where a command's rows come from: a file, or the dataset found by name.
 #[derive(Debug, Args)]
@@ -35,25 +35,17 @@ impl DataArgs {
         if let Some(path) = &self.data {
             return Ok(crate::data::open(path)?);
         }
-        let spec = match &file.subset {
-            Some(subset) => format!("{}/{subset}", file.dataset),
-            None => file.dataset.clone(),
-        };
-        let found = Resolver::from_env(&self.workspace).resolve(&spec, self.split.as_deref())?;
+        let found = self.folder(None).rows_of(file, self.split.as_deref())?;
         Ok(found.open()?)
     }
 
     /// `--templates`, else the workspace's `templates/` folder, else the workspace.
     pub fn templates_root(&self, templates: Option<&PathBuf>) -> PathBuf {
-        if let Some(path) = templates {
-            return path.clone();
-        }
-        let inside = self.workspace.join("templates");
-        if inside.is_dir() {
-            inside
-        } else {
-            self.workspace.clone()
-        }
+        self.folder(templates.cloned()).templates_root
+    }
+
+    fn folder(&self, templates: Option<PathBuf>) -> FolderWorkspace {
+        FolderWorkspace::new(&self.workspace, templates, None)
     }
 }
 

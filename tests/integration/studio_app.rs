@@ -495,8 +495,8 @@ fn ctrl_c_quits_from_overlays_too() {
 /// appears there meanwhile is not overwritten.
 #[test]
 fn a_dataset_without_templates_gets_its_first_prompt_and_file() {
-    use promptstudio::app::workspace::FolderWorkspace;
     use promptstudio::app::Workspace;
+    use promptstudio::workspace::FolderWorkspace;
     use std::sync::Arc;
 
     let root = tempfile::tempdir().expect("temp dir");
