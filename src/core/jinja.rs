@@ -33,6 +33,12 @@ pub(crate) use error::Exc;
 pub(crate) use eval::{Context, EmptyContext};
 pub(crate) use value::{Const, Value};
 
+/// Stack every thread that compiles or renders templates must have: the
+/// deepest tree the parser accepts ([`ast::MAX_NESTING`] levels), walked by
+/// the parser, folder, evaluator and `Drop`, and the deepest recursion the
+/// evaluator allows, measured in a debug build with room to spare.
+pub const RENDER_STACK_SIZE: usize = 32 << 20;
+
 /// A template that failed to compile (Jinja2's `TemplateSyntaxError` and
 /// `TemplateAssertionError`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,3 +406,6 @@ pub(crate) fn render_str(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod limit_tests;

@@ -1,0 +1,222 @@
+//! Hostile templates (deep nesting, memory-hungry expressions) end in a clean
+//! error, within the stack every rendering thread is given.
+
+use super::{render_str, RENDER_STACK_SIZE};
+
+/// Compiles and renders on a thread with `stack` bytes, as the commands do.
+fn render_with_stack(source: String, stack: usize) -> Result<String, String> {
+    std::thread::Builder::new()
+        .stack_size(stack)
+        .spawn(move || render_str(&source, &[], Some(0)))
+        .expect("spawns")
+        .join()
+        .expect("no panic")
+}
+
+fn render_deep(source: String) -> Result<String, String> {
+    render_with_stack(source, RENDER_STACK_SIZE)
+}
+
+fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
+    format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+}
+
+/// The deepest templates the limits accept, one per recursive path: blocks
+/// holding a deep expression, parentheses, unary operators, a recursive macro.
+fn deepest_accepted() -> Vec<(&'static str, String, &'static str)> {
+    let chain = format!("{{{{ x{} }}}}", ".a".repeat(250));
+    vec![
+        (
+            "nested ifs around a long attribute chain",
+            format!(
+                "{{% set x = none %}}{}",
+                nested("{% if true %}", &chain, "{% endif %}", 250)
+            ),
+            "UndefinedError",
+        ),
+        (
+            "nested fors",
+            nested("{% for i in [1] %}", "{{ i }}", "{% endfor %}", 250),
+            "1",
+        ),
+        (
+            "parentheses",
+            nested("(", "1", ")", 250).replace("1", "{{ 1 }}"),
+            "",
+        ),
+        (
+            "unary minus",
+            format!("{{{{ {}1 }}}}", "-".repeat(250)),
+            "1",
+        ),
+        (
+            "sum chain",
+            format!("{{{{ 1{} }}}}", "+1".repeat(250)),
+            "251",
+        ),
+        (
+            "recursive macro",
+            "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(100000) }}"
+                .to_string(),
+            "RenderLimitExceeded",
+        ),
+        (
+            "recursive macro through blocks",
+            format!(
+                "{{% macro f(n) %}}{}{{% endmacro %}}{{{{ f(100000) }}}}",
+                nested(
+                    "{% for i in [1] %}{% with %}{% if true %}",
+                    "{% if n %}{{ f(n - 1) }}{% endif %}",
+                    "{% endif %}{% endwith %}{% endfor %}",
+                    2
+                )
+            ),
+            "RenderLimitExceeded",
+        ),
+    ]
+}
+
+#[test]
+fn deepest_accepted_templates_fit_the_render_stack() {
+    for (what, source, expected) in deepest_accepted() {
+        let result = render_deep(source);
+        let text = match &result {
+            Ok(text) => text.clone(),
+            Err(error) => error.clone(),
+        };
+        assert!(text.contains(expected), "{what}: {result:?}");
+    }
+}
+
+#[test]
+fn deeper_templates_are_syntax_errors_naming_the_line() {
+    let cases = [
+        ("2,000 parentheses", nested("(", "1", ")", 2_000), 1),
+        (
+            "5,000 nested ifs",
+            nested("{% if true %}\n", "x", "{% endif %}", 5_000),
+            256,
+        ),
+        (
+            "10,000 nested fors",
+            nested("{% for i in [1] %}\n", "x", "{% endfor %}", 10_000),
+            255,
+        ),
+        (
+            "100,000 unary minus",
+            format!("{}1", "-".repeat(100_000)),
+            1,
+        ),
+        ("100,000 nots", format!("{}1", "not ".repeat(100_000)), 1),
+        ("100,000 additions", format!("1{}", "+1".repeat(100_000)), 1),
+        (
+            "100,000 attributes",
+            format!("x{}", ".a".repeat(100_000)),
+            1,
+        ),
+        ("100,000 filters", format!("x{}", "|e".repeat(100_000)), 1),
+        ("100,000 calls", format!("x{}", "()".repeat(100_000)), 1),
+        ("100,000 and", format!("1{}", " and 1".repeat(100_000)), 1),
+        (
+            "100,000 conditionals",
+            format!("1{}", " if 1 else 1".repeat(100_000)),
+            1,
+        ),
+        ("100,000 lists", nested("[", "1", "]", 100_000), 1),
+    ];
+    for (what, source, line) in cases {
+        let started = std::time::Instant::now();
+        let source = if source.starts_with('{') {
+            source
+        } else {
+            format!("{{{{ {source} }}}}")
+        };
+        let error = std::thread::Builder::new()
+            .stack_size(RENDER_STACK_SIZE)
+            .spawn(move || super::Program::compile(&source).map(|_| ()))
+            .expect("spawns")
+            .join()
+            .expect("no panic")
+            .expect_err(what);
+        assert!(
+            error.message.contains("nests too deeply"),
+            "{what}: {error}"
+        );
+        assert_eq!(error.line, line, "{what}: {error}");
+        eprintln!("{what}: {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn runaway_recursive_macro_is_a_render_limit() {
+    let source = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\n{{ f(0) }}";
+    let error = render_deep(source.to_string()).expect_err("runs away");
+    assert!(
+        error.starts_with("RenderLimitExceeded: the template nested deeper than"),
+        "{error}"
+    );
+}
+
+#[test]
+fn bounded_recursive_macro_renders_as_in_jinja2() {
+    // Jinja2 3.1.6 renders "321" and recurses up to 247 levels here.
+    let source = "{% macro f(n) %}{% if n %}{{n}}{{ f(n - 1) }}{% endif %}{% endmacro %}";
+    assert_eq!(
+        render_deep(format!("{source}{{{{ f(3) }}}}")),
+        Ok("321".to_string())
+    );
+    let deep = render_deep(format!("{source}{{{{ f(247) }}}}")).expect("renders");
+    assert!(deep.starts_with("247246"), "{deep}");
+}
+
+#[test]
+fn stack_probe() {
+    let Ok(stack) = std::env::var("PROBE_STACK") else {
+        return;
+    };
+    let stack: usize = stack.parse().expect("a number");
+    let only = std::env::var("PROBE_ONLY").unwrap_or_default();
+    for (what, source, _) in deepest_accepted() {
+        if !what.starts_with(&only) {
+            continue;
+        }
+        eprintln!("{what}");
+        if std::env::var("PROBE_COMPILE").is_ok() {
+            std::thread::Builder::new()
+                .stack_size(stack)
+                .spawn(move || super::Program::compile(&source).map(|_| ()))
+                .expect("spawns")
+                .join()
+                .expect("no panic")
+                .ok();
+            continue;
+        }
+        let _ = render_with_stack(source, stack);
+    }
+}
+
+#[test]
+fn compile_time_probe() {
+    if std::env::var("PROBE_COMPILE_TIME").is_err() {
+        return;
+    }
+    for n in [10_000, 20_000, 40_000] {
+        let distinct: String = (0..n)
+            .map(|i| format!("{{% set v{i} = 1 + 1 %}}{{{{ w{i} ~ 'a' ~ (2 * 3) }}}}"))
+            .collect();
+        for (what, source) in [
+            ("title", "{{title}}".repeat(n)),
+            ("set", "{% set x = 1 %}".repeat(n)),
+            ("distinct", distinct),
+        ] {
+            let started = std::time::Instant::now();
+            let program = super::Program::compile(&source).expect("compiles");
+            let compiled = started.elapsed();
+            let _ = program.undeclared_variables();
+            eprintln!(
+                "{what} x {n}: compile {compiled:?}, +undeclared {:?}",
+                started.elapsed()
+            );
+        }
+    }
+}
