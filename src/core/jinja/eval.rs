@@ -622,6 +622,7 @@ impl<'a> State<'a> {
             ExprKind::Const(c) => Ok(Value::from_const(c)),
             ExprKind::Name(id) => self.lookup(*id),
             ExprKind::List(items) => {
+                super::budget::charge_items(items.len())?;
                 let values = items.iter().map(|e| self.eval(e)).collect::<R<Vec<_>>>()?;
                 Ok(Value::list(values))
             }
@@ -630,6 +631,7 @@ impl<'a> State<'a> {
                 Ok(Value::tuple(values))
             }
             ExprKind::Dict(items) => {
+                super::budget::charge_items(2 * items.len())?;
                 let mut dict = Dict::with_capacity(items.len());
                 for (k, v) in items {
                     let key = self.eval(k)?;
@@ -687,7 +689,12 @@ impl<'a> State<'a> {
                 let mut text = String::new();
                 for part in parts {
                     let value = self.eval(part)?;
+                    let before = text.len();
                     value.write_str(&mut text);
+                    super::budget::charge(text.len() - before)?;
+                    if text.len() > MAX_OUTPUT_BYTES {
+                        return Err(Exc::limit("string concatenation grew too large"));
+                    }
                 }
                 Ok(Value::Str(Arc::from(text)))
             }

@@ -540,6 +540,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     return Err(Exc::limit("join result too large"));
                 }
             }
+            super::budget::charge(out.len())?;
             Ok(Value::Str(Arc::from(out)))
         }
         "replace" => {
@@ -664,6 +665,8 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 None => vec![Vec::new()],
             };
             let mut items = input.iterate()?;
+            // The sort keys: one small list per item.
+            super::budget::charge_items(items.len().saturating_mul(getters.len() + 2))?;
             sort_values(
                 &mut items,
                 |item| {
@@ -924,7 +927,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             for chunk in items.chunks(count) {
                 let mut chunk = chunk.to_vec();
                 if let Some(fill) = fill.as_ref().filter(|f| !matches!(f, Value::None)) {
+                    super::budget::charge_items(count)?;
                     chunk.resize(count, fill.clone());
+                } else {
+                    super::budget::charge_items(chunk.len())?;
                 }
                 out.push(Value::list(chunk));
             }
@@ -938,6 +944,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             }
             let slices = slices as usize;
             let items = input.iterate()?;
+            super::budget::charge_items(slices.saturating_add(items.len()))?;
             let per = items.len() / slices;
             let extra = items.len() % slices;
             let mut offset = 0;

@@ -156,6 +156,7 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
     if width > MAX_OUTPUT_BYTES || precision.unwrap_or(0) > MAX_OUTPUT_BYTES {
         return Err(Exc::limit("format width or precision too large"));
     }
+    super::budget::charge(width.max(precision.unwrap_or(0)))?;
     let body = match (kind, value) {
         (Some('f' | 'F'), v) => format!(
             "{:.*}",

@@ -220,3 +220,58 @@ fn compile_time_probe() {
         }
     }
 }
+
+/// Each of these once aborted the process on allocation failure.
+#[test]
+fn hungry_templates_fail_with_a_render_limit() {
+    let cases = [
+        "{{ range(10**7)|list|sort }}",
+        "{{ [1,2,3]|slice(10**9)|list }}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+        "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+        "{% set ns = namespace(l=[1]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l|length }}",
+        "{% set l = [1] %}{% for i in range(64) %}{{ l.extend(l) }}{% endfor %}{{ l|length }}",
+        "{% for i in range(100) %}{{ (range(10**6)|list)|length }}{% endfor %}",
+        "{{ [1]|batch(10**7, 0)|list|length }}",
+        "{% for i in range(1000) %}{{ ('x' * (10**6 + i))|length }}{% endfor %}",
+        "{% for i in range(1000) %}{{ '{:>1000000}'.format(i)|length }}{% endfor %}",
+        "{% for i in range(1000) %}{{ 'x'.ljust(10**6 + i)|length }}{% endfor %}",
+        "{% for i in range(100) %}{{ (range(10**6)|join(','))|length }}{% endfor %}",
+    ];
+    for source in cases {
+        let result = render_deep(source.to_string());
+        assert!(
+            matches!(&result, Err(e) if e.starts_with("RenderLimitExceeded")),
+            "{source}: {}",
+            result.map_or_else(|e| e, |text| text.chars().take(100).collect())
+        );
+    }
+}
+
+#[test]
+fn ranges_and_their_slices_stay_lazy() {
+    assert_eq!(
+        render_deep("{{ range(10**18)[::-1][0] }}".to_string()),
+        Ok("999999999999999999".to_string())
+    );
+    assert_eq!(
+        render_deep("{{ range(10**18)[::-3] }}|{{ range(5)[10:] }}|{{ range(10)[2:8:2] }}|{{ range(10)[::-1] }}".to_string()),
+        Ok("range(999999999999999999, -1, -3)|range(5, 5)|range(2, 8, 2)|range(9, -1, -1)".to_string())
+    );
+}
+
+#[test]
+fn the_memory_budget_is_an_option() {
+    let source = "{{ (range(1000)|list)|length }}";
+    let small = super::Options {
+        memory_budget: 1_000,
+    };
+    let program = super::Program::compile_with(source, small).expect("compiles");
+    let mut rng = super::PyRandom::from_seed(0);
+    let mut out = String::new();
+    let error = program
+        .render(&super::EmptyContext, &[], &mut rng, &mut out, None)
+        .expect_err("over budget");
+    assert_eq!(error.kind, "RenderLimitExceeded");
+    assert_eq!(render_deep(source.to_string()), Ok("1000".to_string()));
+}

@@ -556,6 +556,7 @@ impl Value {
                     "iterating over {len} items is more than a render may hold ({MAX_ITEMS})"
                 )));
             }
+            super::budget::charge_items(len)?;
         }
         Ok(match self {
             Value::Undefined(_) => Vec::new(),
