@@ -90,6 +90,14 @@ fn bool_arg(value: Option<Value>) -> bool {
     value.is_some_and(|v| v.truthy())
 }
 
+/// Python's error for a length past `sys.maxsize` (a huge `range`).
+pub(crate) fn ssize_overflow() -> Exc {
+    Exc::new(
+        "OverflowError",
+        "Python int too large to convert to C ssize_t",
+    )
+}
+
 fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
     match value {
         None => Ok(default),
@@ -569,7 +577,9 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "length" | "count" => {
             args.bind("len", &[])?;
             match input.len() {
-                Some(n) if !matches!(input, Value::Loop(_)) => Ok(Value::Int(n as i64)),
+                Some(n) if !matches!(input, Value::Loop(_)) => i64::try_from(n)
+                    .map(Value::Int)
+                    .map_err(|_| ssize_overflow()),
                 _ => Err(Exc::type_error(format!(
                     "object of type '{}' has no len()",
                     input.type_name()
@@ -725,6 +735,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "first" => {
             args.bind("do_first", &[])?;
+            // Python takes the first item of the iterator: a range of any
+            // size is not made concrete.
+            if let Value::Range(r) = &input {
+                if r.len() > 0 {
+                    return Ok(Value::Int(r.start));
+                }
+            }
             Ok(input
                 .iterate()?
                 .into_iter()
@@ -1073,7 +1090,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     "break_on_hyphens",
                 ],
             )?);
-            let width = int_param(width, 79, "wordwrap")?.max(1) as usize;
+            let width = int_param(width, 79, "wordwrap")?;
             let break_long = break_long.is_none_or(|v| v.truthy());
             let wrapstring = match wrapstring {
                 None | Some(Value::None) => Arc::from("\n"),
@@ -1083,6 +1100,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let lines =
                 super::methods::call(state, &Value::Str(text), "splitlines", CallArgs::default())?
                     .iterate()?;
+            // textwrap checks the width each time it wraps a line.
+            if width <= 0 && !lines.is_empty() {
+                return Err(Exc::value_error(format!(
+                    "invalid width {width} (must be > 0)"
+                )));
+            }
+            let width = width as usize;
             let wrapped: Vec<String> = lines
                 .iter()
                 .map(|line| wrap_line(&line.to_str(), width, break_long).join(&wrapstring))

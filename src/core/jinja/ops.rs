@@ -105,9 +105,11 @@ pub(crate) fn getattr(obj: &Value, name: &Arc<str>) -> R<Value> {
 
 /// Python's `obj[index]` for sequences; None when out of range.
 fn sequence_index(obj: &Value, index: i64) -> Option<Value> {
+    // In i128: a range may hold more than i64::MAX items.
     let fix = |len: usize| -> Option<usize> {
-        let i = if index < 0 { index + len as i64 } else { index };
-        (0..len as i64).contains(&i).then_some(i as usize)
+        let (index, len) = (index as i128, len as i128);
+        let i = if index < 0 { index + len } else { index };
+        (0..len).contains(&i).then_some(i as usize)
     };
     match obj {
         Value::List(items) => {

@@ -551,6 +551,9 @@ impl Value {
     /// The items of an iterable, as Python's `iter()` yields them.
     pub(crate) fn iterate(&self) -> Result<Vec<Value>, Exc> {
         if let Some(len) = self.len() {
+            if len > i64::MAX as usize {
+                return Err(super::filters::ssize_overflow());
+            }
             if len > MAX_ITEMS {
                 return Err(Exc::limit(format!(
                     "iterating over {len} items is more than a render may hold ({MAX_ITEMS})"
