@@ -232,7 +232,7 @@ impl<'a> State<'a> {
                 }
             }
             Target::NamespaceAttr(ns, attr) => {
-                let Value::Namespace(dict) = self.lookup(*ns)? else {
+                let Value::Namespace(dict) = &self.lookup(*ns)? else {
                     return Err(Exc::runtime(
                         "cannot assign attribute on non-namespace object",
                     ));
@@ -788,7 +788,7 @@ impl<'a> State<'a> {
             out.positional.extend(self.eval(star)?.iterate()?);
         }
         if let Some(star_star) = &args.star_star {
-            match self.eval(star_star)? {
+            match &self.eval(star_star)? {
                 Value::Dict(d) => {
                     for (k, v) in d.borrow().values() {
                         out.keyword.push((k.to_str(), v.clone()));
@@ -919,7 +919,7 @@ fn call_global(state: &mut State<'_>, name: &str, args: CallArgs) -> R<Value> {
         }
         "namespace" | "dict" => {
             let mut dict = Dict::new();
-            for value in args.positional {
+            for value in &args.positional {
                 match value {
                     Value::Dict(d) => {
                         for (h, (k, v)) in d.borrow().iter() {

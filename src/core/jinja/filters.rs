@@ -101,9 +101,9 @@ pub(crate) fn ssize_overflow() -> Exc {
 fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
     match value {
         None => Ok(default),
-        Some(v) => match v {
+        Some(v) => match &v {
             Value::Int(_) | Value::Bool(_) => Ok(as_int(&v).unwrap_or(default)),
-            Value::Undefined(u) => Err(Exc::undefined(&u)),
+            Value::Undefined(u) => Err(Exc::undefined(u)),
             other => Err(Exc::type_error(format!(
                 "{what}: '{}' object cannot be interpreted as an integer",
                 other.type_name()
@@ -113,9 +113,9 @@ fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
 }
 
 fn lower_if_str(value: Value) -> Value {
-    match value {
-        Value::Str(s) => Value::Str(Arc::from(pystr::lower(&s))),
-        other => other,
+    match &value {
+        Value::Str(s) => Value::Str(Arc::from(pystr::lower(s))),
+        _ => value,
     }
 }
 
@@ -896,7 +896,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let [width, first, blank] =
                 take3(args.bind("do_indent", &["width", "first", "blank"])?);
             let indention = match width {
-                Some(Value::Str(s)) => s.to_string(),
+                Some(Value::Str(ref s)) => s.to_string(),
                 other => {
                     let width = int_param(other, 4, "indent")?;
                     if width > 4096 {

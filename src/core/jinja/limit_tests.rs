@@ -231,3 +231,19 @@ fn oversized_percent_padding_names_the_limit() {
         "{error}"
     );
 }
+
+#[test]
+fn deeply_nested_values_are_dropped_and_printed_without_overflow() {
+    for wrap in ["[ns.x]", "(ns.x,)", "{'a': ns.x}", "[[ns.x], 1]"] {
+        let build = format!(
+            "{{% set ns = namespace(x=[]) %}}{{% for i in range(100000) %}}{{% set ns.x = {wrap} %}}{{% endfor %}}"
+        );
+        assert_eq!(
+            render_deep(format!("{build}{{{{ ns.x|length }}}}")),
+            Ok(if wrap.starts_with("[[") { "2" } else { "1" }.to_string()),
+            "{wrap}"
+        );
+        let printed = render_deep(format!("{build}{{{{ ns.x }}}}")).expect("prints");
+        assert!(printed.contains("..."), "{wrap}");
+    }
+}

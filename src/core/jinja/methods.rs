@@ -517,9 +517,9 @@ fn call_list(
                     )?;
                     items = pairs
                         .into_iter()
-                        .map(|pair| match pair {
+                        .map(|pair| match &pair {
                             Value::Tuple(kv) => kv[1].clone(),
-                            other => other,
+                            _ => pair,
                         })
                         .collect();
                 }

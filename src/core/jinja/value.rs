@@ -100,6 +100,10 @@ impl UndefinedReason {
 
 pub(crate) type Dict = IndexMap<HashKey, (Value, Value)>;
 
+/// Nesting of lists, tuples and dicts `repr` descends into (Python's own
+/// recursion limit stops it near 1,000).
+const MAX_VALUE_DEPTH: usize = 1_000;
+
 /// A function value: globals, bound methods, macros and the helpers `loop`,
 /// `cycler` and `joiner` hand out.
 #[derive(Debug)]
@@ -304,6 +308,14 @@ impl Value {
     /// Appends Python's `repr(value)`; `seen` guards against containers that
     /// contain themselves (Python prints `[...]`).
     fn write_repr(&self, out: &mut String, seen: &mut Vec<usize>) {
+        if seen.len() >= MAX_VALUE_DEPTH
+            && matches!(self, Value::List(_) | Value::Tuple(_) | Value::Dict(_))
+        {
+            // Python raises RecursionError about here; `str()` cannot fail,
+            // so the deeper part is elided rather than overflow the stack.
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Undefined(_) => out.push_str("Undefined"),
             Value::None => out.push_str("None"),
@@ -329,12 +341,15 @@ impl Value {
                 seen.pop();
             }
             Value::Tuple(items) => {
+                // Tuples cannot contain themselves; 0 only counts the depth.
+                seen.push(0);
                 out.push('(');
                 write_items(items, out, seen);
                 if items.len() == 1 {
                     out.push(',');
                 }
                 out.push(')');
+                seen.pop();
             }
             Value::Dict(d) => {
                 let id = Rc::as_ptr(d) as *const () as usize;
@@ -765,6 +780,67 @@ fn seq_cmp(x: &[Value], y: &[Value], op: &str) -> Result<std::cmp::Ordering, Exc
         }
     }
     Ok(x.len().cmp(&y.len()))
+}
+
+/// Values nest as deeply as a template's loops make them (`{% set ns.x =
+/// [ns.x] %}` 100,000 times): dropping them one level per call would
+/// overflow the stack, so the last owner of a container takes its items out
+/// and drops them from a list, in a loop.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let Some(mut pending) = take_items(self) else {
+            return;
+        };
+        while let Some(mut value) = pending.pop() {
+            if let Some(items) = take_items(&mut value) {
+                pending.extend(items);
+            }
+        }
+    }
+}
+
+/// The items of a container this value is the last owner of, when any of
+/// them is itself a container (else plain dropping is shallow and cheaper).
+fn take_items(value: &mut Value) -> Option<Vec<Value>> {
+    let nests = |v: &Value| {
+        matches!(
+            v,
+            Value::List(_)
+                | Value::Tuple(_)
+                | Value::Dict(_)
+                | Value::Namespace(_)
+                | Value::Iter(..)
+        )
+    };
+    match value {
+        Value::List(items) => {
+            let items = Rc::get_mut(items)?.get_mut();
+            items.iter().any(nests).then(|| std::mem::take(items))
+        }
+        Value::Tuple(items) => {
+            let items = Rc::get_mut(items)?;
+            items.iter().any(nests).then(|| {
+                items
+                    .iter_mut()
+                    .map(|v| std::mem::replace(v, Value::None))
+                    .collect()
+            })
+        }
+        Value::Dict(d) | Value::Namespace(d) | Value::View(_, d) => {
+            let d = Rc::get_mut(d)?.get_mut();
+            d.values().any(|(k, v)| nests(k) || nests(v)).then(|| {
+                std::mem::take(d)
+                    .into_values()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect()
+            })
+        }
+        Value::Iter(_, items) => {
+            let items = Rc::get_mut(items)?.get_mut();
+            items.as_slice().iter().any(nests).then(|| items.collect())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
