@@ -191,7 +191,10 @@ impl Program {
         if spans.is_some() {
             state.spans = Some(Vec::new());
         }
-        let result = state.render_body(&self.body, out);
+        let mut result = state.render_body(&self.body, out);
+        if let (Ok(()), Some(error)) = (&result, budget::take_deferred()) {
+            result = Err(error);
+        }
         if let (Some(target), Some(found)) = (spans, state.spans.take()) {
             *target = found;
         }

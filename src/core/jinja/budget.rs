@@ -29,6 +29,28 @@ struct Budget {
 thread_local! {
     /// Outside any [`Scope`] nothing is counted.
     static BUDGET: Cell<Budget> = const { Cell::new(Budget { used: 0, limit: usize::MAX }) };
+    /// An error raised where the operation cannot fail (Python's `==`),
+    /// raised by the evaluator at its next step.
+    static DEFERRED: std::cell::RefCell<Option<Exc>> = const { std::cell::RefCell::new(None) };
+    /// Whether [`DEFERRED`] holds an error: checked at every step, so kept cheap.
+    static HAS_DEFERRED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Keeps `error` (the first one) for the evaluator's next step.
+pub(crate) fn fail_later(error: Exc) {
+    DEFERRED.with(|d| {
+        d.borrow_mut().get_or_insert(error);
+    });
+    HAS_DEFERRED.with(|flag| flag.set(true));
+}
+
+/// The error kept by [`fail_later`], if any.
+pub(crate) fn take_deferred() -> Option<Exc> {
+    if !HAS_DEFERRED.with(Cell::get) {
+        return None;
+    }
+    HAS_DEFERRED.with(|flag| flag.set(false));
+    DEFERRED.with(|d| d.borrow_mut().take())
 }
 
 /// The budget of one compile or render on this thread.
@@ -38,6 +60,7 @@ pub(crate) struct Scope {
 
 impl Scope {
     pub(crate) fn enter(limit: usize) -> Scope {
+        take_deferred();
         let previous = BUDGET.with(|b| b.replace(Budget { used: 0, limit }));
         Scope { previous }
     }

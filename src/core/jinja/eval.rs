@@ -163,6 +163,9 @@ impl<'a> State<'a> {
     }
 
     pub(crate) fn burn(&mut self, steps: u64) -> R<()> {
+        if let Some(error) = super::budget::take_deferred() {
+            return Err(error);
+        }
         if self.fuel < steps {
             return Err(Exc::limit(
                 "the template took too many evaluation steps (infinite or exploding loop?)",

@@ -247,3 +247,19 @@ fn deeply_nested_values_are_dropped_and_printed_without_overflow() {
         assert!(printed.contains("..."), "{wrap}");
     }
 }
+
+#[test]
+fn comparing_deeply_nested_values_is_a_recursion_error() {
+    let build = "{% set ns = namespace(x=[], y=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% set ns.y = [ns.y] %}{% endfor %}";
+    for compare in ["ns.x == ns.y", "ns.x < ns.y", "ns.x in [ns.y]"] {
+        assert_eq!(
+            render_deep(format!("{build}{{{{ {compare} }}}}")),
+            Err("RecursionError: maximum recursion depth exceeded in comparison".to_string()),
+            "{compare}"
+        );
+    }
+    assert_eq!(
+        render_deep("{{ [[1]] == [[1]] }}{{ [[1]] < [[2]] }}".to_string()),
+        Ok("TrueTrue".to_string())
+    );
+}

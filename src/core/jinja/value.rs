@@ -682,8 +682,49 @@ fn bytes_repr(bytes: &[u8]) -> String {
     out
 }
 
+thread_local! {
+    /// Nesting of containers `py_eq` and `py_cmp` are inside.
+    static COMPARE_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Python's error for comparing values nested past its recursion limit.
+fn compare_too_deep() -> Exc {
+    Exc::new(
+        "RecursionError",
+        "maximum recursion depth exceeded in comparison",
+    )
+}
+
+/// Runs one level of a container comparison, or None past
+/// [`MAX_VALUE_DEPTH`] (Python would raise `RecursionError`).
+fn nested_compare<T>(compare: impl FnOnce() -> T) -> Option<T> {
+    let depth = COMPARE_DEPTH.with(Cell::get);
+    if depth >= MAX_VALUE_DEPTH {
+        return None;
+    }
+    COMPARE_DEPTH.with(|d| d.set(depth + 1));
+    let result = compare();
+    COMPARE_DEPTH.with(|d| d.set(depth));
+    Some(result)
+}
+
 /// Python `==`. Never fails; values of unrelated types are unequal.
 pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
+    use Value::*;
+    if matches!(
+        (a, b),
+        (List(_), List(_)) | (Tuple(_), Tuple(_)) | (Dict(_), Dict(_))
+    ) {
+        // `==` cannot fail here: the error waits for the evaluator's next step.
+        return nested_compare(|| py_eq_values(a, b)).unwrap_or_else(|| {
+            super::budget::fail_later(compare_too_deep());
+            false
+        });
+    }
+    py_eq_values(a, b)
+}
+
+fn py_eq_values(a: &Value, b: &Value) -> bool {
     use Value::*;
     match (a, b) {
         (Undefined(_), Undefined(_)) => true,
@@ -746,6 +787,17 @@ pub(crate) fn as_f64(v: &Value) -> Option<f64> {
 /// Python's ordering for `<`-style comparisons; `op` names the operator in
 /// the `TypeError` for unrelated types.
 pub(crate) fn py_cmp(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
+    if matches!(
+        (a, b),
+        (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_))
+    ) {
+        return nested_compare(|| py_cmp_values(a, b, op))
+            .unwrap_or_else(|| Err(compare_too_deep()));
+    }
+    py_cmp_values(a, b, op)
+}
+
+fn py_cmp_values(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
     use std::cmp::Ordering;
     use Value::*;
     let incomparable = || {
