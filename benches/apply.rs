@@ -11,6 +11,7 @@ use divan::counter::ItemsCount;
 use divan::Bencher;
 use promptstudio::core::apply::{ApplyOptions, CompiledTemplate};
 use promptstudio::core::datum::{Datum, Row};
+use promptstudio::core::jinja::Program;
 use promptstudio::core::template::DatasetTemplates;
 
 // The binary's allocator (see src/main.rs), so the figures are the program's.
@@ -108,4 +109,15 @@ fn ag_news_compile(bencher: Bencher) {
                 divan::black_box(CompiledTemplate::compile(template).expect("compiles"));
             }
         });
+}
+
+/// Compiling grows linearly with the template's length: `{{title}}` and a
+/// `{% set %}` repeated N times (was quadratic: the lexer located every
+/// token from the start of the source).
+#[divan::bench(args = [10_000, 20_000, 40_000])]
+fn long_template_compile(bencher: Bencher, pieces: usize) {
+    let source = "{{title}}{% set x = 1 %}".repeat(pieces);
+    bencher
+        .counter(ItemsCount::new(pieces))
+        .bench_local(|| divan::black_box(Program::compile(&source).expect("compiles")));
 }

@@ -242,6 +242,7 @@ impl Exporter {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads.unwrap_or(0))
             .thread_name(|index| format!("export-{index}"))
+            .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
             .build()
             .context("cannot start worker threads")?;
         Ok(Exporter {

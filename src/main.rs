@@ -14,6 +14,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Templates compile and render on this command's thread and on rayon's:
+    // both get the stack the engine's nesting limits are sized for.
+    let stack = promptstudio::core::jinja::RENDER_STACK_SIZE;
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(stack)
+        .build_global();
+    let command = std::thread::Builder::new().stack_size(stack);
+    match command.spawn(move || run(cli)).map(|thread| thread.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(error) => {
+            eprintln!("promptstudio: error: cannot start: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = cli::run(cli, &mut out).and_then(|outcome| {

@@ -8,6 +8,7 @@
 //! rendered many times.
 
 mod ast;
+mod budget;
 mod error;
 mod eval;
 mod filters;
@@ -32,6 +33,30 @@ use ast::{Args, Expr, ExprKind, NameId, Stmt, StmtKind};
 pub(crate) use error::Exc;
 pub(crate) use eval::{Context, EmptyContext};
 pub(crate) use value::{Const, Value};
+
+/// Stack every thread that compiles or renders templates must have: the
+/// deepest tree the parser accepts ([`ast::MAX_NESTING`] levels), walked by
+/// the parser, folder, evaluator and `Drop`, and the deepest recursion the
+/// evaluator allows, measured in a debug build with room to spare.
+pub const RENDER_STACK_SIZE: usize = 32 << 20;
+
+pub use budget::DEFAULT_MEMORY_BUDGET;
+
+/// Settings of the engine that Jinja2 does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Bytes one compile or render may allocate (lists, strings, dicts the
+    /// template builds) before it fails with `RenderLimitExceeded`.
+    pub memory_budget: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+        }
+    }
+}
 
 /// A template that failed to compile (Jinja2's `TemplateSyntaxError` and
 /// `TemplateAssertionError`).
@@ -65,11 +90,18 @@ pub struct Program {
     varargs_name: Option<NameId>,
     kwargs_name: Option<NameId>,
     caller_name: Option<NameId>,
+    options: Options,
 }
 
 impl Program {
     /// Compiles a template source with Jinja2's default settings.
     pub fn compile(source: &str) -> Result<Program, SyntaxError> {
+        Program::compile_with(source, Options::default())
+    }
+
+    /// Compiles with the engine's own settings; they hold for every render.
+    pub fn compile_with(source: &str, options: Options) -> Result<Program, SyntaxError> {
+        let _budget = budget::Scope::enter(options.memory_budget);
         let source = lexer::normalize_source(source);
         let tokens = lexer::tokenize(&source)?;
         let mut parser = parser::Parser::new(tokens);
@@ -91,6 +123,7 @@ impl Program {
             caller_name: find("caller"),
             names,
             draw_sites: Vec::new(),
+            options,
         };
         let mut body = body;
         let sites = {
@@ -118,6 +151,7 @@ impl Program {
 
     /// Performs the random draws Jinja2 makes while compiling, in order.
     pub(crate) fn draw(&self, rng: &mut PyRandom) -> Vec<Option<Const>> {
+        let _budget = budget::Scope::enter(self.options.memory_budget);
         let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
         for site in &self.draw_sites {
             let ExprKind::Filter {
@@ -152,11 +186,15 @@ impl Program {
         out: &mut String,
         spans: Option<&mut Vec<std::ops::Range<usize>>>,
     ) -> Result<(), Exc> {
+        let _budget = budget::Scope::enter(self.options.memory_budget);
         let mut state = eval::State::new(self, context, drawn, rng);
         if spans.is_some() {
             state.spans = Some(Vec::new());
         }
-        let result = state.render_body(&self.body, out);
+        let mut result = state.render_body(&self.body, out);
+        if let (Ok(()), Some(error)) = (&result, budget::take_deferred()) {
+            result = Err(error);
+        }
         if let (Some(target), Some(found)) = (spans, state.spans.take()) {
             *target = found;
         }
@@ -400,3 +438,6 @@ pub(crate) fn render_str(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod limit_tests;

@@ -194,6 +194,7 @@ impl Workers {
         let sender = self.sender.clone();
         let spawned = std::thread::Builder::new()
             .name(PREVIEW_THREAD.into())
+            .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
             .spawn(move || {
                 let mut cache = CompileCache::default();
                 let mut last_row: Option<RowKey> = None;
@@ -242,6 +243,7 @@ impl Workers {
         let token = self.stats_token.clone();
         let _ = std::thread::Builder::new()
             .name(BATCH_THREAD.into())
+            .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
             .spawn(move || {
                 batch(&*engine, &*workspace, &sources, &sender, &token, request);
             });

@@ -13,6 +13,80 @@ pub(crate) type NameId = u32;
 pub(crate) struct Expr {
     pub kind: ExprKind,
     pub line: usize,
+    /// Levels of nodes from here down to the deepest leaf (a leaf is 1): the
+    /// parser refuses trees past [`MAX_NESTING`], which bounds the stack of
+    /// every recursive walk, including `Drop`.
+    pub height: u32,
+}
+
+/// Deepest nesting of blocks, or of expression nodes, a template may have:
+/// far above any real template, low enough that every recursive walk of the
+/// tree fits in [`super::RENDER_STACK_SIZE`].
+pub(crate) const MAX_NESTING: u32 = 256;
+
+impl Expr {
+    pub(crate) fn new(kind: ExprKind, line: usize) -> Expr {
+        let mut below = 0;
+        for_each_child(&kind, &mut |child| below = below.max(child.height));
+        Expr {
+            kind,
+            line,
+            height: below.saturating_add(1),
+        }
+    }
+}
+
+/// Calls `visit` on the direct children of a node (not their children).
+fn for_each_child(kind: &ExprKind, visit: &mut dyn FnMut(&Expr)) {
+    match kind {
+        ExprKind::Const(_) | ExprKind::Name(_) => {}
+        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => {
+            items.iter().for_each(visit)
+        }
+        ExprKind::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
+            visit(k);
+            visit(v);
+        }),
+        ExprKind::GetAttr(inner, _) | ExprKind::Unary(_, inner) => visit(inner),
+        ExprKind::GetItem(a, b)
+        | ExprKind::Binary(_, a, b)
+        | ExprKind::And(a, b)
+        | ExprKind::Or(a, b) => {
+            visit(a);
+            visit(b);
+        }
+        ExprKind::Slice(a, b, c) => [a, b, c].into_iter().flatten().for_each(|e| visit(e)),
+        ExprKind::Compare(first, rest) => {
+            visit(first);
+            rest.iter().for_each(|(_, e)| visit(e));
+        }
+        ExprKind::Cond {
+            test,
+            then,
+            otherwise,
+        } => {
+            visit(test);
+            visit(then);
+            if let Some(e) = otherwise {
+                visit(e);
+            }
+        }
+        ExprKind::Filter { input, args, .. } => {
+            if let Some(input) = input {
+                visit(input);
+            }
+            args.exprs().for_each(visit);
+        }
+        ExprKind::Test { input, args, .. } => {
+            visit(input);
+            args.exprs().for_each(visit);
+        }
+        ExprKind::Call { callee, args } => {
+            visit(callee);
+            args.exprs().for_each(visit);
+        }
+        ExprKind::Drawn { fallback, .. } => visit(fallback),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,56 +325,5 @@ pub(crate) fn walk_exprs(body: &[Stmt], visit: &mut dyn FnMut(&Expr)) {
 /// Calls `visit` on `expr` and every expression inside it.
 pub(crate) fn walk_expr(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
     visit(expr);
-    match &expr.kind {
-        ExprKind::Const(_) | ExprKind::Name(_) => {}
-        ExprKind::List(items) | ExprKind::Tuple(items) | ExprKind::Concat(items) => {
-            items.iter().for_each(|e| walk_expr(e, visit))
-        }
-        ExprKind::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
-            walk_expr(k, visit);
-            walk_expr(v, visit);
-        }),
-        ExprKind::GetAttr(inner, _) | ExprKind::Unary(_, inner) => walk_expr(inner, visit),
-        ExprKind::GetItem(a, b)
-        | ExprKind::Binary(_, a, b)
-        | ExprKind::And(a, b)
-        | ExprKind::Or(a, b) => {
-            walk_expr(a, visit);
-            walk_expr(b, visit);
-        }
-        ExprKind::Slice(a, b, c) => [a, b, c]
-            .into_iter()
-            .flatten()
-            .for_each(|e| walk_expr(e, visit)),
-        ExprKind::Compare(first, rest) => {
-            walk_expr(first, visit);
-            rest.iter().for_each(|(_, e)| walk_expr(e, visit));
-        }
-        ExprKind::Cond {
-            test,
-            then,
-            otherwise,
-        } => {
-            walk_expr(test, visit);
-            walk_expr(then, visit);
-            if let Some(e) = otherwise {
-                walk_expr(e, visit);
-            }
-        }
-        ExprKind::Filter { input, args, .. } => {
-            if let Some(input) = input {
-                walk_expr(input, visit);
-            }
-            args.exprs().for_each(|e| walk_expr(e, visit));
-        }
-        ExprKind::Test { input, args, .. } => {
-            walk_expr(input, visit);
-            args.exprs().for_each(|e| walk_expr(e, visit));
-        }
-        ExprKind::Call { callee, args } => {
-            walk_expr(callee, visit);
-            args.exprs().for_each(|e| walk_expr(e, visit));
-        }
-        ExprKind::Drawn { fallback, .. } => walk_expr(fallback, visit),
-    }
+    for_each_child(&expr.kind, &mut |child| walk_expr(child, visit));
 }

@@ -58,7 +58,10 @@ impl From<crate::core::py::PyError> for Exc {
         // `core::py` refuses results past its size bound as Python's
         // MemoryError; for a render that is a runaway template.
         if error.kind == "MemoryError" {
-            return Exc::limit(error.message);
+            return Exc::limit(format!(
+                "the result would be larger than {} MiB (Python would raise MemoryError or build it)",
+                crate::core::py::MAX_RESULT_BYTES >> 20
+            ));
         }
         Exc::new(error.kind, error.message)
     }

@@ -19,6 +19,12 @@ pub(crate) const DEFAULT_FUEL: u64 = 50_000_000;
 /// Largest output (and largest single string or list) a render may build.
 pub(crate) const MAX_OUTPUT_BYTES: usize = 256 << 20;
 
+/// Nested evaluations (statements and expression nodes) a render may be
+/// inside at once. A parsed tree is at most [`MAX_NESTING`] blocks holding
+/// expressions at most [`MAX_NESTING`] nodes deep, so this only stops
+/// runaway recursive macros, before they overflow the stack.
+pub(crate) const MAX_RENDER_DEPTH: u32 = 4 * MAX_NESTING;
+
 /// Where names not set by the template come from (the row, `answer_choices`).
 pub(crate) trait Context {
     fn lookup(&self, name: &str) -> Option<Value>;
@@ -41,6 +47,10 @@ pub(crate) struct MacroValue {
     pub captured: Vec<(NameId, Value)>,
     /// The `caller` of a `{% call %}` block.
     pub caller: Option<Value>,
+    /// A `{% macro %}` sees its own name in its body (so it can recurse, as
+    /// in Jinja2, where the name is a closure over the defining scope); a
+    /// `{% call %}` block's body is named `caller` and must see the outer one.
+    pub sees_itself: bool,
 }
 
 pub(crate) struct State<'a> {
@@ -48,6 +58,8 @@ pub(crate) struct State<'a> {
     context: &'a dyn Context,
     /// Per-name cache of context/global lookups: a row value is converted once
     /// per render, and mutations made through one name are seen by all.
+    /// Empty until the first lookup: the folder makes a `State` per
+    /// foldable node, which must not cost one slot per name of the template.
     resolved: Vec<Option<Value>>,
     /// Template-set variables, innermost last.
     locals: Vec<(NameId, Value)>,
@@ -64,6 +76,8 @@ pub(crate) struct State<'a> {
     /// How many block captures (`{% set %}` blocks, filter blocks, macros)
     /// are rendering into a buffer other than the output.
     capture_depth: usize,
+    /// Current nesting of `exec` and `eval` calls (see [`MAX_RENDER_DEPTH`]).
+    depth: u32,
 }
 
 type R<T> = Result<T, Exc>;
@@ -135,7 +149,7 @@ impl<'a> State<'a> {
         State {
             program,
             context,
-            resolved: vec![None; program.names.len()],
+            resolved: Vec::new(),
             locals: Vec::new(),
             frame_start: 0,
             drawn,
@@ -144,10 +158,14 @@ impl<'a> State<'a> {
             folding: false,
             spans: None,
             capture_depth: 0,
+            depth: 0,
         }
     }
 
     pub(crate) fn burn(&mut self, steps: u64) -> R<()> {
+        if let Some(error) = super::budget::take_deferred() {
+            return Err(error);
+        }
         if self.fuel < steps {
             return Err(Exc::limit(
                 "the template took too many evaluation steps (infinite or exploding loop?)",
@@ -167,6 +185,9 @@ impl<'a> State<'a> {
         }
         if self.folding {
             return Err(Exc::runtime("not constant"));
+        }
+        if self.resolved.is_empty() {
+            self.resolved = vec![None; self.program.names.len()];
         }
         if let Some(value) = &self.resolved[id as usize] {
             return Ok(value.clone());
@@ -214,7 +235,7 @@ impl<'a> State<'a> {
                 }
             }
             Target::NamespaceAttr(ns, attr) => {
-                let Value::Namespace(dict) = self.lookup(*ns)? else {
+                let Value::Namespace(dict) = &self.lookup(*ns)? else {
                     return Err(Exc::runtime(
                         "cannot assign attribute on non-namespace object",
                     ));
@@ -253,7 +274,25 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    /// Counts one level of recursion; the caller undoes it with `depth -= 1`.
+    fn descend(&mut self) -> R<()> {
+        if self.depth >= MAX_RENDER_DEPTH {
+            return Err(Exc::limit(format!(
+                "the template nested deeper than {MAX_RENDER_DEPTH} levels while rendering (a macro calling itself without end?)"
+            )));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     fn exec(&mut self, stmt: &Stmt, out: &mut String) -> R<()> {
+        self.descend()?;
+        let result = self.exec_node(stmt, out);
+        self.depth -= 1;
+        result
+    }
+
+    fn exec_node(&mut self, stmt: &Stmt, out: &mut String) -> R<()> {
         self.burn(1)?;
         match &stmt.kind {
             StmtKind::Data(text) => {
@@ -333,11 +372,11 @@ impl<'a> State<'a> {
                 self.write(out, &value)?;
             }
             StmtKind::Macro(def) => {
-                let value = self.make_macro(def, None);
+                let value = self.make_macro(def, None, true);
                 self.assign_name(def.name, value);
             }
             StmtKind::CallBlock { call, caller } => {
-                let caller_value = self.make_macro(caller, None);
+                let caller_value = self.make_macro(caller, None, false);
                 let ExprKind::Call { callee, args } = &call.kind else {
                     return Err(Exc::runtime("call block without a call"));
                 };
@@ -487,16 +526,22 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn make_macro(&mut self, def: &Arc<MacroDef>, caller: Option<Value>) -> Value {
+    fn make_macro(
+        &mut self,
+        def: &Arc<MacroDef>,
+        caller: Option<Value>,
+        sees_itself: bool,
+    ) -> Value {
         Value::Func(Rc::new(Func::Macro(Rc::new(MacroValue {
             name: self.name(def.name).clone(),
             def: def.clone(),
             captured: self.locals.clone(),
             caller,
+            sees_itself,
         }))))
     }
 
-    fn call_macro(&mut self, mac: &MacroValue, mut args: CallArgs) -> R<Value> {
+    fn call_macro(&mut self, mac: &Rc<MacroValue>, mut args: CallArgs) -> R<Value> {
         let def = &mac.def;
         let program = self.program;
         let mut caller = mac.caller.clone();
@@ -517,6 +562,10 @@ impl<'a> State<'a> {
         }
         let saved_locals = std::mem::replace(&mut self.locals, mac.captured.clone());
         let saved_start = self.frame_start;
+        if mac.sees_itself {
+            let itself = Value::Func(Rc::new(Func::Macro(mac.clone())));
+            self.locals.push((def.name, itself));
+        }
         self.frame_start = self.locals.len();
         let result = (|| {
             let mut positional = args.positional.into_iter();
@@ -564,11 +613,19 @@ impl<'a> State<'a> {
     // ----- expressions -----
 
     pub(crate) fn eval(&mut self, expr: &Expr) -> R<Value> {
+        self.descend()?;
+        let result = self.eval_node(expr);
+        self.depth -= 1;
+        result
+    }
+
+    fn eval_node(&mut self, expr: &Expr) -> R<Value> {
         self.burn(1)?;
         match &expr.kind {
             ExprKind::Const(c) => Ok(Value::from_const(c)),
             ExprKind::Name(id) => self.lookup(*id),
             ExprKind::List(items) => {
+                super::budget::charge_items(items.len())?;
                 let values = items.iter().map(|e| self.eval(e)).collect::<R<Vec<_>>>()?;
                 Ok(Value::list(values))
             }
@@ -577,6 +634,7 @@ impl<'a> State<'a> {
                 Ok(Value::tuple(values))
             }
             ExprKind::Dict(items) => {
+                super::budget::charge_items(2 * items.len())?;
                 let mut dict = Dict::with_capacity(items.len());
                 for (k, v) in items {
                     let key = self.eval(k)?;
@@ -634,7 +692,12 @@ impl<'a> State<'a> {
                 let mut text = String::new();
                 for part in parts {
                     let value = self.eval(part)?;
+                    let before = text.len();
                     value.write_str(&mut text);
+                    super::budget::charge(text.len() - before)?;
+                    if text.len() > MAX_OUTPUT_BYTES {
+                        return Err(Exc::limit("string concatenation grew too large"));
+                    }
                 }
                 Ok(Value::Str(Arc::from(text)))
             }
@@ -728,7 +791,7 @@ impl<'a> State<'a> {
             out.positional.extend(self.eval(star)?.iterate()?);
         }
         if let Some(star_star) = &args.star_star {
-            match self.eval(star_star)? {
+            match &self.eval(star_star)? {
                 Value::Dict(d) => {
                     for (k, v) in d.borrow().values() {
                         out.keyword.push((k.to_str(), v.clone()));
@@ -859,7 +922,7 @@ fn call_global(state: &mut State<'_>, name: &str, args: CallArgs) -> R<Value> {
         }
         "namespace" | "dict" => {
             let mut dict = Dict::new();
-            for value in args.positional {
+            for value in &args.positional {
                 match value {
                     Value::Dict(d) => {
                         for (h, (k, v)) in d.borrow().iter() {

@@ -90,12 +90,20 @@ fn bool_arg(value: Option<Value>) -> bool {
     value.is_some_and(|v| v.truthy())
 }
 
+/// Python's error for a length past `sys.maxsize` (a huge `range`).
+pub(crate) fn ssize_overflow() -> Exc {
+    Exc::new(
+        "OverflowError",
+        "Python int too large to convert to C ssize_t",
+    )
+}
+
 fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
     match value {
         None => Ok(default),
-        Some(v) => match v {
+        Some(v) => match &v {
             Value::Int(_) | Value::Bool(_) => Ok(as_int(&v).unwrap_or(default)),
-            Value::Undefined(u) => Err(Exc::undefined(&u)),
+            Value::Undefined(u) => Err(Exc::undefined(u)),
             other => Err(Exc::type_error(format!(
                 "{what}: '{}' object cannot be interpreted as an integer",
                 other.type_name()
@@ -105,9 +113,9 @@ fn int_param(value: Option<Value>, default: i64, what: &str) -> R<i64> {
 }
 
 fn lower_if_str(value: Value) -> Value {
-    match value {
-        Value::Str(s) => Value::Str(Arc::from(pystr::lower(&s))),
-        other => other,
+    match &value {
+        Value::Str(s) => Value::Str(Arc::from(pystr::lower(s))),
+        _ => value,
     }
 }
 
@@ -540,6 +548,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     return Err(Exc::limit("join result too large"));
                 }
             }
+            super::budget::charge(out.len())?;
             Ok(Value::Str(Arc::from(out)))
         }
         "replace" => {
@@ -568,7 +577,9 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         "length" | "count" => {
             args.bind("len", &[])?;
             match input.len() {
-                Some(n) if !matches!(input, Value::Loop(_)) => Ok(Value::Int(n as i64)),
+                Some(n) if !matches!(input, Value::Loop(_)) => i64::try_from(n)
+                    .map(Value::Int)
+                    .map_err(|_| ssize_overflow()),
                 _ => Err(Exc::type_error(format!(
                     "object of type '{}' has no len()",
                     input.type_name()
@@ -664,6 +675,8 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                 None => vec![Vec::new()],
             };
             let mut items = input.iterate()?;
+            // The sort keys: one small list per item.
+            super::budget::charge_items(items.len().saturating_mul(getters.len() + 2))?;
             sort_values(
                 &mut items,
                 |item| {
@@ -722,6 +735,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         }
         "first" => {
             args.bind("do_first", &[])?;
+            // Python takes the first item of the iterator: a range of any
+            // size is not made concrete.
+            if let Value::Range(r) = &input {
+                if r.len() > 0 {
+                    return Ok(Value::Int(r.start));
+                }
+            }
             Ok(input
                 .iterate()?
                 .into_iter()
@@ -876,7 +896,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let [width, first, blank] =
                 take3(args.bind("do_indent", &["width", "first", "blank"])?);
             let indention = match width {
-                Some(Value::Str(s)) => s.to_string(),
+                Some(Value::Str(ref s)) => s.to_string(),
                 other => {
                     let width = int_param(other, 4, "indent")?;
                     if width > 4096 {
@@ -924,7 +944,10 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             for chunk in items.chunks(count) {
                 let mut chunk = chunk.to_vec();
                 if let Some(fill) = fill.as_ref().filter(|f| !matches!(f, Value::None)) {
+                    super::budget::charge_items(count)?;
                     chunk.resize(count, fill.clone());
+                } else {
+                    super::budget::charge_items(chunk.len())?;
                 }
                 out.push(Value::list(chunk));
             }
@@ -938,6 +961,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             }
             let slices = slices as usize;
             let items = input.iterate()?;
+            super::budget::charge_items(slices.saturating_add(items.len()))?;
             let per = items.len() / slices;
             let extra = items.len() % slices;
             let mut offset = 0;
@@ -1066,7 +1090,7 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
                     "break_on_hyphens",
                 ],
             )?);
-            let width = int_param(width, 79, "wordwrap")?.max(1) as usize;
+            let width = int_param(width, 79, "wordwrap")?;
             let break_long = break_long.is_none_or(|v| v.truthy());
             let wrapstring = match wrapstring {
                 None | Some(Value::None) => Arc::from("\n"),
@@ -1076,6 +1100,13 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
             let lines =
                 super::methods::call(state, &Value::Str(text), "splitlines", CallArgs::default())?
                     .iterate()?;
+            // textwrap checks the width each time it wraps a line.
+            if width <= 0 && !lines.is_empty() {
+                return Err(Exc::value_error(format!(
+                    "invalid width {width} (must be > 0)"
+                )));
+            }
+            let width = width as usize;
             let wrapped: Vec<String> = lines
                 .iter()
                 .map(|line| wrap_line(&line.to_str(), width, break_long).join(&wrapstring))

@@ -217,16 +217,16 @@ impl<'p> Folder<'p> {
     /// Turns a foldable `choice` filter into a draw site.
     fn make_site(&mut self, expr: &mut Expr) -> Kind {
         let site = self.sites.len();
-        let placeholder = Expr {
-            kind: ExprKind::Const(super::value::Const::None),
-            line: expr.line,
-        };
+        let placeholder = Expr::new(ExprKind::Const(super::value::Const::None), expr.line);
         let original = std::mem::replace(expr, placeholder);
         self.sites.push(original.clone());
-        expr.kind = ExprKind::Drawn {
-            site,
-            fallback: Box::new(original),
-        };
+        *expr = Expr::new(
+            ExprKind::Drawn {
+                site,
+                fallback: Box::new(original),
+            },
+            expr.line,
+        );
         Kind::Drawn
     }
 

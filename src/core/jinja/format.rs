@@ -50,6 +50,18 @@ fn percent_arg(value: &Value) -> PyArg {
     }
 }
 
+/// A width or precision of a format spec; digits past `sys.maxsize` are
+/// Python's "Too many decimal digits" error, not a zero.
+fn spec_number(digits: &str) -> R<Option<usize>> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(digits.parse().ok());
+    }
+    match digits.parse::<i64>() {
+        Ok(n) => Ok(Some(n as usize)),
+        Err(_) => Err(Exc::value_error("Too many decimal digits in format string")),
+    }
+}
+
 /// Python's `format % args`.
 pub(crate) fn percent_format(format: &str, args: &Value) -> R<String> {
     if format.len() > MAX_OUTPUT_BYTES {
@@ -150,12 +162,13 @@ fn format_spec(value: &Value, spec: &str) -> R<String> {
     let kind = rest.chars().last().filter(|c| c.is_ascii_alphabetic());
     let numbers = kind.map_or(rest.as_str(), |_| &rest[..rest.len() - 1]);
     let (width, precision) = match numbers.split_once('.') {
-        Some((w, p)) => (w.parse().unwrap_or(0usize), p.parse::<usize>().ok()),
-        None => (numbers.parse().unwrap_or(0usize), None),
+        Some((w, p)) => (spec_number(w)?.unwrap_or(0), spec_number(p)?),
+        None => (spec_number(numbers)?.unwrap_or(0), None),
     };
     if width > MAX_OUTPUT_BYTES || precision.unwrap_or(0) > MAX_OUTPUT_BYTES {
         return Err(Exc::limit("format width or precision too large"));
     }
+    super::budget::charge(width.max(precision.unwrap_or(0)))?;
     let body = match (kind, value) {
         (Some('f' | 'F'), v) => format!(
             "{:.*}",

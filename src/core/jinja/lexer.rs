@@ -81,6 +81,25 @@ struct Lexer<'s> {
     /// Brackets opened inside the current tag; while any is open the tag's
     /// end delimiter is not recognised (so `{{ {'a': {'b': 1}} }}` works).
     balance: Vec<char>,
+    /// Line and column of the last token pushed: tokens come in source
+    /// order, so each is located from the previous one, not from the start
+    /// (which made compiling quadratic in the template's length).
+    located: Location,
+}
+
+#[derive(Clone, Copy)]
+struct Location {
+    pos: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Location {
+    const START: Location = Location {
+        pos: 0,
+        line: 1,
+        column: 1,
+    };
 }
 
 /// Splits a (normalised) template source into tokens.
@@ -90,6 +109,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
         pos: 0,
         tokens: Vec::new(),
         balance: Vec::new(),
+        located: Location::START,
     };
     lexer.run()?;
     Ok(lexer.tokens)
@@ -113,8 +133,25 @@ impl<'s> Lexer<'s> {
     }
 
     fn push(&mut self, tok: Tok, pos: usize) {
-        let (line, column) = line_col(self.src, pos);
-        self.tokens.push(Token { tok, line, column });
+        let mut at = self.located;
+        if pos < at.pos {
+            at = Location::START;
+        }
+        for ch in self.src[at.pos..pos].chars() {
+            if ch == '\n' {
+                at.line += 1;
+                at.column = 1;
+            } else {
+                at.column += 1;
+            }
+        }
+        at.pos = pos;
+        self.located = at;
+        self.tokens.push(Token {
+            tok,
+            line: at.line,
+            column: at.column,
+        });
     }
 
     fn rest(&self) -> &'s str {

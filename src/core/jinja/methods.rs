@@ -234,6 +234,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
             {
                 return Err(Exc::limit("str.replace result too large"));
             }
+            super::budget::charge(s.len() + occurrences.saturating_mul(new.len()))?;
             Value::Str(Arc::from(pystr::replace(s, old, new, count)?))
         }
         "startswith" | "endswith" => {
@@ -327,6 +328,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
             if width > MAX_OUTPUT_BYTES as i64 {
                 return Err(Exc::limit("padding width too large"));
             }
+            super::budget::charge(width.max(0) as usize)?;
             let out = match name {
                 "zfill" => pystr::zfill(s, width),
                 "center" => pystr::center(s, width, fill_char(p(1))?),
@@ -439,6 +441,7 @@ fn call_list(
             arity("list.extend", &args, 1, 1)?;
             let items = args.positional[0].iterate()?;
             state.burn(items.len() as u64)?;
+            super::budget::charge_items(items.len())?;
             list.borrow_mut().extend(items);
             Value::None
         }
@@ -514,9 +517,9 @@ fn call_list(
                     )?;
                     items = pairs
                         .into_iter()
-                        .map(|pair| match pair {
+                        .map(|pair| match &pair {
                             Value::Tuple(kv) => kv[1].clone(),
-                            other => other,
+                            _ => pair,
                         })
                         .collect();
                 }

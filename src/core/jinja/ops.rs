@@ -105,9 +105,11 @@ pub(crate) fn getattr(obj: &Value, name: &Arc<str>) -> R<Value> {
 
 /// Python's `obj[index]` for sequences; None when out of range.
 fn sequence_index(obj: &Value, index: i64) -> Option<Value> {
+    // In i128: a range may hold more than i64::MAX items.
     let fix = |len: usize| -> Option<usize> {
-        let i = if index < 0 { index + len as i64 } else { index };
-        (0..len as i64).contains(&i).then_some(i as usize)
+        let (index, len) = (index as i128, len as i128);
+        let i = if index < 0 { index + len } else { index };
+        (0..len).contains(&i).then_some(i as usize)
     };
     match obj {
         Value::List(items) => {
@@ -175,27 +177,44 @@ fn slice_bound(value: &Value) -> Result<Option<i64>, ()> {
     }
 }
 
-/// The indices `slice(start, stop, step)` selects from a sequence of `len`.
-fn slice_indices(len: usize, start: Option<i64>, stop: Option<i64>, step: i64) -> Vec<usize> {
-    let len = len as i64;
+/// Python's `slice(start, stop, step).indices(len)` and the number of
+/// indices it selects.
+fn slice_bounds(
+    len: usize,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: i64,
+) -> (i128, i128, i128, usize) {
+    let len = len as i128;
+    let step = step as i128;
     let (lower, upper) = if step > 0 { (0, len) } else { (-1, len - 1) };
-    let clamp = |bound: Option<i64>, default: i64| match bound {
+    let clamp = |bound: Option<i64>, default: i128| match bound {
         None => default,
-        Some(b) if b < 0 => (b + len).max(lower),
-        Some(b) => b.min(upper),
+        Some(b) if b < 0 => (b as i128 + len).max(lower),
+        Some(b) => (b as i128).min(upper),
     };
     let start = clamp(start, if step < 0 { upper } else { lower });
     let stop = clamp(stop, if step < 0 { lower } else { upper });
-    let mut out = Vec::new();
-    let mut i = start;
-    while (step > 0 && i < stop) || (step < 0 && i > stop) {
-        out.push(i as usize);
-        match i.checked_add(step) {
-            Some(next) => i = next,
-            None => break,
-        }
-    }
-    out
+    let count = if step > 0 && start < stop {
+        (stop - start - 1) / step + 1
+    } else if step < 0 && start > stop {
+        (start - stop - 1) / -step + 1
+    } else {
+        0
+    };
+    (start, stop, step, count as usize)
+}
+
+/// The indices `slice(start, stop, step)` selects from a sequence of `len`,
+/// computed lazily: a slice of `range(10**18)` must not list its indices.
+fn slice_indices(
+    len: usize,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: i64,
+) -> impl DoubleEndedIterator<Item = usize> + ExactSizeIterator {
+    let (start, _, step, count) = slice_bounds(len, start, stop, step);
+    (0..count).map(move |k| (start + step * k as i128) as usize)
 }
 
 /// `obj[start:stop:step]`. Jinja2 compiles slices to plain Python
@@ -226,49 +245,53 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
         Value::List(items) => {
             let items = items.borrow();
             let picked = slice_indices(items.len(), lo, hi, st);
-            Value::list(picked.into_iter().map(|i| items[i].clone()).collect())
+            super::budget::charge_items(picked.len())?;
+            Value::list(picked.map(|i| items[i].clone()).collect())
         }
         Value::Tuple(items) => {
             let picked = slice_indices(items.len(), lo, hi, st);
-            Value::tuple(picked.into_iter().map(|i| items[i].clone()).collect())
+            super::budget::charge_items(picked.len())?;
+            Value::tuple(picked.map(|i| items[i].clone()).collect())
         }
         Value::Str(s) => {
             if s.is_ascii() {
                 if st == 1 {
-                    let picked = slice_indices(s.len(), lo, hi, 1);
-                    match (picked.first(), picked.last()) {
-                        (Some(&a), Some(&b)) => Value::str(&s[a..=b]),
+                    let mut picked = slice_indices(s.len(), lo, hi, 1);
+                    super::budget::charge(picked.len())?;
+                    match (picked.next(), picked.next_back()) {
+                        (Some(a), Some(b)) => Value::str(&s[a..=b]),
+                        (Some(a), None) => Value::str(&s[a..=a]),
                         _ => Value::str(""),
                     }
                 } else {
                     let bytes = s.as_bytes();
                     let picked = slice_indices(s.len(), lo, hi, st);
+                    super::budget::charge(picked.len())?;
                     Value::Str(Arc::from(
-                        picked
-                            .into_iter()
-                            .map(|i| bytes[i] as char)
-                            .collect::<String>(),
+                        picked.map(|i| bytes[i] as char).collect::<String>(),
                     ))
                 }
             } else {
+                super::budget::charge(s.len().saturating_mul(4))?;
                 let chars: Vec<char> = s.chars().collect();
                 let picked = slice_indices(chars.len(), lo, hi, st);
-                Value::Str(Arc::from(
-                    picked.into_iter().map(|i| chars[i]).collect::<String>(),
-                ))
+                Value::Str(Arc::from(picked.map(|i| chars[i]).collect::<String>()))
             }
         }
         Value::Bytes(b) => {
             let picked = slice_indices(b.len(), lo, hi, st);
-            Value::Bytes(picked.into_iter().map(|i| b[i]).collect::<Vec<u8>>().into())
+            super::budget::charge(picked.len())?;
+            Value::Bytes(picked.map(|i| b[i]).collect::<Vec<u8>>().into())
         }
         Value::Range(r) => {
-            let picked = slice_indices(r.len(), lo, hi, st);
-            let start = picked.first().map_or(r.start, |&i| r.get(i));
-            let step = r.step * st;
-            let stop = match picked.last() {
-                Some(&i) => r.get(i) + step.signum(),
-                None => start,
+            // As CPython's `compute_slice`: the slice's own bounds mapped
+            // through the range, which stays a range.
+            let (lo, hi, st, _) = slice_bounds(r.len(), lo, hi, st);
+            let at = |i: i128| i64::try_from(r.start as i128 + i * r.step as i128);
+            let (Ok(start), Ok(stop), Ok(step)) =
+                (at(lo), at(hi), i64::try_from(st * r.step as i128))
+            else {
+                return Err(overflow());
             };
             Value::Range(PyRange { start, stop, step })
         }
@@ -331,6 +354,7 @@ fn repeat_count(n: i64, unit: usize) -> R<usize> {
             MAX_OUTPUT_BYTES >> 20
         )));
     }
+    super::budget::charge(unit.saturating_mul(count))?;
     Ok(count)
 }
 
@@ -542,6 +566,7 @@ fn add(a: &Value, b: &Value) -> R<Value> {
             if x.len() + y.len() > MAX_OUTPUT_BYTES {
                 return Err(Exc::limit("string concatenation grew too large"));
             }
+            super::budget::charge(x.len() + y.len())?;
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(x);
             s.push_str(y);
@@ -549,12 +574,14 @@ fn add(a: &Value, b: &Value) -> R<Value> {
         }
         (Value::List(x), Value::List(y)) => {
             check_items(x.borrow().len() + y.borrow().len())?;
+            super::budget::charge_items(x.borrow().len() + y.borrow().len())?;
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
             Ok(Value::list(items))
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
             check_items(x.len() + y.len())?;
+            super::budget::charge_items(x.len() + y.len())?;
             Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
         }
         (Value::Str(_) | Value::List(_) | Value::Tuple(_), other) => Err(Exc::type_error(format!(

@@ -14,6 +14,10 @@ pub(crate) struct Parser {
     pos: usize,
     pub names: Vec<Arc<str>>,
     name_ids: HashMap<Arc<str>, NameId>,
+    /// How many nested blocks and recursive grammar rules (parentheses,
+    /// unary operators, `else` chains) the parser is inside: bounded so that
+    /// 2,000 parentheses are a syntax error, not a stack overflow.
+    depth: u32,
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -25,7 +29,39 @@ impl Parser {
             pos: 0,
             names: Vec::new(),
             name_ids: HashMap::new(),
+            depth: 0,
         }
+    }
+
+    /// Enters a recursive rule; the matching [`Parser::leave`] is skipped on
+    /// errors, which end the parse anyway.
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return self.too_deep();
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn too_deep<T>(&self) -> PResult<T> {
+        self.fail(format!(
+            "the template nests too deeply (more than {MAX_NESTING} levels)"
+        ))
+    }
+
+    /// Builds an expression node, refusing trees deeper than [`MAX_NESTING`]
+    /// (long left-associative chains such as `a.b.c…` or `1+1+…` nest
+    /// without recursion in the parser).
+    fn node(&self, kind: ExprKind, line: usize) -> PResult<Expr> {
+        let node = Expr::new(kind, line);
+        if node.height > MAX_NESTING {
+            return self.too_deep();
+        }
+        Ok(node)
     }
 
     pub(crate) fn intern(&mut self, name: &str) -> NameId {
@@ -210,6 +246,7 @@ impl Parser {
         let Tok::Name(keyword) = self.peek().clone() else {
             return self.fail("tag name expected");
         };
+        self.enter()?;
         let kind = match keyword.as_str() {
             "if" => self.parse_if()?,
             "for" => self.parse_for()?,
@@ -242,6 +279,7 @@ impl Parser {
                 return self.fail(format!("Encountered unknown tag '{keyword}'."));
             }
         };
+        self.leave();
         Ok(Stmt { kind, line })
     }
 
@@ -469,18 +507,19 @@ impl Parser {
         while self.skip_name("if") {
             let test = self.parse_or()?;
             let otherwise = if self.skip_name("else") {
-                Some(Box::new(self.parse_condexpr()?))
+                self.enter()?;
+                let otherwise = self.parse_condexpr()?;
+                self.leave();
+                Some(Box::new(otherwise))
             } else {
                 None
             };
-            expr1 = Expr {
-                kind: ExprKind::Cond {
-                    test: Box::new(test),
-                    then: Box::new(expr1),
-                    otherwise,
-                },
-                line,
+            let kind = ExprKind::Cond {
+                test: Box::new(test),
+                then: Box::new(expr1),
+                otherwise,
             };
+            expr1 = self.node(kind, line)?;
         }
         Ok(expr1)
     }
@@ -490,10 +529,7 @@ impl Parser {
         let mut left = self.parse_and()?;
         while self.skip_name("or") {
             let right = self.parse_and()?;
-            left = Expr {
-                kind: ExprKind::Or(Box::new(left), Box::new(right)),
-                line,
-            };
+            left = self.node(ExprKind::Or(Box::new(left), Box::new(right)), line)?;
         }
         Ok(left)
     }
@@ -503,10 +539,7 @@ impl Parser {
         let mut left = self.parse_not()?;
         while self.skip_name("and") {
             let right = self.parse_not()?;
-            left = Expr {
-                kind: ExprKind::And(Box::new(left), Box::new(right)),
-                line,
-            };
+            left = self.node(ExprKind::And(Box::new(left), Box::new(right)), line)?;
         }
         Ok(left)
     }
@@ -514,11 +547,10 @@ impl Parser {
     fn parse_not(&mut self) -> PResult<Expr> {
         if self.is_name("not") {
             let line = self.advance().line;
+            self.enter()?;
             let inner = self.parse_not()?;
-            return Ok(Expr {
-                kind: ExprKind::Unary(UnaryOp::Not, Box::new(inner)),
-                line,
-            });
+            self.leave();
+            return self.node(ExprKind::Unary(UnaryOp::Not, Box::new(inner)), line);
         }
         self.parse_compare()
     }
@@ -548,17 +580,11 @@ impl Parser {
         if ops.is_empty() {
             return Ok(expr);
         }
-        Ok(Expr {
-            kind: ExprKind::Compare(Box::new(expr), ops),
-            line,
-        })
+        self.node(ExprKind::Compare(Box::new(expr), ops), line)
     }
 
-    fn binary(&self, op: BinOp, left: Expr, right: Expr, line: usize) -> Expr {
-        Expr {
-            kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-            line,
-        }
+    fn binary(&self, op: BinOp, left: Expr, right: Expr, line: usize) -> PResult<Expr> {
+        self.node(ExprKind::Binary(op, Box::new(left), Box::new(right)), line)
     }
 
     fn parse_math1(&mut self) -> PResult<Expr> {
@@ -572,7 +598,7 @@ impl Parser {
             };
             self.advance();
             let right = self.parse_concat()?;
-            left = self.binary(op, left, right, line);
+            left = self.binary(op, left, right, line)?;
         }
         Ok(left)
     }
@@ -586,10 +612,7 @@ impl Parser {
         if args.len() == 1 {
             return Ok(args.pop().unwrap_or_else(|| unreachable_expr(line)));
         }
-        Ok(Expr {
-            kind: ExprKind::Concat(args),
-            line,
-        })
+        self.node(ExprKind::Concat(args), line)
     }
 
     fn parse_math2(&mut self) -> PResult<Expr> {
@@ -605,7 +628,7 @@ impl Parser {
             };
             self.advance();
             let right = self.parse_pow()?;
-            left = self.binary(op, left, right, line);
+            left = self.binary(op, left, right, line)?;
         }
         Ok(left)
     }
@@ -615,25 +638,26 @@ impl Parser {
         let mut left = self.parse_unary(true)?;
         while self.skip_op("**") {
             let right = self.parse_unary(true)?;
-            left = self.binary(BinOp::Pow, left, right, line);
+            left = self.binary(BinOp::Pow, left, right, line)?;
         }
         Ok(left)
     }
 
     fn parse_unary(&mut self, with_filter: bool) -> PResult<Expr> {
+        self.enter()?;
+        let node = self.parse_unary_inner(with_filter)?;
+        self.leave();
+        Ok(node)
+    }
+
+    fn parse_unary_inner(&mut self, with_filter: bool) -> PResult<Expr> {
         let line = self.current().line;
         let node = if self.skip_op("-") {
             let inner = self.parse_unary(false)?;
-            Expr {
-                kind: ExprKind::Unary(UnaryOp::Neg, Box::new(inner)),
-                line,
-            }
+            self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(inner)), line)?
         } else if self.skip_op("+") {
             let inner = self.parse_unary(false)?;
-            Expr {
-                kind: ExprKind::Unary(UnaryOp::Pos, Box::new(inner)),
-                line,
-            }
+            self.node(ExprKind::Unary(UnaryOp::Pos, Box::new(inner)), line)?
         } else {
             self.parse_primary()?
         };
@@ -686,7 +710,7 @@ impl Parser {
                 return self.fail(format!("unexpected '{}'", other.describe()));
             }
         };
-        Ok(Expr { kind, line })
+        self.node(kind, line)
     }
 
     fn is_tuple_end(&self, extra_end: &[&str]) -> bool {
@@ -737,10 +761,7 @@ impl Parser {
                 ));
             }
         }
-        Ok(Expr {
-            kind: ExprKind::Tuple(args),
-            line,
-        })
+        self.node(ExprKind::Tuple(args), line)
     }
 
     fn parse_list(&mut self) -> PResult<Expr> {
@@ -756,10 +777,7 @@ impl Parser {
             items.push(self.parse_expression(true)?);
         }
         self.expect_op("]")?;
-        Ok(Expr {
-            kind: ExprKind::List(items),
-            line,
-        })
+        self.node(ExprKind::List(items), line)
     }
 
     fn parse_dict(&mut self) -> PResult<Expr> {
@@ -778,10 +796,7 @@ impl Parser {
             items.push((key, value));
         }
         self.expect_op("}")?;
-        Ok(Expr {
-            kind: ExprKind::Dict(items),
-            line,
-        })
+        self.node(ExprKind::Dict(items), line)
     }
 
     fn parse_postfix(&mut self, mut node: Expr) -> PResult<Expr> {
@@ -817,20 +832,13 @@ impl Parser {
             let attr = self.current().clone();
             self.advance();
             return match attr.tok {
-                Tok::Name(name) => Ok(Expr {
-                    kind: ExprKind::GetAttr(Box::new(node), Arc::from(name)),
-                    line,
-                }),
-                Tok::Int(n) => Ok(Expr {
-                    kind: ExprKind::GetItem(
-                        Box::new(node),
-                        Box::new(Expr {
-                            kind: ExprKind::Const(Const::Int(n)),
-                            line,
-                        }),
-                    ),
-                    line,
-                }),
+                Tok::Name(name) => {
+                    self.node(ExprKind::GetAttr(Box::new(node), Arc::from(name)), line)
+                }
+                Tok::Int(n) => {
+                    let index = self.node(ExprKind::Const(Const::Int(n)), line)?;
+                    self.node(ExprKind::GetItem(Box::new(node), Box::new(index)), line)
+                }
                 _ => Err(SyntaxError {
                     message: "expected name or number".to_string(),
                     line: attr.line,
@@ -852,15 +860,9 @@ impl Parser {
         let arg = if args.len() == 1 {
             args.pop().unwrap_or_else(|| unreachable_expr(line))
         } else {
-            Expr {
-                kind: ExprKind::Tuple(args),
-                line,
-            }
+            self.node(ExprKind::Tuple(args), line)?
         };
-        Ok(Expr {
-            kind: ExprKind::GetItem(Box::new(node), Box::new(arg)),
-            line,
-        })
+        self.node(ExprKind::GetItem(Box::new(node), Box::new(arg)), line)
     }
 
     fn parse_subscribed(&mut self) -> PResult<Expr> {
@@ -896,10 +898,7 @@ impl Parser {
         let step = parts.pop().flatten();
         let stop = parts.pop().flatten();
         let start = parts.pop().flatten();
-        Ok(Expr {
-            kind: ExprKind::Slice(start, stop, step),
-            line,
-        })
+        self.node(ExprKind::Slice(start, stop, step), line)
     }
 
     fn parse_call_args(&mut self) -> PResult<Args> {
@@ -946,13 +945,11 @@ impl Parser {
     fn parse_call(&mut self, node: Expr) -> PResult<Expr> {
         let line = self.current().line;
         let args = self.parse_call_args()?;
-        Ok(Expr {
-            kind: ExprKind::Call {
-                callee: Box::new(node),
-                args,
-            },
-            line,
-        })
+        let kind = ExprKind::Call {
+            callee: Box::new(node),
+            args,
+        };
+        self.node(kind, line)
     }
 
     fn dotted_name(&mut self) -> PResult<String> {
@@ -997,14 +994,12 @@ impl Parser {
         } else {
             Args::default()
         };
-        Ok(Expr {
-            kind: ExprKind::Filter {
-                input: input.map(Box::new),
-                name: Arc::from(name),
-                args,
-            },
-            line,
-        })
+        let kind = ExprKind::Filter {
+            input: input.map(Box::new),
+            name: Arc::from(name),
+            args,
+        };
+        self.node(kind, line)
     }
 
     fn parse_test(&mut self, node: Expr) -> PResult<Expr> {
@@ -1030,29 +1025,21 @@ impl Parser {
         } else {
             Args::default()
         };
-        let test = Expr {
-            kind: ExprKind::Test {
-                input: Box::new(node),
-                name: Arc::from(name),
-                args,
-            },
-            line,
+        let kind = ExprKind::Test {
+            input: Box::new(node),
+            name: Arc::from(name),
+            args,
         };
+        let test = self.node(kind, line)?;
         if negated {
-            return Ok(Expr {
-                kind: ExprKind::Unary(UnaryOp::Not, Box::new(test)),
-                line,
-            });
+            return self.node(ExprKind::Unary(UnaryOp::Not, Box::new(test)), line);
         }
         Ok(test)
     }
 }
 
 fn unreachable_expr(line: usize) -> Expr {
-    Expr {
-        kind: ExprKind::Const(Const::None),
-        line,
-    }
+    Expr::new(ExprKind::Const(Const::None), line)
 }
 
 fn block_name_for(end_token: &str) -> &str {

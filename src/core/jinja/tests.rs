@@ -201,8 +201,21 @@ fn undeclared_variables_follow_jinja_meta() {
 /// PromptSource's environment by `scripts/gen_engine_fixtures.py`.
 #[test]
 fn recorded_jinja2_outputs() {
+    replay(include_str!("../../../tests/fixtures/engine/cases.jsonl"));
+}
+
+/// Replays `tests/fixtures/engine/python_differences.jsonl`: where the engine
+/// once differed from Python and Jinja2 3.1.6 (recorded by the script next
+/// to it).
+#[test]
+fn recorded_python_differences() {
+    replay(include_str!(
+        "../../../tests/fixtures/engine/python_differences.jsonl"
+    ));
+}
+
+fn replay(text: &str) {
     use crate::core::datum::Datum;
-    let text = include_str!("../../../tests/fixtures/engine/cases.jsonl");
     let mut lines = text.lines();
     let header: serde_json::Value =
         serde_json::from_str(lines.next().expect("vars line")).expect("vars json");

@@ -100,6 +100,10 @@ impl UndefinedReason {
 
 pub(crate) type Dict = IndexMap<HashKey, (Value, Value)>;
 
+/// Nesting of lists, tuples and dicts `repr` descends into (Python's own
+/// recursion limit stops it near 1,000).
+const MAX_VALUE_DEPTH: usize = 1_000;
+
 /// A function value: globals, bound methods, macros and the helpers `loop`,
 /// `cycler` and `joiner` hand out.
 #[derive(Debug)]
@@ -304,6 +308,14 @@ impl Value {
     /// Appends Python's `repr(value)`; `seen` guards against containers that
     /// contain themselves (Python prints `[...]`).
     fn write_repr(&self, out: &mut String, seen: &mut Vec<usize>) {
+        if seen.len() >= MAX_VALUE_DEPTH
+            && matches!(self, Value::List(_) | Value::Tuple(_) | Value::Dict(_))
+        {
+            // Python raises RecursionError about here; `str()` cannot fail,
+            // so the deeper part is elided rather than overflow the stack.
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Undefined(_) => out.push_str("Undefined"),
             Value::None => out.push_str("None"),
@@ -329,12 +341,15 @@ impl Value {
                 seen.pop();
             }
             Value::Tuple(items) => {
+                // Tuples cannot contain themselves; 0 only counts the depth.
+                seen.push(0);
                 out.push('(');
                 write_items(items, out, seen);
                 if items.len() == 1 {
                     out.push(',');
                 }
                 out.push(')');
+                seen.pop();
             }
             Value::Dict(d) => {
                 let id = Rc::as_ptr(d) as *const () as usize;
@@ -551,11 +566,15 @@ impl Value {
     /// The items of an iterable, as Python's `iter()` yields them.
     pub(crate) fn iterate(&self) -> Result<Vec<Value>, Exc> {
         if let Some(len) = self.len() {
+            if len > i64::MAX as usize {
+                return Err(super::filters::ssize_overflow());
+            }
             if len > MAX_ITEMS {
                 return Err(Exc::limit(format!(
                     "iterating over {len} items is more than a render may hold ({MAX_ITEMS})"
                 )));
             }
+            super::budget::charge_items(len)?;
         }
         Ok(match self {
             Value::Undefined(_) => Vec::new(),
@@ -663,8 +682,49 @@ fn bytes_repr(bytes: &[u8]) -> String {
     out
 }
 
+thread_local! {
+    /// Nesting of containers `py_eq` and `py_cmp` are inside.
+    static COMPARE_DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Python's error for comparing values nested past its recursion limit.
+fn compare_too_deep() -> Exc {
+    Exc::new(
+        "RecursionError",
+        "maximum recursion depth exceeded in comparison",
+    )
+}
+
+/// Runs one level of a container comparison, or None past
+/// [`MAX_VALUE_DEPTH`] (Python would raise `RecursionError`).
+fn nested_compare<T>(compare: impl FnOnce() -> T) -> Option<T> {
+    let depth = COMPARE_DEPTH.with(Cell::get);
+    if depth >= MAX_VALUE_DEPTH {
+        return None;
+    }
+    COMPARE_DEPTH.with(|d| d.set(depth + 1));
+    let result = compare();
+    COMPARE_DEPTH.with(|d| d.set(depth));
+    Some(result)
+}
+
 /// Python `==`. Never fails; values of unrelated types are unequal.
 pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
+    use Value::*;
+    if matches!(
+        (a, b),
+        (List(_), List(_)) | (Tuple(_), Tuple(_)) | (Dict(_), Dict(_))
+    ) {
+        // `==` cannot fail here: the error waits for the evaluator's next step.
+        return nested_compare(|| py_eq_values(a, b)).unwrap_or_else(|| {
+            super::budget::fail_later(compare_too_deep());
+            false
+        });
+    }
+    py_eq_values(a, b)
+}
+
+fn py_eq_values(a: &Value, b: &Value) -> bool {
     use Value::*;
     match (a, b) {
         (Undefined(_), Undefined(_)) => true,
@@ -727,6 +787,17 @@ pub(crate) fn as_f64(v: &Value) -> Option<f64> {
 /// Python's ordering for `<`-style comparisons; `op` names the operator in
 /// the `TypeError` for unrelated types.
 pub(crate) fn py_cmp(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
+    if matches!(
+        (a, b),
+        (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_))
+    ) {
+        return nested_compare(|| py_cmp_values(a, b, op))
+            .unwrap_or_else(|| Err(compare_too_deep()));
+    }
+    py_cmp_values(a, b, op)
+}
+
+fn py_cmp_values(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
     use std::cmp::Ordering;
     use Value::*;
     let incomparable = || {
@@ -761,6 +832,67 @@ fn seq_cmp(x: &[Value], y: &[Value], op: &str) -> Result<std::cmp::Ordering, Exc
         }
     }
     Ok(x.len().cmp(&y.len()))
+}
+
+/// Values nest as deeply as a template's loops make them (`{% set ns.x =
+/// [ns.x] %}` 100,000 times): dropping them one level per call would
+/// overflow the stack, so the last owner of a container takes its items out
+/// and drops them from a list, in a loop.
+impl Drop for Value {
+    fn drop(&mut self) {
+        let Some(mut pending) = take_items(self) else {
+            return;
+        };
+        while let Some(mut value) = pending.pop() {
+            if let Some(items) = take_items(&mut value) {
+                pending.extend(items);
+            }
+        }
+    }
+}
+
+/// The items of a container this value is the last owner of, when any of
+/// them is itself a container (else plain dropping is shallow and cheaper).
+fn take_items(value: &mut Value) -> Option<Vec<Value>> {
+    let nests = |v: &Value| {
+        matches!(
+            v,
+            Value::List(_)
+                | Value::Tuple(_)
+                | Value::Dict(_)
+                | Value::Namespace(_)
+                | Value::Iter(..)
+        )
+    };
+    match value {
+        Value::List(items) => {
+            let items = Rc::get_mut(items)?.get_mut();
+            items.iter().any(nests).then(|| std::mem::take(items))
+        }
+        Value::Tuple(items) => {
+            let items = Rc::get_mut(items)?;
+            items.iter().any(nests).then(|| {
+                items
+                    .iter_mut()
+                    .map(|v| std::mem::replace(v, Value::None))
+                    .collect()
+            })
+        }
+        Value::Dict(d) | Value::Namespace(d) | Value::View(_, d) => {
+            let d = Rc::get_mut(d)?.get_mut();
+            d.values().any(|(k, v)| nests(k) || nests(v)).then(|| {
+                std::mem::take(d)
+                    .into_values()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect()
+            })
+        }
+        Value::Iter(_, items) => {
+            let items = Rc::get_mut(items)?.get_mut();
+            items.as_slice().iter().any(nests).then(|| items.collect())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
