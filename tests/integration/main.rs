@@ -14,6 +14,7 @@ mod data_parquet;
 mod data_resolve;
 mod data_sources;
 mod engine_differential;
+mod engine_limits;
 mod export_cli;
 mod export_conformance;
 mod export_interrupt;
