@@ -26,7 +26,7 @@ use super::resolve::{
     bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
 };
 use super::LoadError;
-use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
+use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, UnsetFields, Value};
 
 const TEMPLATE_TAG: &str = "!Template";
 const METADATA_TAG: &str = "!TemplateMetadata";
@@ -469,21 +469,33 @@ impl<'g, 'a> Checker<'g, 'a> {
         self.scalar(id)
     }
 
-    fn string_list(&self, id: NodeId, field: &str) -> Result<Vec<String>, LoadError> {
+    /// A list of strings, or null (which PromptSource's app writes for a
+    /// new prompt's metrics): an empty list written as `null`.
+    fn optional_string_list(
+        &self,
+        id: NodeId,
+        field: &str,
+    ) -> Result<(Vec<String>, Unset), LoadError> {
         let Kind::Seq(items) = &self.node(id).kind else {
+            if let Kind::Scalar(..) = self.node(id).kind {
+                if let Scalar::Null = self.scalar(id)? {
+                    return Ok((Vec::new(), Unset::Null));
+                }
+            }
             return Err(self.error(
                 id,
                 format!(
-                    "`{field}` must be a list of strings, found {}",
+                    "`{field}` must be a list of strings or null, found {}",
                     self.describe(id)
                 ),
             ));
         };
         self.count_expanded(id, items.len())?;
-        items
+        let list = items
             .iter()
             .map(|&item| self.string(item, field).map(str::to_owned))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((list, Unset::Empty))
     }
 
     fn count_expanded(&self, id: NodeId, count: usize) -> Result<(), LoadError> {
@@ -655,36 +667,39 @@ impl<'g, 'a> Checker<'g, 'a> {
 
     fn metadata(&self, id: NodeId, template_key: &str) -> Result<Metadata, LoadError> {
         let what = format!("template `{template_key}`: metadata");
-        let mut original_task = None;
-        let mut choices_in_prompt = None;
-        let mut metrics = None;
-        let mut languages = None;
-        let mut extra = Vec::new();
+        // A key the file lacks stays unset and unwritten, as PromptSource's
+        // object simply lacks the attribute.
+        let mut metadata = Metadata {
+            unset: UnsetFields {
+                original_task: Unset::Missing,
+                choices_in_prompt: Unset::Missing,
+                metrics: Unset::Missing,
+                languages: Unset::Missing,
+            },
+            ..Metadata::default()
+        };
         for (field, value) in self.mapping(id, Some(METADATA_TAG), &what)? {
             let read = match field {
-                "original_task" => self
-                    .optional_bool(value, field)
-                    .map(|b| original_task = Some(b)),
-                "choices_in_prompt" => self
-                    .optional_bool(value, field)
-                    .map(|b| choices_in_prompt = Some(b)),
-                "metrics" => self
-                    .string_list(value, field)
-                    .map(|list| metrics = Some(list)),
-                "languages" => self
-                    .string_list(value, field)
-                    .map(|list| languages = Some(list)),
-                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+                "original_task" => self.optional_bool(value, field).map(|flag| {
+                    metadata.original_task = flag;
+                    metadata.unset.original_task = Unset::Empty;
+                }),
+                "choices_in_prompt" => self.optional_bool(value, field).map(|flag| {
+                    metadata.choices_in_prompt = flag;
+                    metadata.unset.choices_in_prompt = Unset::Empty;
+                }),
+                "metrics" => self.optional_string_list(value, field).map(|list| {
+                    (metadata.metrics, metadata.unset.metrics) = list;
+                }),
+                "languages" => self.optional_string_list(value, field).map(|list| {
+                    (metadata.languages, metadata.unset.languages) = list;
+                }),
+                _ => self
+                    .value(value)
+                    .map(|v| metadata.extra.push((field.to_owned(), v))),
             };
             within(&what, read)?;
         }
-        let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
-        Ok(Metadata {
-            original_task: original_task.ok_or_else(|| missing("original_task"))?,
-            choices_in_prompt: choices_in_prompt.ok_or_else(|| missing("choices_in_prompt"))?,
-            metrics: metrics.ok_or_else(|| missing("metrics"))?,
-            languages: languages.ok_or_else(|| missing("languages"))?,
-            extra,
-        })
+        Ok(metadata)
     }
 }

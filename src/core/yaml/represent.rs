@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::emit::{emit, NodeId, OutNode, OutScalar};
 use super::resolve::{resolve_plain, Implicit};
-use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
+use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, Value};
 
 pub(crate) fn to_yaml(file: &DatasetTemplates) -> String {
     let mut representer = Representer { nodes: Vec::new() };
@@ -176,19 +176,42 @@ impl<'a> Representer<'a> {
         self.sorted_map(Some("!Template"), entries)
     }
 
+    /// The attributes PromptSource's object has: an unset field as the file
+    /// had it (see [`Unset`]).
     fn metadata(&mut self, metadata: &'a Metadata) -> NodeId {
-        let choices_in_prompt = self.optional_bool(metadata.choices_in_prompt);
-        let languages = self.str_list(&metadata.languages);
-        let metrics = self.str_list(&metadata.metrics);
-        let original_task = self.optional_bool(metadata.original_task);
-        let known = vec![
-            ("choices_in_prompt", choices_in_prompt),
-            ("languages", languages),
-            ("metrics", metrics),
-            ("original_task", original_task),
-        ];
+        let unset = &metadata.unset;
+        let mut known = Vec::with_capacity(4);
+        if let Some(node) = self.optional_flag(metadata.choices_in_prompt, unset.choices_in_prompt)
+        {
+            known.push(("choices_in_prompt", node));
+        }
+        if let Some(node) = self.optional_str_list(&metadata.languages, unset.languages) {
+            known.push(("languages", node));
+        }
+        if let Some(node) = self.optional_str_list(&metadata.metrics, unset.metrics) {
+            known.push(("metrics", node));
+        }
+        if let Some(node) = self.optional_flag(metadata.original_task, unset.original_task) {
+            known.push(("original_task", node));
+        }
         let entries = self.with_extra(known, &metadata.extra);
         self.sorted_map(Some("!TemplateMetadata"), entries)
+    }
+
+    fn optional_flag(&mut self, value: Option<bool>, unset: Unset) -> Option<NodeId> {
+        match (value, unset) {
+            (None, Unset::Missing) => None,
+            (value, _) => Some(self.optional_bool(value)),
+        }
+    }
+
+    fn optional_str_list(&mut self, items: &'a [String], unset: Unset) -> Option<NodeId> {
+        match unset {
+            _ if !items.is_empty() => Some(self.str_list(items)),
+            Unset::Empty => Some(self.str_list(items)),
+            Unset::Null => Some(self.null()),
+            Unset::Missing => None,
+        }
     }
 
     fn value(&mut self, value: &'a Value) -> NodeId {
@@ -225,6 +248,7 @@ fn same_metadata(a: &Metadata, b: &Metadata) -> bool {
         && a.choices_in_prompt == b.choices_in_prompt
         && a.metrics == b.metrics
         && a.languages == b.languages
+        && a.unset == b.unset
         && a.extra.len() == b.extra.len()
         && a.extra
             .iter()
