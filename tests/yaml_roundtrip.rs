@@ -689,6 +689,38 @@ mod saving {
         assert_eq!(error.path, path);
         assert!(error.line.is_some());
     }
+
+    #[test]
+    fn fmt_refuses_a_read_only_file_naming_it_with_exit_2_and_formats_the_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let styles =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.yaml")).expect("fixture");
+        let expected = std::fs::read_to_string(fixtures().join("handwritten/styles.expected.yaml"))
+            .expect("fixture");
+        let locked = dir.path().join("a/templates.yaml");
+        let open = dir.path().join("b/templates.yaml");
+        for path in [&locked, &open] {
+            std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+            std::fs::write(path, &styles).expect("writable");
+        }
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_promptstudio"))
+            .arg("fmt")
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{}: not written: the file is read-only",
+                locked.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&locked).expect("readable"), styles);
+        assert_eq!(std::fs::read_to_string(&open).expect("readable"), expected);
+    }
 }
 
 #[test]

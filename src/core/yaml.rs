@@ -169,7 +169,7 @@ fn format_path(path: &Path, write: bool) -> Result<FormatOutcome, LoadError> {
     }
     if let (true, Some(expected)) = (write, &file.fingerprint) {
         fsutil::write_atomic_if_unchanged(path, canonical.as_bytes(), expected)
-            .map_err(|e| LoadError::whole_file(path, format!("cannot write: {e}")))?;
+            .map_err(|e| LoadError::whole_file(path, format!("not written: {}", e.reason())))?;
     }
     Ok(FormatOutcome::Reformatted)
 }
