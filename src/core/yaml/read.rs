@@ -13,56 +13,25 @@
 //! the faster line-based reader in [`super::fast`], which builds the same
 //! graph; anything else comes here.
 
-use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::ScalarStyle;
 
+use super::error::LoadError;
 use super::fast;
+use super::graph::{general_graph, Graph, Kind, Node, NodeId};
 use super::resolve::{
     bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
 };
-use super::LoadError;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, UnsetFields, Value};
 
 const TEMPLATE_TAG: &str = "!Template";
 const METADATA_TAG: &str = "!TemplateMetadata";
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
-
-pub(super) type NodeId = usize;
-
-/// How deep collections may nest. Checking and writing recurse, so this
-/// bounds their stack use; PyYAML itself stops near Python's recursion limit.
-pub(super) const MAX_DEPTH: usize = 512;
-
-#[derive(Debug, PartialEq)]
-pub(super) struct Node<'a> {
-    pub(super) kind: Kind<'a>,
-    /// The resolved tag (`!Template`, `tag:yaml.org,2002:str`, ...), if written.
-    pub(super) tag: Option<String>,
-    /// 1-based.
-    pub(super) line: usize,
-    /// 1-based, in characters.
-    pub(super) column: usize,
-}
-
-#[derive(Debug, PartialEq)]
-pub(super) enum Kind<'a> {
-    Scalar(Cow<'a, str>, ScalarStyle),
-    Seq(Vec<NodeId>),
-    Map(Vec<(NodeId, NodeId)>),
-}
-
-/// The document as a graph: an alias is the id of the node it names, so
-/// shared nodes are recognisable by id.
-#[derive(Debug, PartialEq)]
-pub(super) struct Graph<'a> {
-    pub(super) nodes: Vec<Node<'a>>,
-    pub(super) root: NodeId,
-}
 
 /// Parses `text` (the content of `path`) into the model.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadError> {
@@ -119,152 +88,6 @@ fn check_printable(text: &str, path: &Path) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn full_tag(handle: &str, suffix: &str) -> String {
-    let mut tag = String::with_capacity(handle.len() + suffix.len());
-    tag.push_str(handle);
-    tag.push_str(suffix);
-    tag
-}
-
-/// What an open collection has collected so far.
-enum Children {
-    Items(Vec<NodeId>),
-    /// The entries and the key waiting for its value.
-    Entries(Vec<(NodeId, NodeId)>, Option<NodeId>),
-}
-
-/// The graph of any YAML document, from saphyr-parser's events.
-pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
-    let mut nodes: Vec<Node<'a>> = Vec::new();
-    // Open collections; their children are attached when they close.
-    let mut open: Vec<(NodeId, Children)> = Vec::new();
-    let mut anchors: HashMap<usize, NodeId> = HashMap::new();
-    let mut root = None;
-    let mut documents = 0;
-
-    for event in Parser::new_from_str(text) {
-        let (event, span): (Event<'a>, Span) = event.map_err(|e| {
-            LoadError::at(
-                path,
-                e.marker().line(),
-                e.marker().col() + 1,
-                e.info().to_string(),
-            )
-        })?;
-        let line = span.start.line();
-        let column = span.start.col() + 1;
-        let is_mapping = matches!(event, Event::MappingStart(..));
-        let tag_of =
-            |tag: Option<Cow<'_, saphyr_parser::Tag>>| tag.map(|t| full_tag(&t.handle, &t.suffix));
-        let (completed, anchor) = match event {
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "expected a single document in the stream, but found another document"
-                            .into(),
-                    ));
-                }
-                continue;
-            }
-            Event::Alias(id) => {
-                let Some(&target) = anchors.get(&id) else {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "found undefined alias".into(),
-                    ));
-                };
-                if open.iter().any(|&(node, _)| node == target) {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "an alias refers to a node that contains it".into(),
-                    ));
-                }
-                (target, 0)
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                nodes.push(Node {
-                    kind: Kind::Scalar(value, style),
-                    tag: tag_of(tag),
-                    line,
-                    column,
-                });
-                (nodes.len() - 1, anchor)
-            }
-            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                let kind = if is_mapping {
-                    Kind::Map(Vec::new())
-                } else {
-                    Kind::Seq(Vec::new())
-                };
-                nodes.push(Node {
-                    kind,
-                    tag: tag_of(tag),
-                    line,
-                    column,
-                });
-                let id = nodes.len() - 1;
-                if anchor != 0 {
-                    anchors.insert(anchor, id);
-                }
-                let children = if is_mapping {
-                    Children::Entries(Vec::new(), None)
-                } else {
-                    Children::Items(Vec::new())
-                };
-                if open.len() == MAX_DEPTH {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        format!("collections are nested more than {MAX_DEPTH} deep"),
-                    ));
-                }
-                open.push((id, children));
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match open.pop() {
-                Some((id, children)) => {
-                    nodes[id].kind = match children {
-                        Children::Items(items) => Kind::Seq(items),
-                        Children::Entries(entries, _) => Kind::Map(entries),
-                    };
-                    (id, 0)
-                }
-                None => continue,
-            },
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
-        };
-        if anchor != 0 {
-            anchors.insert(anchor, completed);
-        }
-        match open.last_mut() {
-            None => root = Some(completed),
-            Some((_, Children::Items(items))) => items.push(completed),
-            Some((_, Children::Entries(entries, pending_key))) => match pending_key.take() {
-                None => *pending_key = Some(completed),
-                Some(key) => entries.push((key, completed)),
-            },
-        }
-    }
-    match root {
-        Some(root) => Ok(Graph { nodes, root }),
-        None => Err(LoadError::at(
-            path,
-            1,
-            1,
-            "the file is empty: expected a mapping with `dataset` and `templates`".into(),
-        )),
-    }
-}
-
 /// Puts "where" in front of an error about a field.
 fn within<T>(what: &str, result: Result<T, LoadError>) -> Result<T, LoadError> {
     result.map_err(|mut error| {
@@ -294,6 +117,34 @@ impl Scalar<'_> {
             Scalar::Str(_) => "a string",
             Scalar::Timestamp(_) => "a timestamp",
         }
+    }
+}
+
+/// A key of an unknown mapping in a form that hashes as `Value`'s `==`
+/// compares: `-0.0` is `0.0`; a NaN equals nothing (`None`), so each is
+/// kept as its own entry, as in a Python dict.
+#[derive(PartialEq, Eq, Hash)]
+enum KeyOf {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(u64),
+    Str(String),
+    Timestamp(String),
+}
+
+impl KeyOf {
+    fn new(value: &Value) -> Option<KeyOf> {
+        Some(match value {
+            Value::Null => KeyOf::Null,
+            Value::Bool(b) => KeyOf::Bool(*b),
+            Value::Int(i) => KeyOf::Int(*i),
+            Value::Float(f) if f.is_nan() => return None,
+            Value::Float(f) => KeyOf::Float(if *f == 0.0 { 0 } else { f.to_bits() }),
+            Value::Str(s) => KeyOf::Str(s.clone()),
+            Value::Timestamp(s) => KeyOf::Timestamp(s.clone()),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
     }
 }
 
@@ -418,6 +269,7 @@ impl<'g, 'a> Checker<'g, 'a> {
             return Err(self.error(id, message));
         }
         let mut keyed: Vec<(&'g str, NodeId)> = Vec::with_capacity(entries.len());
+        let mut seen: HashSet<&'g str> = HashSet::with_capacity(entries.len());
         for &(key, value) in entries {
             let Scalar::Str(name) = self.scalar(key)? else {
                 return Err(self.error(
@@ -425,7 +277,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                     format!("{what}: keys must be strings, found {}", self.describe(key)),
                 ));
             };
-            if keyed.iter().any(|(seen, _)| *seen == name) {
+            if !seen.insert(name) {
                 return Err(self.error(key, format!("{what}: duplicate key `{name}`")));
             }
             keyed.push((name, value));
@@ -546,6 +398,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                     return Err(self.error(id, format!("unsupported tag `{tag}` on a mapping")));
                 }
                 let mut map: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                let mut places: HashMap<KeyOf, usize> = HashMap::with_capacity(entries.len());
                 for &(key, value) in entries {
                     if !matches!(self.node(key).kind, Kind::Scalar(..)) {
                         return Err(self.error(key, "found unhashable key".into()));
@@ -554,8 +407,14 @@ impl<'g, 'a> Checker<'g, 'a> {
                     let value = self.value(value)?;
                     // A repeated key replaces the value but keeps its place,
                     // as assigning into a Python dict does.
-                    match map.iter_mut().find(|(k, _)| *k == key_value) {
-                        Some(slot) => slot.1 = value,
+                    match KeyOf::new(&key_value) {
+                        Some(hashable) => match places.entry(hashable) {
+                            Entry::Occupied(place) => map[*place.get()].1 = value,
+                            Entry::Vacant(place) => {
+                                place.insert(map.len());
+                                map.push((key_value, value));
+                            }
+                        },
                         None => map.push((key_value, value)),
                     }
                 }
@@ -584,16 +443,18 @@ impl<'g, 'a> Checker<'g, 'a> {
         let templates_node = templates_node.ok_or_else(|| missing("templates"))?;
 
         let mut templates = Vec::new();
-        // Metadata node -> ids of the templates that use it, for anchors.
+        // Metadata node -> ids of the templates that use it, for anchors, in
+        // order of first use.
         let mut metadata_users: Vec<(NodeId, Vec<Arc<str>>)> = Vec::new();
+        let mut users_of: HashMap<NodeId, usize> = HashMap::new();
         for (key, template_node) in self.mapping(templates_node, None, "templates")? {
             let (template, metadata_node) = self.template(key, template_node)?;
-            match metadata_users
-                .iter_mut()
-                .find(|(node, _)| *node == metadata_node)
-            {
-                Some((_, users)) => users.push(template.id.clone()),
-                None => metadata_users.push((metadata_node, vec![template.id.clone()])),
+            match users_of.entry(metadata_node) {
+                Entry::Occupied(place) => metadata_users[*place.get()].1.push(template.id.clone()),
+                Entry::Vacant(place) => {
+                    place.insert(metadata_users.len());
+                    metadata_users.push((metadata_node, vec![template.id.clone()]));
+                }
             }
             templates.push(template);
         }

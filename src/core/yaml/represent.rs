@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::emit::{emit, NodeId, OutNode, OutScalar};
 use super::resolve::{resolve_plain, Implicit};
@@ -82,14 +82,17 @@ impl<'a> Representer<'a> {
         self.push(OutNode::Map(tag, entries))
     }
 
-    /// Known fields plus the unknown ones whose names do not collide with them.
+    /// Known fields plus the unknown ones whose names do not collide with
+    /// them (unknown names are distinct among themselves: they were keys of
+    /// one mapping).
     fn with_extra(
         &mut self,
         mut known: Vec<(&'a str, NodeId)>,
         extra: &'a [(String, Value)],
     ) -> Vec<(&'a str, NodeId)> {
+        let known_count = known.len();
         for (key, value) in extra {
-            if !known.iter().any(|(name, _)| name == key) {
+            if !known[..known_count].iter().any(|(name, _)| name == key) {
                 let value = self.value(value);
                 known.push((key, value));
             }
@@ -127,17 +130,23 @@ impl<'a> Representer<'a> {
     /// edited apart splits into the members that are still equal.
     fn shared_metadata(&mut self, file: &'a DatasetTemplates) -> HashMap<&'a str, NodeId> {
         let mut shared = HashMap::new();
+        if file.shared_metadata.is_empty() {
+            return shared;
+        }
+        let by_id: HashMap<&str, &'a Template> =
+            file.templates.iter().map(|t| (&*t.id, t)).collect();
         for group in &file.shared_metadata {
+            let mut in_group = HashSet::new();
             let mut members: Vec<&'a Template> = Vec::new();
             for id in group {
-                if let Some(template) = file.templates.iter().find(|t| t.id == *id) {
-                    if !shared.contains_key(&*template.id)
-                        && !members.iter().any(|m| m.id == template.id)
-                    {
+                if let Some(&template) = by_id.get(&**id) {
+                    if !shared.contains_key(&*template.id) && in_group.insert(&*template.id) {
                         members.push(template);
                     }
                 }
             }
+            // Each round takes the members equal to the first; a group
+            // edited into k different metadata takes k rounds.
             while let Some((&first, others)) = members.split_first() {
                 let (same, rest): (Vec<&Template>, Vec<&Template>) = others
                     .iter()
