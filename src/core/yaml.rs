@@ -9,6 +9,7 @@ mod graph;
 mod read;
 mod represent;
 mod resolve;
+mod surrogates;
 
 use std::path::Path;
 

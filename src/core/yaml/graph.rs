@@ -65,16 +65,26 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
     let mut anchors: HashMap<usize, NodeId> = HashMap::new();
     let mut root = None;
     let mut documents = 0;
+    check_directives(text, path)?;
+    let has_tabs = text.contains('\t');
+    let mut scalar_spans: Vec<ScalarSpan> = Vec::new();
 
     for event in Parser::new_from_str(text) {
-        let (event, span): (Event<'a>, Span) = event.map_err(|e| {
-            LoadError::at(
-                path,
-                e.marker().line(),
-                e.marker().col() + 1,
-                e.info().to_string(),
-            )
-        })?;
+        let (event, span): (Event<'a>, Span) = match event {
+            Ok(event) => event,
+            Err(e) => {
+                // PyYAML's scanner would have stopped at a tab before this.
+                if has_tabs {
+                    check_tabs(text, &scalar_spans, e.marker().index() + 1, path)?;
+                }
+                return Err(LoadError::at(
+                    path,
+                    e.marker().line(),
+                    e.marker().col() + 1,
+                    e.info().to_string(),
+                ));
+            }
+        };
         let line = span.start.line();
         let column = span.start.col() + 1;
         let is_mapping = matches!(event, Event::MappingStart(..));
@@ -114,6 +124,9 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
                 (target, 0)
             }
             Event::Scalar(value, style, anchor, tag) => {
+                if has_tabs {
+                    scalar_spans.push(ScalarSpan::new(span, style));
+                }
                 nodes.push(Node {
                     kind: Kind::Scalar(value, style),
                     tag: tag_of(tag),
@@ -178,6 +191,9 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
             },
         }
     }
+    if has_tabs {
+        check_tabs(text, &scalar_spans, usize::MAX, path)?;
+    }
     match root {
         Some(root) => Ok(Graph { nodes, root }),
         None => Err(LoadError::at(
@@ -187,4 +203,103 @@ pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>,
             "the file is empty: expected a mapping with `dataset` and `templates`".into(),
         )),
     }
+}
+
+/// PyYAML reads only `%YAML 1.x`, once; saphyr-parser takes any version.
+fn check_directives(text: &str, path: &Path) -> Result<(), LoadError> {
+    let mut seen_version = false;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start_matches(' ');
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let Some(rest) = line.strip_prefix('%') else {
+            break;
+        };
+        let Some(value) = rest.strip_prefix("YAML").filter(|v| v.starts_with(' ')) else {
+            continue;
+        };
+        let error = |message: &str| Err(LoadError::at(path, index + 1, 1, message.into()));
+        if seen_version {
+            return error("found duplicate YAML directive");
+        }
+        seen_version = true;
+        let major = value
+            .trim_start_matches(' ')
+            .split('.')
+            .next()
+            .unwrap_or("");
+        // PyYAML compares `int(major)` with 1 (`01` is 1); malformed
+        // versions are left to the parser's own message.
+        if !major.is_empty()
+            && major.bytes().all(|b| b.is_ascii_digit())
+            && major.trim_start_matches('0') != "1"
+        {
+            return error("found incompatible YAML document (version 1.* is required)");
+        }
+    }
+    Ok(())
+}
+
+/// Where a scalar was written, in characters, for [`check_tabs`].
+struct ScalarSpan {
+    start: usize,
+    end: usize,
+    /// Tabs are content here: in quotes, or in a block scalar's lines
+    /// (whose span starts at its content, after the `|-  # comment` header).
+    holds_tabs: bool,
+}
+
+impl ScalarSpan {
+    fn new(span: Span, style: ScalarStyle) -> ScalarSpan {
+        ScalarSpan {
+            start: span.start.index(),
+            end: span.end.index(),
+            holds_tabs: style != ScalarStyle::Plain,
+        }
+    }
+}
+
+/// PyYAML's scanner skips only spaces between tokens and ends a plain
+/// scalar at a tab, so a tab anywhere but inside quotes, a block scalar's
+/// content or a comment is "found character '\t' that cannot start any
+/// token" (`jinja:<TAB>text`, `a: b<TAB>c`, a tab-indented line);
+/// saphyr-parser accepts some of these. `spans` are the document's scalars
+/// in order; only the first `until` characters are checked.
+fn check_tabs(
+    text: &str,
+    spans: &[ScalarSpan],
+    until: usize,
+    path: &Path,
+) -> Result<(), LoadError> {
+    let mut next_span = 0;
+    let mut line = 1;
+    let mut column = 1;
+    let mut in_comment = false;
+    for (index, c) in text.chars().take(until).enumerate() {
+        while next_span < spans.len() && spans[next_span].end <= index {
+            next_span += 1;
+        }
+        let span = spans.get(next_span).filter(|span| span.start <= index);
+        match c {
+            '\n' => {
+                line += 1;
+                column = 1;
+                in_comment = false;
+                continue;
+            }
+            '#' if span.is_none() => in_comment = true,
+            '\t' if !in_comment && !span.is_some_and(|span| span.holds_tabs) => {
+                return Err(LoadError::at(
+                    path,
+                    line,
+                    column,
+                    "found character '\\t' that cannot start any token".into(),
+                ));
+            }
+            _ => {}
+        }
+        column += 1;
+    }
+    Ok(())
 }

@@ -27,6 +27,7 @@ use super::graph::{general_graph, Graph, Kind, Node, NodeId};
 use super::resolve::{
     bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
 };
+use super::surrogates;
 use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, UnsetFields, Value};
 
 const TEMPLATE_TAG: &str = "!Template";
@@ -38,7 +39,10 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadErr
     check_printable(text, path)?;
     let graph = match fast::build_graph(text) {
         Some(graph) => graph,
-        None => general_graph(text, path)?,
+        None => match surrogates::protect(text) {
+            None => general_graph(text, path)?,
+            Some((protected, table)) => table.restore(general_graph(&protected, path)?, path)?,
+        },
     };
     Checker {
         graph: &graph,
