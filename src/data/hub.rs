@@ -342,15 +342,14 @@ pub fn remove_stale_files(blobs: &Path) {
 
 /// Whether no process holds the lock (both hf-hub and Python's `filelock`
 /// use `flock`).
+/// (`File::try_lock` is `flock(LOCK_EX | LOCK_NB)` on Unix; the lock is
+/// released when `file` is closed at the end of the function.)
 #[cfg(unix)]
 fn is_unlocked(path: &Path) -> bool {
-    use std::os::fd::AsRawFd;
     let Ok(file) = std::fs::File::open(path) else {
         return false;
     };
-    // SAFETY: `flock` on a descriptor this function owns; the lock is
-    // released when `file` is closed at the end of the function.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    file.try_lock().is_ok()
 }
 
 #[cfg(not(unix))]
