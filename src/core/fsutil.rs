@@ -1,7 +1,7 @@
 //! Saving files without ever leaving a half-written one, and without
 //! silently overwriting changes someone else made on disk.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -263,8 +263,16 @@ fn create_temp_beside(target: &Path, folder: &Path) -> io::Result<(PathBuf, File
             Err(e) => return Err(e),
         };
         // A cleanup may have taken the file in the moment between creating
-        // and locking it: then it holds the lock, or the name is gone.
-        if file.try_lock().is_ok() && names_file(&temp_path, &file) {
+        // and locking it: then it holds the lock, or the name is gone. Where
+        // the file system has no locks (some network mounts) the file is
+        // used unlocked; a cleanup there cannot lock it either, so never
+        // removes it.
+        let locked = match file.try_lock() {
+            Ok(()) => true,
+            Err(TryLockError::WouldBlock) => false,
+            Err(TryLockError::Error(_)) => true,
+        };
+        if locked && names_file(&temp_path, &file) {
             return Ok((temp_path, file));
         }
         if attempt >= 16 {
