@@ -17,12 +17,13 @@
 //! styles, where a backslash is not an escape).
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use saphyr_parser::ScalarStyle;
 
 use super::error::LoadError;
 use super::graph::{Graph, Kind, Node};
-use std::path::Path;
 
 struct Placeholder {
     /// The escape as written in the file (`\ud83d`).
@@ -38,6 +39,10 @@ struct Placeholder {
 /// The escapes replaced in a text, to be undone in its parsed values.
 pub(super) struct Protected {
     placeholders: Vec<Placeholder>,
+    /// Index into `placeholders`, by the character and by the escape text
+    /// standing in (a file may hold up to 4,096 distinct surrogate escapes).
+    by_char: HashMap<char, usize>,
+    by_replacement: HashMap<String, usize>,
 }
 
 /// Escapes of surrogates at odd backslash runs (an even run is escaped
@@ -72,6 +77,23 @@ fn surrogate_escapes(text: &str) -> Vec<(usize, usize, u32)> {
     found
 }
 
+/// Every `\uXXXX` / `\UXXXXXXXX` in `text`, escape or not, hex upper-cased.
+fn escape_texts(text: &str) -> HashSet<String> {
+    let mut found = HashSet::new();
+    for (offset, _) in text.match_indices('\\') {
+        let length = match text.as_bytes().get(offset + 1) {
+            Some(b'u') => 6,
+            Some(b'U') => 10,
+            _ => continue,
+        };
+        if let Some(candidate) = text.get(offset..offset + length) {
+            let (head, hex) = candidate.split_at(2);
+            found.insert(format!("{head}{}", hex.to_ascii_uppercase()));
+        }
+    }
+    found
+}
+
 /// `text` with surrogate escapes replaced, or `None` when it has none.
 pub(super) fn protect(text: &str) -> Option<(String, Protected)> {
     if !text.contains("\\u") && !text.contains("\\U") {
@@ -81,14 +103,21 @@ pub(super) fn protect(text: &str) -> Option<(String, Protected)> {
     if escapes.is_empty() {
         return None;
     }
+    // One pass each, so that choosing thousands of placeholders stays linear.
+    let private_in_text: HashSet<char> = text
+        .chars()
+        .filter(|c| ('\u{E000}'..='\u{F8FF}').contains(c))
+        .collect();
+    let escapes_in_text = escape_texts(text);
     let mut placeholders: Vec<Placeholder> = Vec::new();
-    let mut candidates = ('\u{E000}'..='\u{F8FF}').filter(|&c| !text.contains(c));
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    let mut candidates = ('\u{E000}'..='\u{F8FF}').filter(|c| !private_in_text.contains(c));
     let mut protected = String::with_capacity(text.len());
     let mut copied = 0;
     for (offset, length, surrogate) in escapes {
         let escape = &text[offset..offset + length];
-        let index = match placeholders.iter().position(|p| p.escape == escape) {
-            Some(index) => index,
+        let index = match index_of.get(escape) {
+            Some(&index) => index,
             None => {
                 let (stands_for, replacement) = loop {
                     let c = candidates.next()?;
@@ -97,11 +126,11 @@ pub(super) fn protect(text: &str) -> Option<(String, Protected)> {
                     } else {
                         format!("\\U{:08X}", c as u32)
                     };
-                    let unused = |t: &str| !text.contains(t);
-                    if unused(&replacement) && unused(&replacement.to_lowercase()) {
+                    if !escapes_in_text.contains(&replacement) {
                         break (c, replacement);
                     }
                 };
+                index_of.insert(escape, placeholders.len());
                 placeholders.push(Placeholder {
                     escape: escape.to_owned(),
                     replacement,
@@ -116,7 +145,24 @@ pub(super) fn protect(text: &str) -> Option<(String, Protected)> {
         copied = offset + length;
     }
     protected.push_str(&text[copied..]);
-    Some((protected, Protected { placeholders }))
+    let by_char = placeholders
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.stands_for, i))
+        .collect();
+    let by_replacement = placeholders
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.replacement.clone(), i))
+        .collect();
+    Some((
+        protected,
+        Protected {
+            placeholders,
+            by_char,
+            by_replacement,
+        },
+    ))
 }
 
 impl Protected {
@@ -160,7 +206,7 @@ impl Protected {
     }
 
     fn placeholder_for(&self, c: char) -> Option<&Placeholder> {
-        self.placeholders.iter().find(|p| p.stands_for == c)
+        self.by_char.get(&c).map(|&i| &self.placeholders[i])
     }
 
     /// A double-quoted value: each pair becomes its character.
@@ -194,13 +240,31 @@ impl Protected {
 
     /// A value of another style, where the escapes were plain text.
     fn unreplace(&self, value: &str) -> String {
-        let mut value = value.to_owned();
-        for placeholder in &self.placeholders {
-            if value.contains(&placeholder.replacement) {
-                value = value.replace(&placeholder.replacement, &placeholder.escape);
+        if !value.contains('\\') {
+            return value.to_owned();
+        }
+        let mut restored = String::with_capacity(value.len());
+        let mut copied = 0;
+        for (offset, _) in value.match_indices('\\') {
+            if offset < copied {
+                continue;
+            }
+            let length = match value.as_bytes().get(offset + 1) {
+                Some(b'u') => 6,
+                Some(b'U') => 10,
+                _ => continue,
+            };
+            let Some(candidate) = value.get(offset..offset + length) else {
+                continue;
+            };
+            if let Some(&i) = self.by_replacement.get(candidate) {
+                restored.push_str(&value[copied..offset]);
+                restored.push_str(&self.placeholders[i].escape);
+                copied = offset + length;
             }
         }
-        value
+        restored.push_str(&value[copied..]);
+        restored
     }
 }
 
