@@ -12,22 +12,7 @@ pub use super::confirm::{Answer, Choice, Confirm};
 use super::fuzzy;
 use super::stats::SplitStats;
 
-/// The metrics PromptSource allows in `metadata.metrics`.
-pub const METRICS: &[&str] = &[
-    "BLEU",
-    "ROUGE",
-    "Squad",
-    "Trivia QA",
-    "Accuracy",
-    "Pearson Correlation",
-    "Spearman Correlation",
-    "MultiRC",
-    "AUC",
-    "COQA F1",
-    "Edit Distance",
-    "Mean Reciprocal Rank",
-    "Other",
-];
+pub use crate::core::template::METRICS;
 
 /// ISO 639-1 codes with English names.
 pub fn languages() -> impl Iterator<Item = (&'static str, &'static str)> {

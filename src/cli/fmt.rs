@@ -37,16 +37,26 @@ pub fn run(args: &FmtArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         bail!("no templates.yaml found under the given paths");
     }
     let mut changed = 0;
+    // A file that cannot be read or written (read-only, hard-linked) does not
+    // stop the others from being formatted; it fails the run at the end.
+    let mut failures = Vec::new();
     for path in &files {
         let outcome = if args.check {
-            check_format(path)?
+            check_format(path)
         } else {
-            format_file(path)?
+            format_file(path)
         };
-        if outcome == FormatOutcome::Reformatted {
-            changed += 1;
-            writeln!(out, "{}", path.display())?;
+        match outcome {
+            Ok(FormatOutcome::Reformatted) => {
+                changed += 1;
+                writeln!(out, "{}", path.display())?;
+            }
+            Ok(FormatOutcome::Unchanged) => {}
+            Err(error) => failures.push(error.to_string()),
         }
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
     }
     Ok(if args.check && changed > 0 {
         Outcome::Problems

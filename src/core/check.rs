@@ -9,24 +9,7 @@ use serde::Serialize;
 use crate::core::apply::{Applied, ApplyOptions, CompiledTemplate, RenderError, TemplateError};
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
-use crate::core::template::{DatasetTemplates, Template};
-
-/// The metrics PromptSource's app offers (and its collection uses).
-pub const METRICS: &[&str] = &[
-    "BLEU",
-    "ROUGE",
-    "Squad",
-    "Trivia QA",
-    "Accuracy",
-    "Pearson Correlation",
-    "Spearman Correlation",
-    "MultiRC",
-    "AUC",
-    "COQA F1",
-    "Edit Distance",
-    "Mean Reciprocal Rank",
-    "Other",
-];
+use crate::core::template::{DatasetTemplates, Template, METRICS};
 
 /// T0 dropped tasks whose inputs were mostly over 1,024 tokens; at about four
 /// characters a token, this many characters is where a prompt gets risky.

@@ -1,7 +1,7 @@
 //! Saving files without ever leaving a half-written one, and without
 //! silently overwriting changes someone else made on disk.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::hash::Hasher;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -70,6 +70,43 @@ pub enum SaveError {
     /// someone else's changes.
     #[error("{}: the file changed on disk since it was loaded; reload it or save elsewhere", path.display())]
     ChangedOnDisk { path: PathBuf },
+    /// The file has no write permission: someone made it read-only on
+    /// purpose, and replacing it (which the folder's permission would allow)
+    /// would override that.
+    #[error("{}: the file is read-only; not replaced (make it writable to save it)", path.display())]
+    ReadOnly { path: PathBuf },
+    /// The file has other names (hard links). Replacing it would leave those
+    /// names on the old content; writing into it in place would give up the
+    /// guarantee that a crash never leaves it half-written. Neither is done.
+    #[error(
+        "{}: the file has {links} hard links; not replaced, as that would leave the other \
+         names with the old content (save to a copy, or break the links with `cp` first)",
+        path.display()
+    )]
+    HardLinked { path: PathBuf, links: u64 },
+}
+
+impl SaveError {
+    /// The path the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            SaveError::Io { path, .. }
+            | SaveError::ChangedOnDisk { path }
+            | SaveError::ReadOnly { path }
+            | SaveError::HardLinked { path, .. } => path,
+        }
+    }
+
+    /// The message without the leading path, for a caller that names the
+    /// file itself.
+    pub fn reason(&self) -> String {
+        let message = self.to_string();
+        let prefix = format!("{}: ", self.path().display());
+        match message.strip_prefix(&prefix) {
+            Some(reason) => reason.to_owned(),
+            None => message,
+        }
+    }
 }
 
 /// Replaces the file at `path` with `bytes` so that readers see either the
@@ -145,10 +182,14 @@ fn write_with_check(
         Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(io_error)?,
         _ => path.to_path_buf(),
     };
+    if let Ok(existing) = fs::metadata(&target) {
+        refuse_to_replace(path, &existing)?;
+    }
     let folder = match target.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    remove_stale_temps(&target, &folder);
     let (temp_path, mut temp) = create_temp_beside(&target, &folder).map_err(io_error)?;
     let written = (|| -> Result<Fingerprint, SaveError> {
         temp.write_all(bytes).map_err(io_error)?;
@@ -159,10 +200,12 @@ fn write_with_check(
         }
         temp.sync_all().map_err(io_error)?;
         let metadata = temp.metadata().ok();
-        drop(temp);
         // As late as possible, to keep the window for a lost update small.
         check(&target)?;
+        // `temp` stays open, and so locked, until it has its final name:
+        // a concurrent cleanup never takes it for a leftover.
         fs::rename(&temp_path, &target).map_err(io_error)?;
+        drop(temp);
         Ok(Fingerprint::of(bytes, metadata.as_ref()))
     })();
     match written {
@@ -178,28 +221,149 @@ fn write_with_check(
     }
 }
 
-fn create_temp_beside(target: &Path, folder: &Path) -> io::Result<(PathBuf, File)> {
-    let name = target
+/// The name of a temporary file for `target`: hidden, so that catalog
+/// discovery and editors' file lists skip it.
+fn temp_name(target_name: &str, suffix: &str) -> String {
+    format!(".{target_name}.{suffix}.tmp")
+}
+
+/// Hex digits in a temporary file's name.
+const TEMP_SUFFIX_LEN: usize = 12;
+
+fn target_name(target: &Path) -> String {
+    target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Creates a temporary file beside `target` and locks it (`flock`) for as
+/// long as it is open, which is how [`remove_stale_temps`] tells a file being
+/// written from one left by a writer that was killed.
+fn create_temp_beside(target: &Path, folder: &Path) -> io::Result<(PathBuf, File)> {
+    let name = target_name(target);
     let mut attempt = 0u32;
     loop {
-        let mut random = [0u8; 6];
+        let mut random = [0u8; TEMP_SUFFIX_LEN / 2];
         getrandom::fill(&mut random).map_err(io::Error::other)?;
         let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        // Hidden, so that catalog discovery and editors' file lists skip it.
-        let temp_path = folder.join(format!(".{name}.{suffix}.tmp"));
-        match OpenOptions::new()
+        let temp_path = folder.join(temp_name(&name, &suffix));
+        let retry =
+            |e: &io::Error, attempt: u32| e.kind() == io::ErrorKind::AlreadyExists && attempt < 16;
+        let file = match OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp_path)
         {
-            Ok(file) => return Ok((temp_path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 16 => attempt += 1,
+            Ok(file) => file,
+            Err(e) if retry(&e, attempt) => {
+                attempt += 1;
+                continue;
+            }
             Err(e) => return Err(e),
+        };
+        // A cleanup may have taken the file in the moment between creating
+        // and locking it: then it holds the lock, or the name is gone. Where
+        // the file system has no locks (some network mounts) the file is
+        // used unlocked; a cleanup there cannot lock it either, so never
+        // removes it.
+        let locked = match file.try_lock() {
+            Ok(()) => true,
+            Err(TryLockError::WouldBlock) => false,
+            Err(TryLockError::Error(_)) => true,
+        };
+        if locked && names_file(&temp_path, &file) {
+            return Ok((temp_path, file));
+        }
+        if attempt >= 16 {
+            return Err(io::Error::other("could not create a temporary file"));
+        }
+        attempt += 1;
+    }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn names_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(named), Ok(open)) => (named.dev(), named.ino()) == (open.dev(), open.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn names_file(path: &Path, _file: &File) -> bool {
+    path.exists()
+}
+
+/// Removes temporary files a writer of `target` left behind when it was
+/// killed mid-save (`kill -9`, a power cut): only names of our pattern
+/// (`.<name>.<12 hex>.tmp`), only files no live process holds locked (a
+/// writer holds its lock until the file is renamed into place, and a killed
+/// process's locks are released by the kernel), and only if the name still
+/// names the file that was checked. Best effort: a failure leaves the file.
+fn remove_stale_temps(target: &Path, folder: &Path) {
+    let name = target_name(target);
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else {
+            continue;
+        };
+        if !is_temp_of(file_name, &name) {
+            continue;
+        }
+        let path = entry.path();
+        // Never through a link: ours are regular files.
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(file) = File::open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() && names_file(&path, &file) {
+            let _ = fs::remove_file(&path);
         }
     }
+}
+
+/// Whether `file_name` is a temporary file of ours for `target_name`.
+fn is_temp_of(file_name: &str, target_name: &str) -> bool {
+    file_name
+        .strip_prefix('.')
+        .and_then(|rest| rest.strip_prefix(target_name))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|suffix| {
+            suffix.len() == TEMP_SUFFIX_LEN
+                && suffix
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+}
+
+/// Files a save must not replace: see [`SaveError::ReadOnly`] and
+/// [`SaveError::HardLinked`].
+fn refuse_to_replace(path: &Path, existing: &fs::Metadata) -> Result<(), SaveError> {
+    if existing.permissions().readonly() {
+        return Err(SaveError::ReadOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if existing.nlink() > 1 {
+            return Err(SaveError::HardLinked {
+                path: path.to_path_buf(),
+                links: existing.nlink(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Gives the new file the old one's owner and group, where allowed (only
@@ -227,4 +391,100 @@ fn sync_folder(folder: &Path) -> io::Result<()> {
 fn sync_folder(_folder: &Path) -> io::Result<()> {
     // Folders cannot be opened for syncing here; the rename is still atomic.
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn names(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_save_removes_temporary_files_left_by_a_killed_writer_and_keeps_live_and_foreign_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("templates.yaml");
+        fs::write(&target, "old").unwrap();
+        // What `kill -9` mid-save leaves: our pattern, nobody holding it.
+        let stale = dir.path().join(".templates.yaml.0123456789ab.tmp");
+        fs::write(&stale, "half").unwrap();
+        // A save in progress elsewhere: locked.
+        let live = dir.path().join(".templates.yaml.ba9876543210.tmp");
+        let live_file = File::create(&live).unwrap();
+        live_file.try_lock().unwrap();
+        // Not ours: another file's temporary, other suffixes.
+        let foreign = [
+            ".other.yaml.0123456789ab.tmp",
+            ".templates.yaml.0123456789AB.tmp",
+            ".templates.yaml.0123.tmp",
+            "templates.yaml.0123456789ab.tmp",
+        ];
+        for name in foreign {
+            fs::write(dir.path().join(name), "keep").unwrap();
+        }
+
+        write_atomic(&target, b"new").unwrap();
+
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert!(!stale.exists(), "stale temporary file left");
+        assert!(live.exists(), "a live writer's file was removed");
+        let mut expected: Vec<String> = foreign.iter().map(|s| s.to_string()).collect();
+        expected.push(".templates.yaml.ba9876543210.tmp".into());
+        expected.push("templates.yaml".into());
+        expected.sort();
+        assert_eq!(names(dir.path()), expected);
+    }
+
+    #[test]
+    fn a_read_only_file_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("templates.yaml");
+        fs::write(&target, "old").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o444)).unwrap();
+        let error = write_atomic(&target, b"new").unwrap_err();
+        assert!(matches!(error, SaveError::ReadOnly { .. }), "{error}");
+        assert!(error
+            .to_string()
+            .contains("templates.yaml: the file is read-only"));
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["templates.yaml"]);
+    }
+
+    #[test]
+    fn a_hard_linked_file_is_not_replaced_and_its_links_stay_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("templates.yaml");
+        let other = dir.path().join("copy.yaml");
+        fs::write(&target, "old").unwrap();
+        fs::hard_link(&target, &other).unwrap();
+        let error = write_atomic(&target, b"new").unwrap_err();
+        assert!(
+            matches!(error, SaveError::HardLinked { links: 2, .. }),
+            "{error}"
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        fs::write(&other, "changed through the other name").unwrap();
+        assert_eq!(
+            fs::read(&target).unwrap(),
+            b"changed through the other name"
+        );
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_exactly() {
+        assert!(is_temp_of(".t.yaml.00ff00ff00ff.tmp", "t.yaml"));
+        assert!(!is_temp_of(".t.yaml.00ff00ff00f.tmp", "t.yaml"));
+        assert!(!is_temp_of(".t.yaml.00ff00ff00fg.tmp", "t.yaml"));
+        assert!(!is_temp_of(".u.yaml.00ff00ff00ff.tmp", "t.yaml"));
+        assert!(!is_temp_of(".t.yaml.00ff00ff00ff.tmp~", "t.yaml"));
+    }
 }

@@ -11,16 +11,66 @@ use std::sync::Arc;
 
 use crate::core::fsutil::Fingerprint;
 
+/// The metrics PromptSource's app offers in `metadata.metrics` (and its
+/// collection uses).
+pub const METRICS: &[&str] = &[
+    "BLEU",
+    "ROUGE",
+    "Squad",
+    "Trivia QA",
+    "Accuracy",
+    "Pearson Correlation",
+    "Spearman Correlation",
+    "MultiRC",
+    "AUC",
+    "COQA F1",
+    "Edit Distance",
+    "Mean Reciprocal Rank",
+    "Other",
+];
+
 /// `!TemplateMetadata`.
+///
+/// A flag that is `None` or a list that is empty is "unset"; how such a field
+/// is written back is in [`Metadata::unset`], so that a file PromptSource
+/// wrote (`metrics: null`, no `languages` at all) comes back as it was.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Metadata {
     pub original_task: Option<bool>,
     pub choices_in_prompt: Option<bool>,
     pub metrics: Vec<String>,
     pub languages: Vec<String>,
+    /// How each of the four fields above is written while it is unset.
+    pub unset: UnsetFields,
     /// Keys PromptSource does not know, in file order, kept so a save does
     /// not lose them (the writer sorts them in with the known keys, as PyYAML does).
     pub extra: Vec<(String, Value)>,
+}
+
+/// How a metadata field that holds nothing (a `None` flag, an empty list)
+/// is written. PromptSource keeps what its file said: `yaml.dump` writes the
+/// attributes of the Python object, which are `None` for a prompt made in
+/// PromptSource's app (`metrics: null`) and absent for a key the file lacked
+/// (PromptSource 0.2.3 knows no `languages`). Editing another field must
+/// not change how these are written, so the form is kept beside the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unset {
+    /// A flag as `null`, a list as `[]`.
+    #[default]
+    Empty,
+    /// `null`, for a list too.
+    Null,
+    /// Not written at all: the file had no such key.
+    Missing,
+}
+
+/// [`Unset`] for each of the four metadata fields PromptSource knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnsetFields {
+    pub original_task: Unset,
+    pub choices_in_prompt: Unset,
+    pub metrics: Unset,
+    pub languages: Unset,
 }
 
 /// `!Template`: one prompt.

@@ -3,62 +3,20 @@
 //! changes only the lines that were edited.
 
 mod emit;
+mod error;
 mod fast;
+mod graph;
 mod read;
 mod represent;
 mod resolve;
+mod surrogates;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::core::fsutil::{self, Fingerprint, SaveError};
 use crate::core::template::DatasetTemplates;
 
-/// A file that could not be loaded (or formatted), with where the problem is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadError {
-    pub path: PathBuf,
-    /// 1-based.
-    pub line: Option<usize>,
-    /// 1-based, in characters.
-    pub column: Option<usize>,
-    pub message: String,
-}
-
-impl LoadError {
-    pub(crate) fn at(path: &Path, line: usize, column: usize, message: String) -> LoadError {
-        LoadError {
-            path: path.to_path_buf(),
-            line: Some(line),
-            column: Some(column),
-            message,
-        }
-    }
-
-    pub(crate) fn whole_file(path: &Path, message: String) -> LoadError {
-        LoadError {
-            path: path.to_path_buf(),
-            line: None,
-            column: None,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(column) = self.column {
-                write!(f, ":{column}")?;
-            }
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for LoadError {}
+pub use error::LoadError;
 
 impl DatasetTemplates {
     /// Reads and checks a `templates.yaml`, remembering its fingerprint so a
@@ -169,7 +127,7 @@ fn format_path(path: &Path, write: bool) -> Result<FormatOutcome, LoadError> {
     }
     if let (true, Some(expected)) = (write, &file.fingerprint) {
         fsutil::write_atomic_if_unchanged(path, canonical.as_bytes(), expected)
-            .map_err(|e| LoadError::whole_file(path, format!("cannot write: {e}")))?;
+            .map_err(|e| LoadError::whole_file(path, format!("not written: {}", e.reason())))?;
     }
     Ok(FormatOutcome::Reformatted)
 }

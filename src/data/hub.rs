@@ -320,17 +320,15 @@ pub fn remove_stale_files(blobs: &Path) {
 }
 
 /// Whether no process holds the lock (hf-hub, Python's `filelock` and this
-/// module all use `flock`); a missing lock file is not held.
+/// module all use `flock`, which `File::try_lock` takes on Unix); a missing
+/// lock file is not held. The lock is released when `file` closes.
 #[cfg(unix)]
 fn is_unlocked(path: &Path) -> bool {
-    use std::os::fd::AsRawFd;
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(error) => return error.kind() == std::io::ErrorKind::NotFound,
     };
-    // SAFETY: `flock` on a descriptor this function owns; the lock is
-    // released when `file` is closed at the end of the function.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    file.try_lock().is_ok()
 }
 
 #[cfg(not(unix))]

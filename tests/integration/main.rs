@@ -23,4 +23,6 @@ mod hub_hostile;
 mod pty_e2e;
 mod studio_app;
 mod studio_screens;
+mod yaml_promptsource;
+mod yaml_pyyaml;
 mod yaml_roundtrip;

@@ -8,7 +8,9 @@ use crate::corpus;
 use std::path::{Path, PathBuf};
 
 use promptstudio::core::catalog::Catalog;
-use promptstudio::core::template::{DatasetTemplates, Metadata, Template, Value};
+use promptstudio::core::template::{
+    DatasetTemplates, Metadata, Template, Unset, UnsetFields, Value,
+};
 use serde_json::Value as Json;
 
 fn conformance_dir() -> Option<PathBuf> {
@@ -56,13 +58,29 @@ fn json_bool(json: &Json, field: &str) -> Option<bool> {
     json[field].as_bool()
 }
 
-fn json_strings(json: &Json, field: &str) -> Vec<String> {
-    json[field]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|v| v.as_str().expect("a string").to_owned())
-        .collect()
+/// A metadata list: `null` and a missing key are kept as such (see [`Unset`]).
+fn json_strings(json: &Json, field: &str) -> (Vec<String>, Unset) {
+    match json.get(field) {
+        None => (Vec::new(), Unset::Missing),
+        Some(Json::Null) => (Vec::new(), Unset::Null),
+        Some(list) => (
+            list.as_array()
+                .expect("a list")
+                .iter()
+                .map(|v| v.as_str().expect("a string").to_owned())
+                .collect(),
+            Unset::Empty,
+        ),
+    }
+}
+
+/// How a metadata flag is written while `None`.
+fn json_flag_form(json: &Json, field: &str) -> Unset {
+    if json.get(field).is_some() {
+        Unset::Empty
+    } else {
+        Unset::Missing
+    }
 }
 
 fn json_value(json: &Json) -> Value {
@@ -101,6 +119,8 @@ fn model_from_json(json: &Json) -> DatasetTemplates {
         .iter()
         .map(|t| {
             let m = &t["metadata"];
+            let (metrics, metrics_form) = json_strings(m, "metrics");
+            let (languages, languages_form) = json_strings(m, "languages");
             Template {
                 id: json_str(t, "id").into(),
                 name: json_str(t, "name").into(),
@@ -110,8 +130,14 @@ fn model_from_json(json: &Json) -> DatasetTemplates {
                 metadata: Metadata {
                     original_task: json_bool(m, "original_task"),
                     choices_in_prompt: json_bool(m, "choices_in_prompt"),
-                    metrics: json_strings(m, "metrics"),
-                    languages: json_strings(m, "languages"),
+                    metrics,
+                    languages,
+                    unset: UnsetFields {
+                        original_task: json_flag_form(m, "original_task"),
+                        choices_in_prompt: json_flag_form(m, "choices_in_prompt"),
+                        metrics: metrics_form,
+                        languages: languages_form,
+                    },
                     extra: json_extra(m),
                 },
                 extra: json_extra(t),
@@ -338,11 +364,11 @@ fn load_errors_name_file_line_and_column() {
             "missing field `jinja`",
         ),
         (
-            "      original_task: true\n",
-            "",
-            7,
-            15,
-            "missing field `original_task`",
+            "      metrics:\n      - Accuracy\n",
+            "      metrics: Accuracy\n",
+            11,
+            16,
+            "`metrics` must be a list of strings or null, found a string",
         ),
         (
             "jinja: Hello {{x}} ||| {{y}}",
@@ -662,6 +688,38 @@ mod saving {
         let error = format_file(&path).expect_err("broken file");
         assert_eq!(error.path, path);
         assert!(error.line.is_some());
+    }
+
+    #[test]
+    fn fmt_refuses_a_read_only_file_naming_it_with_exit_2_and_formats_the_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let styles =
+            std::fs::read_to_string(fixtures().join("handwritten/styles.yaml")).expect("fixture");
+        let expected = std::fs::read_to_string(fixtures().join("handwritten/styles.expected.yaml"))
+            .expect("fixture");
+        let locked = dir.path().join("a/templates.yaml");
+        let open = dir.path().join("b/templates.yaml");
+        for path in [&locked, &open] {
+            std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+            std::fs::write(path, &styles).expect("writable");
+        }
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_promptstudio"))
+            .arg("fmt")
+            .arg(dir.path())
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{}: not written: the file is read-only",
+                locked.display()
+            )),
+            "{stderr}"
+        );
+        assert_eq!(std::fs::read_to_string(&locked).expect("readable"), styles);
+        assert_eq!(std::fs::read_to_string(&open).expect("readable"), expected);
     }
 }
 

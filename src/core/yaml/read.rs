@@ -13,63 +13,36 @@
 //! the faster line-based reader in [`super::fast`], which builds the same
 //! graph; anything else comes here.
 
-use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::ScalarStyle;
 
+use super::error::LoadError;
 use super::fast;
+use super::graph::{general_graph, Graph, Kind, Node, NodeId};
 use super::resolve::{
     bool_value, float_value, int_value, resolve_plain, timestamp_value, Implicit,
 };
-use super::LoadError;
-use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
+use super::surrogates;
+use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, UnsetFields, Value};
 
 const TEMPLATE_TAG: &str = "!Template";
 const METADATA_TAG: &str = "!TemplateMetadata";
 const CORE_PREFIX: &str = "tag:yaml.org,2002:";
-
-pub(super) type NodeId = usize;
-
-/// How deep collections may nest. Checking and writing recurse, so this
-/// bounds their stack use; PyYAML itself stops near Python's recursion limit.
-pub(super) const MAX_DEPTH: usize = 512;
-
-#[derive(Debug, PartialEq)]
-pub(super) struct Node<'a> {
-    pub(super) kind: Kind<'a>,
-    /// The resolved tag (`!Template`, `tag:yaml.org,2002:str`, ...), if written.
-    pub(super) tag: Option<String>,
-    /// 1-based.
-    pub(super) line: usize,
-    /// 1-based, in characters.
-    pub(super) column: usize,
-}
-
-#[derive(Debug, PartialEq)]
-pub(super) enum Kind<'a> {
-    Scalar(Cow<'a, str>, ScalarStyle),
-    Seq(Vec<NodeId>),
-    Map(Vec<(NodeId, NodeId)>),
-}
-
-/// The document as a graph: an alias is the id of the node it names, so
-/// shared nodes are recognisable by id.
-#[derive(Debug, PartialEq)]
-pub(super) struct Graph<'a> {
-    pub(super) nodes: Vec<Node<'a>>,
-    pub(super) root: NodeId,
-}
 
 /// Parses `text` (the content of `path`) into the model.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<DatasetTemplates, LoadError> {
     check_printable(text, path)?;
     let graph = match fast::build_graph(text) {
         Some(graph) => graph,
-        None => general_graph(text, path)?,
+        None => match surrogates::protect(text) {
+            None => general_graph(text, path)?,
+            Some((protected, table)) => table.restore(general_graph(&protected, path)?, path)?,
+        },
     };
     Checker {
         graph: &graph,
@@ -119,152 +92,6 @@ fn check_printable(text: &str, path: &Path) -> Result<(), LoadError> {
     Ok(())
 }
 
-fn full_tag(handle: &str, suffix: &str) -> String {
-    let mut tag = String::with_capacity(handle.len() + suffix.len());
-    tag.push_str(handle);
-    tag.push_str(suffix);
-    tag
-}
-
-/// What an open collection has collected so far.
-enum Children {
-    Items(Vec<NodeId>),
-    /// The entries and the key waiting for its value.
-    Entries(Vec<(NodeId, NodeId)>, Option<NodeId>),
-}
-
-/// The graph of any YAML document, from saphyr-parser's events.
-pub(super) fn general_graph<'a>(text: &'a str, path: &Path) -> Result<Graph<'a>, LoadError> {
-    let mut nodes: Vec<Node<'a>> = Vec::new();
-    // Open collections; their children are attached when they close.
-    let mut open: Vec<(NodeId, Children)> = Vec::new();
-    let mut anchors: HashMap<usize, NodeId> = HashMap::new();
-    let mut root = None;
-    let mut documents = 0;
-
-    for event in Parser::new_from_str(text) {
-        let (event, span): (Event<'a>, Span) = event.map_err(|e| {
-            LoadError::at(
-                path,
-                e.marker().line(),
-                e.marker().col() + 1,
-                e.info().to_string(),
-            )
-        })?;
-        let line = span.start.line();
-        let column = span.start.col() + 1;
-        let is_mapping = matches!(event, Event::MappingStart(..));
-        let tag_of =
-            |tag: Option<Cow<'_, saphyr_parser::Tag>>| tag.map(|t| full_tag(&t.handle, &t.suffix));
-        let (completed, anchor) = match event {
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "expected a single document in the stream, but found another document"
-                            .into(),
-                    ));
-                }
-                continue;
-            }
-            Event::Alias(id) => {
-                let Some(&target) = anchors.get(&id) else {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "found undefined alias".into(),
-                    ));
-                };
-                if open.iter().any(|&(node, _)| node == target) {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        "an alias refers to a node that contains it".into(),
-                    ));
-                }
-                (target, 0)
-            }
-            Event::Scalar(value, style, anchor, tag) => {
-                nodes.push(Node {
-                    kind: Kind::Scalar(value, style),
-                    tag: tag_of(tag),
-                    line,
-                    column,
-                });
-                (nodes.len() - 1, anchor)
-            }
-            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                let kind = if is_mapping {
-                    Kind::Map(Vec::new())
-                } else {
-                    Kind::Seq(Vec::new())
-                };
-                nodes.push(Node {
-                    kind,
-                    tag: tag_of(tag),
-                    line,
-                    column,
-                });
-                let id = nodes.len() - 1;
-                if anchor != 0 {
-                    anchors.insert(anchor, id);
-                }
-                let children = if is_mapping {
-                    Children::Entries(Vec::new(), None)
-                } else {
-                    Children::Items(Vec::new())
-                };
-                if open.len() == MAX_DEPTH {
-                    return Err(LoadError::at(
-                        path,
-                        line,
-                        column,
-                        format!("collections are nested more than {MAX_DEPTH} deep"),
-                    ));
-                }
-                open.push((id, children));
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match open.pop() {
-                Some((id, children)) => {
-                    nodes[id].kind = match children {
-                        Children::Items(items) => Kind::Seq(items),
-                        Children::Entries(entries, _) => Kind::Map(entries),
-                    };
-                    (id, 0)
-                }
-                None => continue,
-            },
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
-        };
-        if anchor != 0 {
-            anchors.insert(anchor, completed);
-        }
-        match open.last_mut() {
-            None => root = Some(completed),
-            Some((_, Children::Items(items))) => items.push(completed),
-            Some((_, Children::Entries(entries, pending_key))) => match pending_key.take() {
-                None => *pending_key = Some(completed),
-                Some(key) => entries.push((key, completed)),
-            },
-        }
-    }
-    match root {
-        Some(root) => Ok(Graph { nodes, root }),
-        None => Err(LoadError::at(
-            path,
-            1,
-            1,
-            "the file is empty: expected a mapping with `dataset` and `templates`".into(),
-        )),
-    }
-}
-
 /// Puts "where" in front of an error about a field.
 fn within<T>(what: &str, result: Result<T, LoadError>) -> Result<T, LoadError> {
     result.map_err(|mut error| {
@@ -294,6 +121,34 @@ impl Scalar<'_> {
             Scalar::Str(_) => "a string",
             Scalar::Timestamp(_) => "a timestamp",
         }
+    }
+}
+
+/// A key of an unknown mapping in a form that hashes as `Value`'s `==`
+/// compares: `-0.0` is `0.0`; a NaN equals nothing (`None`), so each is
+/// kept as its own entry, as in a Python dict.
+#[derive(PartialEq, Eq, Hash)]
+enum KeyOf {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(u64),
+    Str(String),
+    Timestamp(String),
+}
+
+impl KeyOf {
+    fn new(value: &Value) -> Option<KeyOf> {
+        Some(match value {
+            Value::Null => KeyOf::Null,
+            Value::Bool(b) => KeyOf::Bool(*b),
+            Value::Int(i) => KeyOf::Int(*i),
+            Value::Float(f) if f.is_nan() => return None,
+            Value::Float(f) => KeyOf::Float(if *f == 0.0 { 0 } else { f.to_bits() }),
+            Value::Str(s) => KeyOf::Str(s.clone()),
+            Value::Timestamp(s) => KeyOf::Timestamp(s.clone()),
+            Value::Seq(_) | Value::Map(_) => return None,
+        })
     }
 }
 
@@ -418,6 +273,7 @@ impl<'g, 'a> Checker<'g, 'a> {
             return Err(self.error(id, message));
         }
         let mut keyed: Vec<(&'g str, NodeId)> = Vec::with_capacity(entries.len());
+        let mut seen: HashSet<&'g str> = HashSet::with_capacity(entries.len());
         for &(key, value) in entries {
             let Scalar::Str(name) = self.scalar(key)? else {
                 return Err(self.error(
@@ -425,7 +281,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                     format!("{what}: keys must be strings, found {}", self.describe(key)),
                 ));
             };
-            if keyed.iter().any(|(seen, _)| *seen == name) {
+            if !seen.insert(name) {
                 return Err(self.error(key, format!("{what}: duplicate key `{name}`")));
             }
             keyed.push((name, value));
@@ -469,21 +325,33 @@ impl<'g, 'a> Checker<'g, 'a> {
         self.scalar(id)
     }
 
-    fn string_list(&self, id: NodeId, field: &str) -> Result<Vec<String>, LoadError> {
+    /// A list of strings, or null (which PromptSource's app writes for a
+    /// new prompt's metrics): an empty list written as `null`.
+    fn optional_string_list(
+        &self,
+        id: NodeId,
+        field: &str,
+    ) -> Result<(Vec<String>, Unset), LoadError> {
         let Kind::Seq(items) = &self.node(id).kind else {
+            if let Kind::Scalar(..) = self.node(id).kind {
+                if let Scalar::Null = self.scalar(id)? {
+                    return Ok((Vec::new(), Unset::Null));
+                }
+            }
             return Err(self.error(
                 id,
                 format!(
-                    "`{field}` must be a list of strings, found {}",
+                    "`{field}` must be a list of strings or null, found {}",
                     self.describe(id)
                 ),
             ));
         };
         self.count_expanded(id, items.len())?;
-        items
+        let list = items
             .iter()
             .map(|&item| self.string(item, field).map(str::to_owned))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((list, Unset::Empty))
     }
 
     fn count_expanded(&self, id: NodeId, count: usize) -> Result<(), LoadError> {
@@ -534,6 +402,7 @@ impl<'g, 'a> Checker<'g, 'a> {
                     return Err(self.error(id, format!("unsupported tag `{tag}` on a mapping")));
                 }
                 let mut map: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                let mut places: HashMap<KeyOf, usize> = HashMap::with_capacity(entries.len());
                 for &(key, value) in entries {
                     if !matches!(self.node(key).kind, Kind::Scalar(..)) {
                         return Err(self.error(key, "found unhashable key".into()));
@@ -542,8 +411,14 @@ impl<'g, 'a> Checker<'g, 'a> {
                     let value = self.value(value)?;
                     // A repeated key replaces the value but keeps its place,
                     // as assigning into a Python dict does.
-                    match map.iter_mut().find(|(k, _)| *k == key_value) {
-                        Some(slot) => slot.1 = value,
+                    match KeyOf::new(&key_value) {
+                        Some(hashable) => match places.entry(hashable) {
+                            Entry::Occupied(place) => map[*place.get()].1 = value,
+                            Entry::Vacant(place) => {
+                                place.insert(map.len());
+                                map.push((key_value, value));
+                            }
+                        },
                         None => map.push((key_value, value)),
                     }
                 }
@@ -572,16 +447,18 @@ impl<'g, 'a> Checker<'g, 'a> {
         let templates_node = templates_node.ok_or_else(|| missing("templates"))?;
 
         let mut templates = Vec::new();
-        // Metadata node -> ids of the templates that use it, for anchors.
+        // Metadata node -> ids of the templates that use it, for anchors, in
+        // order of first use.
         let mut metadata_users: Vec<(NodeId, Vec<Arc<str>>)> = Vec::new();
+        let mut users_of: HashMap<NodeId, usize> = HashMap::new();
         for (key, template_node) in self.mapping(templates_node, None, "templates")? {
             let (template, metadata_node) = self.template(key, template_node)?;
-            match metadata_users
-                .iter_mut()
-                .find(|(node, _)| *node == metadata_node)
-            {
-                Some((_, users)) => users.push(template.id.clone()),
-                None => metadata_users.push((metadata_node, vec![template.id.clone()])),
+            match users_of.entry(metadata_node) {
+                Entry::Occupied(place) => metadata_users[*place.get()].1.push(template.id.clone()),
+                Entry::Vacant(place) => {
+                    place.insert(metadata_users.len());
+                    metadata_users.push((metadata_node, vec![template.id.clone()]));
+                }
             }
             templates.push(template);
         }
@@ -655,36 +532,39 @@ impl<'g, 'a> Checker<'g, 'a> {
 
     fn metadata(&self, id: NodeId, template_key: &str) -> Result<Metadata, LoadError> {
         let what = format!("template `{template_key}`: metadata");
-        let mut original_task = None;
-        let mut choices_in_prompt = None;
-        let mut metrics = None;
-        let mut languages = None;
-        let mut extra = Vec::new();
+        // A key the file lacks stays unset and unwritten, as PromptSource's
+        // object simply lacks the attribute.
+        let mut metadata = Metadata {
+            unset: UnsetFields {
+                original_task: Unset::Missing,
+                choices_in_prompt: Unset::Missing,
+                metrics: Unset::Missing,
+                languages: Unset::Missing,
+            },
+            ..Metadata::default()
+        };
         for (field, value) in self.mapping(id, Some(METADATA_TAG), &what)? {
             let read = match field {
-                "original_task" => self
-                    .optional_bool(value, field)
-                    .map(|b| original_task = Some(b)),
-                "choices_in_prompt" => self
-                    .optional_bool(value, field)
-                    .map(|b| choices_in_prompt = Some(b)),
-                "metrics" => self
-                    .string_list(value, field)
-                    .map(|list| metrics = Some(list)),
-                "languages" => self
-                    .string_list(value, field)
-                    .map(|list| languages = Some(list)),
-                _ => self.value(value).map(|v| extra.push((field.to_owned(), v))),
+                "original_task" => self.optional_bool(value, field).map(|flag| {
+                    metadata.original_task = flag;
+                    metadata.unset.original_task = Unset::Empty;
+                }),
+                "choices_in_prompt" => self.optional_bool(value, field).map(|flag| {
+                    metadata.choices_in_prompt = flag;
+                    metadata.unset.choices_in_prompt = Unset::Empty;
+                }),
+                "metrics" => self.optional_string_list(value, field).map(|list| {
+                    (metadata.metrics, metadata.unset.metrics) = list;
+                }),
+                "languages" => self.optional_string_list(value, field).map(|list| {
+                    (metadata.languages, metadata.unset.languages) = list;
+                }),
+                _ => self
+                    .value(value)
+                    .map(|v| metadata.extra.push((field.to_owned(), v))),
             };
             within(&what, read)?;
         }
-        let missing = |field: &str| self.error(id, format!("{what}: missing field `{field}`"));
-        Ok(Metadata {
-            original_task: original_task.ok_or_else(|| missing("original_task"))?,
-            choices_in_prompt: choices_in_prompt.ok_or_else(|| missing("choices_in_prompt"))?,
-            metrics: metrics.ok_or_else(|| missing("metrics"))?,
-            languages: languages.ok_or_else(|| missing("languages"))?,
-            extra,
-        })
+        Ok(metadata)
     }
 }

@@ -6,11 +6,11 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::emit::{emit, NodeId, OutNode, OutScalar};
 use super::resolve::{resolve_plain, Implicit};
-use crate::core::template::{DatasetTemplates, Metadata, Template, Value};
+use crate::core::template::{DatasetTemplates, Metadata, Template, Unset, Value};
 
 pub(crate) fn to_yaml(file: &DatasetTemplates) -> String {
     let mut representer = Representer { nodes: Vec::new() };
@@ -82,14 +82,17 @@ impl<'a> Representer<'a> {
         self.push(OutNode::Map(tag, entries))
     }
 
-    /// Known fields plus the unknown ones whose names do not collide with them.
+    /// Known fields plus the unknown ones whose names do not collide with
+    /// them (unknown names are distinct among themselves: they were keys of
+    /// one mapping).
     fn with_extra(
         &mut self,
         mut known: Vec<(&'a str, NodeId)>,
         extra: &'a [(String, Value)],
     ) -> Vec<(&'a str, NodeId)> {
+        let known_count = known.len();
         for (key, value) in extra {
-            if !known.iter().any(|(name, _)| name == key) {
+            if !known[..known_count].iter().any(|(name, _)| name == key) {
                 let value = self.value(value);
                 known.push((key, value));
             }
@@ -127,17 +130,23 @@ impl<'a> Representer<'a> {
     /// edited apart splits into the members that are still equal.
     fn shared_metadata(&mut self, file: &'a DatasetTemplates) -> HashMap<&'a str, NodeId> {
         let mut shared = HashMap::new();
+        if file.shared_metadata.is_empty() {
+            return shared;
+        }
+        let by_id: HashMap<&str, &'a Template> =
+            file.templates.iter().map(|t| (&*t.id, t)).collect();
         for group in &file.shared_metadata {
+            let mut in_group = HashSet::new();
             let mut members: Vec<&'a Template> = Vec::new();
             for id in group {
-                if let Some(template) = file.templates.iter().find(|t| t.id == *id) {
-                    if !shared.contains_key(&*template.id)
-                        && !members.iter().any(|m| m.id == template.id)
-                    {
+                if let Some(&template) = by_id.get(&**id) {
+                    if !shared.contains_key(&*template.id) && in_group.insert(&*template.id) {
                         members.push(template);
                     }
                 }
             }
+            // Each round takes the members equal to the first; a group
+            // edited into k different metadata takes k rounds.
             while let Some((&first, others)) = members.split_first() {
                 let (same, rest): (Vec<&Template>, Vec<&Template>) = others
                     .iter()
@@ -176,19 +185,42 @@ impl<'a> Representer<'a> {
         self.sorted_map(Some("!Template"), entries)
     }
 
+    /// The attributes PromptSource's object has: an unset field as the file
+    /// had it (see [`Unset`]).
     fn metadata(&mut self, metadata: &'a Metadata) -> NodeId {
-        let choices_in_prompt = self.optional_bool(metadata.choices_in_prompt);
-        let languages = self.str_list(&metadata.languages);
-        let metrics = self.str_list(&metadata.metrics);
-        let original_task = self.optional_bool(metadata.original_task);
-        let known = vec![
-            ("choices_in_prompt", choices_in_prompt),
-            ("languages", languages),
-            ("metrics", metrics),
-            ("original_task", original_task),
-        ];
+        let unset = &metadata.unset;
+        let mut known = Vec::with_capacity(4);
+        if let Some(node) = self.optional_flag(metadata.choices_in_prompt, unset.choices_in_prompt)
+        {
+            known.push(("choices_in_prompt", node));
+        }
+        if let Some(node) = self.optional_str_list(&metadata.languages, unset.languages) {
+            known.push(("languages", node));
+        }
+        if let Some(node) = self.optional_str_list(&metadata.metrics, unset.metrics) {
+            known.push(("metrics", node));
+        }
+        if let Some(node) = self.optional_flag(metadata.original_task, unset.original_task) {
+            known.push(("original_task", node));
+        }
         let entries = self.with_extra(known, &metadata.extra);
         self.sorted_map(Some("!TemplateMetadata"), entries)
+    }
+
+    fn optional_flag(&mut self, value: Option<bool>, unset: Unset) -> Option<NodeId> {
+        match (value, unset) {
+            (None, Unset::Missing) => None,
+            (value, _) => Some(self.optional_bool(value)),
+        }
+    }
+
+    fn optional_str_list(&mut self, items: &'a [String], unset: Unset) -> Option<NodeId> {
+        match unset {
+            _ if !items.is_empty() => Some(self.str_list(items)),
+            Unset::Empty => Some(self.str_list(items)),
+            Unset::Null => Some(self.null()),
+            Unset::Missing => None,
+        }
     }
 
     fn value(&mut self, value: &'a Value) -> NodeId {
@@ -225,6 +257,7 @@ fn same_metadata(a: &Metadata, b: &Metadata) -> bool {
         && a.choices_in_prompt == b.choices_in_prompt
         && a.metrics == b.metrics
         && a.languages == b.languages
+        && a.unset == b.unset
         && a.extra.len() == b.extra.len()
         && a.extra
             .iter()

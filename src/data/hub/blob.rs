@@ -336,9 +336,8 @@ impl Lock {
 
 #[cfg(unix)]
 fn try_lock(file: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `flock` on a descriptor `file` owns; the lock goes with it.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    // `flock(LOCK_EX | LOCK_NB)` on Unix, the lock Python's `filelock` takes.
+    file.try_lock().is_ok()
 }
 
 #[cfg(not(unix))]
