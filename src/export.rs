@@ -25,6 +25,7 @@
 //!   entry is complete for the same template.
 
 pub mod engine;
+pub mod folders;
 pub mod manifest;
 pub mod merge;
 pub mod naming;
@@ -221,11 +222,12 @@ impl Exporter {
         if settings.max_input_tokens.is_some() && tokens.is_none() {
             anyhow::bail!("--max-input-tokens needs --tokenizer to count tokens");
         }
+        folders::check_out_folder(out)?;
         std::fs::create_dir_all(out)
             .with_context(|| format!("cannot create output folder {}", out.display()))?;
-        check_writable(out)?;
         let manifest = match Manifest::load(out)? {
             Some(existing) => {
+                check_writable(out)?;
                 if let Some(difference) =
                     manifest::settings_difference(&existing.settings, &settings)
                 {
@@ -237,7 +239,16 @@ impl Exporter {
                 }
                 existing
             }
-            None => Manifest::new(settings),
+            None => {
+                // Written before any task folder, so a folder this export
+                // wrote into is always recognised as one (see
+                // `folders::check_out_folder`), even after a kill.
+                let fresh = Manifest::new(settings);
+                fresh
+                    .save(out)
+                    .with_context(|| format!("output folder {} is not writable", out.display()))?;
+                fresh
+            }
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.threads.unwrap_or(0))
@@ -312,21 +323,29 @@ impl Exporter {
                     format!("{task}{}", naming::RANK_CLASSIFICATION_SUFFIX),
                 ));
             }
-            let pending: Vec<(Variant, String)> = variants
+            let pending: Vec<PendingOutput> = variants
                 .into_iter()
-                .filter(|(_, output_task)| {
-                    let done =
-                        self.manifest
-                            .is_done(&self.out, output_task, &job.split, &template.sha256);
-                    if done {
-                        self.report.outputs_skipped += 1;
-                        self.progress.note(&format!(
-                            "{output_task}/{}: already complete, skipped",
-                            job.split
-                        ));
-                    }
-                    !done
-                })
+                .map(|(variant, full_name)| PendingOutput::new(variant, full_name))
+                .filter(
+                    |PendingOutput {
+                         task: output_task, ..
+                     }| {
+                        let done = self.manifest.is_done(
+                            &self.out,
+                            output_task,
+                            &job.split,
+                            &template.sha256,
+                        );
+                        if done {
+                            self.report.outputs_skipped += 1;
+                            self.progress.note(&format!(
+                                "{output_task}/{}: already complete, skipped",
+                                job.split
+                            ));
+                        }
+                        !done
+                    },
+                )
                 .collect();
             if pending.is_empty() {
                 continue;
@@ -356,7 +375,12 @@ impl Exporter {
         let row_group_bytes = ROW_GROUP_BUDGET_BYTES / output_count.max(1);
         let mut outputs: Vec<OpenOutput> = Vec::with_capacity(output_count);
         for (template_index, entry) in active.iter().enumerate() {
-            for (variant, task) in &entry.pending {
+            for PendingOutput {
+                variant,
+                task,
+                full_task_name,
+            } in &entry.pending
+            {
                 let file_name =
                     naming::output_file_name(&job.split, shard_part, settings.format.extension());
                 let relative = format!("{task}/{file_name}");
@@ -378,6 +402,7 @@ impl Exporter {
                     file,
                     entry: OutputEntry {
                         task: task.clone(),
+                        full_task_name: full_task_name.clone(),
                         split: job.split.clone(),
                         variant: *variant,
                         dataset: job.dataset.clone(),
@@ -1014,7 +1039,27 @@ struct ActiveTemplate<'a> {
     template: &'a TemplateJob<'a>,
     /// Sorted rows of this shard the template keeps; `None` for all.
     selected: Option<Vec<usize>>,
-    pending: Vec<(Variant, String)>,
+    pending: Vec<PendingOutput>,
+}
+
+/// An output still to write.
+struct PendingOutput {
+    variant: Variant,
+    /// Its folder's name.
+    task: String,
+    /// P3's task name, when the folder's is a shortened form of it.
+    full_task_name: Option<String>,
+}
+
+impl PendingOutput {
+    fn new(variant: Variant, full_name: String) -> PendingOutput {
+        let task = naming::bounded_task_name(&full_name);
+        PendingOutput {
+            variant,
+            full_task_name: (task != full_name).then_some(full_name),
+            task,
+        }
+    }
 }
 
 impl ActiveTemplate<'_> {

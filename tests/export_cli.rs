@@ -103,7 +103,6 @@ fn exports_every_split_and_template_of_a_dataset() {
         "{:?}",
         outcome.report.failing_outputs
     );
-    assert!(outcome.has_problems());
     assert!(
         printed.contains("warning: ag_news_classify_question_first/"),
         "{printed}"

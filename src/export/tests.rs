@@ -741,7 +741,11 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     let renderer = plain();
     let out = tempfile::tempdir().unwrap();
     // Writes to the output's partial file land on /dev/full: they fail with
-    // "no space left" once the 1 MB write buffer spills, mid-split.
+    // "no space left" once the 1 MB write buffer spills, mid-split. (The
+    // manifest makes the folder an export folder, which may hold tasks.)
+    Manifest::new(settings(Format::Jsonl))
+        .save(out.path())
+        .unwrap();
     let task_folder = out.path().join("demo_sub_a");
     std::fs::create_dir_all(&task_folder).unwrap();
     let partial = task_folder.join("train.jsonl.partial");
