@@ -1,12 +1,18 @@
 //! Pipeline tests with a scripted renderer and in-memory rows; the real
 //! engine and data layer are exercised by `tests/export_*.rs`.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::*;
 use crate::core::datum::Datum;
+use manifest::{Manifest, Settings};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use plan::{BatchPlan, BATCH_BYTES, BATCH_ROWS, FIRST_BATCH_ROWS};
+use progress::Progress;
+use record::Style;
+use tokenize::TokenCounter;
 use writer::Format;
 
 struct MemorySource {
