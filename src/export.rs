@@ -56,13 +56,13 @@ pub use exporter::Exporter;
 
 use std::ops::Range;
 
+use crate::core::apply::Rendered;
 use crate::core::datum::Row;
 use crate::core::template::Template;
 use manifest::Counts;
-use record::Rendered;
 
 /// Rows of one split, from the data layer.
-pub trait RowSource {
+pub trait SplitRows {
     fn num_rows(&self) -> usize;
     /// Rows `range` of the split, in order.
     fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>>;

@@ -18,7 +18,7 @@ use crate::export::progress::{Progress, ProgressMode};
 use crate::export::record::Style;
 use crate::export::sources::DataRows;
 use crate::export::tokenize::TokenCounter;
-use crate::export::writer::Format;
+use crate::export::writer::OutputFormat;
 use crate::export::{
     merge, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
@@ -204,8 +204,8 @@ pub fn execute(
             StyleArg::Messages => Style::Messages,
         },
         format: match args.format {
-            FormatArg::Parquet => Format::Parquet,
-            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Parquet => OutputFormat::Parquet,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
         },
         seed: args.seed,
         rank_classification: args.rank_classification,

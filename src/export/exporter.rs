@@ -18,7 +18,7 @@ use super::record::{Style, Variant};
 use super::shard::Shard;
 use super::tokenize::TokenCounter;
 use super::writer::{OutputFile, OutputSpec};
-use super::{folders, naming, sample, Report, RowSource, RunOptions, SplitJob};
+use super::{folders, naming, sample, Report, RunOptions, SplitJob, SplitRows};
 
 /// Memory all open Parquet outputs may hold in unflushed row groups.
 /// Measured on the ag_news benchmark: 16 MB rather than 64 MB lowers peak
@@ -118,7 +118,7 @@ impl Exporter {
     pub fn export_split(
         &mut self,
         job: &SplitJob,
-        source: &mut dyn RowSource,
+        source: &mut dyn SplitRows,
     ) -> anyhow::Result<()> {
         let split_rows = source.num_rows();
         let rows = self.rows_of_split(split_rows)?;

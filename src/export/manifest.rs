@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::folders::{no_link, plain_name_problem, split_relative};
 use super::record::{Style, Variant};
 use super::shard::Shard;
-use super::writer::Format;
+use super::writer::OutputFormat;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Bumped when the manifest's meaning changes; older files are rejected.
@@ -27,7 +27,7 @@ const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub style: Style,
-    pub format: Format,
+    pub format: OutputFormat,
     /// Row `i` of a split is rendered with seed `seed + i`.
     pub seed: u64,
     pub rank_classification: bool,
@@ -339,7 +339,7 @@ mod tests {
     pub(crate) fn settings() -> Settings {
         Settings {
             style: Style::P3,
-            format: Format::Jsonl,
+            format: OutputFormat::Jsonl,
             seed: 0,
             rank_classification: false,
             max_rows_per_dataset: None,

@@ -14,11 +14,11 @@ use super::lanes::{Backlog, Lane};
 use super::manifest::OutputEntry;
 use super::plan::{batch_ranges, ActiveTemplate, BatchPlan, BATCH_BYTES};
 use super::progress::Progress;
-use super::record::{self, Example, Outcome, SharedChoices, Tokens};
+use super::record::{self, Example, RowOutcome, SharedChoices, Tokens};
 use super::tallies::{BatchRender, ChunkTally};
 use super::tokenize::TokenCounter;
 use super::writer::OutputFile;
-use super::{Interrupted, RowRenderer, RowSource};
+use super::{Interrupted, RowRenderer, SplitRows};
 
 /// Most rows one render task handles; small enough to balance the cores.
 pub(super) const RENDER_CHUNK_ROWS: usize = 64;
@@ -63,7 +63,7 @@ impl SplitPass<'_> {
         cancel: &AtomicBool,
         progress: &mut Progress,
         outputs: &mut [OpenOutput],
-        source: &mut dyn RowSource,
+        source: &mut dyn SplitRows,
     ) -> anyhow::Result<()> {
         let mut entries = Vec::with_capacity(outputs.len());
         let mut lanes = Vec::with_capacity(outputs.len());
@@ -104,7 +104,7 @@ impl SplitPass<'_> {
         entries: &mut [(usize, &mut OutputEntry)],
         lanes: &'scope [Lane<'scope>],
         backlog: &'scope Backlog,
-        source: &mut dyn RowSource,
+        source: &mut dyn SplitRows,
     ) -> anyhow::Result<()> {
         let mut plan = BatchPlan::new(self.rows.clone(), self.active.len());
         let next_batch = |plan: &mut BatchPlan| {
@@ -239,19 +239,19 @@ impl RenderContext<'_> {
         row_index: usize,
         row: &Row,
         shared_choices: &mut SharedChoices,
-    ) -> Outcome {
+    ) -> RowOutcome {
         // Checked in `export_split`: seed + the split's last row fits.
         let seed = self.seed.wrapping_add(row_index as u64);
         let rendered = match renderer.render(row, seed) {
             Ok(rendered) => rendered,
-            Err(message) => return Outcome::Error(message),
+            Err(message) => return RowOutcome::Error(message),
         };
         let mut example = match record::classify(row_index, rendered, shared_choices) {
-            Outcome::Kept(example) => example,
+            RowOutcome::Kept(example) => example,
             other => return other,
         };
         let Some(counter) = self.tokens else {
-            return Outcome::Kept(example);
+            return RowOutcome::Kept(example);
         };
         match self.tokenize(counter, &example) {
             Ok(tokens) => {
@@ -259,14 +259,14 @@ impl RenderContext<'_> {
                     .max_input_tokens
                     .is_some_and(|limit| tokens.input.len() > limit)
                 {
-                    return Outcome::TooLong;
+                    return RowOutcome::TooLong;
                 }
                 if self.want_token_ids {
                     example.tokens = Some(tokens);
                 }
-                Outcome::Kept(example)
+                RowOutcome::Kept(example)
             }
-            Err(message) => Outcome::Error(message),
+            Err(message) => RowOutcome::Error(message),
         }
     }
 

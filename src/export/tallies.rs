@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::manifest::{Counts, OutputEntry, RowError, KEPT_ERROR_MESSAGES};
-use super::record::{self, Example, Outcome, SharedChoices, Variant};
+use super::record::{self, Example, RowOutcome, SharedChoices, Variant};
 
 /// One batch rendered: what each active template gave.
 pub(super) struct BatchRender {
@@ -48,17 +48,17 @@ pub(super) struct ChunkTally {
 }
 
 impl ChunkTally {
-    pub(super) fn note(&mut self, row_index: usize, outcome: Outcome, strict: bool) {
+    pub(super) fn note(&mut self, row_index: usize, outcome: RowOutcome, strict: bool) {
         if self.strict_failure.is_some() {
             return;
         }
         self.renders += 1;
         match outcome {
-            Outcome::Kept(example) => {
+            RowOutcome::Kept(example) => {
                 self.counts.kept += 1;
                 self.examples.push(example);
             }
-            Outcome::Error(message) => {
+            RowOutcome::Error(message) => {
                 if strict {
                     self.strict_failure = Some(format!("failed on row {row_index}: {message}"));
                 }
@@ -68,14 +68,14 @@ impl ChunkTally {
                     message,
                 });
             }
-            Outcome::Blank => {
+            RowOutcome::Blank => {
                 if strict {
                     self.strict_failure =
                         Some(format!("gives a blank input or target on row {row_index}"));
                 }
                 self.counts.blank += 1;
             }
-            Outcome::TooLong => self.counts.too_long += 1,
+            RowOutcome::TooLong => self.counts.too_long += 1,
         }
     }
 }
