@@ -339,3 +339,26 @@ fn exit_status_does_not_depend_on_shard_boundaries() {
     let output = export(work.path(), &work.path().join("strict"), &["--strict"]);
     assert_refused(&output, &["--strict", "fails_on_every_row"]);
 }
+
+#[test]
+fn a_link_in_place_of_a_task_folder_is_refused() {
+    let work = workspace("echo");
+    let out = work.path().join("out");
+    let output = export(work.path(), &out, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The template changed: its output is redone, into a planted link.
+    let templates = work.path().join("templates/tiny/templates.yaml");
+    let text = std::fs::read_to_string(&templates).unwrap();
+    std::fs::write(
+        &templates,
+        text.replace("{{text}} ||| {{label}}", "{{text}}! ||| {{label}}"),
+    )
+    .unwrap();
+    let elsewhere = work.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::remove_dir_all(out.join("tiny_echo")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("tiny_echo")).unwrap();
+    let output = export(work.path(), &out, &[]);
+    assert_refused(&output, &["tiny_echo", "symbolic link"]);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+}

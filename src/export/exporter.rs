@@ -270,6 +270,9 @@ impl Exporter {
             let template = entry.template;
             let selected_rows = entry.selected.as_ref().map_or(rows.len(), Vec::len) as u64;
             for pending in &entry.pending {
+                // A task folder is ours: a link planted in its place would
+                // send the output elsewhere.
+                folders::no_link(&self.out.join(&pending.task))?;
                 let relative = format!("{}/{file_name}", pending.task);
                 let spec = OutputSpec {
                     style: settings.style,
