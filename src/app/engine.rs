@@ -49,16 +49,40 @@ impl CompiledPrompt for CompiledTemplate {
             track_spans,
             ..ApplyOptions::default()
         };
-        CompiledTemplate::apply(self, row, &options)
-            .map(|applied| Rendered {
-                parts: applied.parts,
-                answer_choices: applied.answer_choices,
-                spans: applied.spans,
+        // The render `apply` and `export` use, answer choices included.
+        CompiledTemplate::render(self, row, &options)
+            .map(|rendered| Rendered {
+                parts: rendered.parts,
+                answer_choices: rendered.answer_choices,
+                spans: rendered.spans,
             })
             .map_err(|error| Diagnostic {
                 message: format!("{}: {}", error.kind, error.message),
                 line: error.line,
                 column: None,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preview_shows_the_choices_export_writes() {
+        // A template and choices that both draw: the preview's choices are
+        // the ones `apply --seed` and `export` take, not the render's own.
+        let mut template = Template::new("draws");
+        template.jinja = Arc::from("{{ ['a', 'b', 'c', 'd'] | choice }} ||| x");
+        template.answer_choices = Some(Arc::from("{{ ['p', 'q', 'r', 's', 't'] | random }} ||| z"));
+        let preview = CoreEngine.compile(&template).unwrap();
+        let export = crate::export::engine::compile(&template).unwrap();
+        let row = Row::default();
+        for seed in 0..16 {
+            let shown = preview.apply(&row, Some(seed), true).unwrap();
+            let written = export.render(&row, seed).unwrap();
+            assert_eq!(shown.parts, written.parts);
+            assert_eq!(shown.answer_choices, written.answer_choices, "seed {seed}");
+        }
     }
 }

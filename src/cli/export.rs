@@ -18,7 +18,7 @@ use crate::export::progress::{Progress, ProgressMode};
 use crate::export::record::Style;
 use crate::export::sources::DataRows;
 use crate::export::tokenize::TokenCounter;
-use crate::export::writer::Format;
+use crate::export::writer::OutputFormat;
 use crate::export::{
     merge, variables_read, Exporter, Report, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
@@ -95,7 +95,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", requires = "tokenizer")]
     pub max_input_tokens: Option<usize>,
 
-    /// Fail on the first row whose render errors or is blank, instead of skipping it.
+    /// Fail (exit 2) on the first row whose render errors or is blank, instead of
+    /// counting and skipping it.
     #[arg(long)]
     pub strict: bool,
 
@@ -129,29 +130,23 @@ pub enum StyleArg {
 /// production, a stand-in in tests of this module.
 pub type Compile<'a> = &'a dyn Fn(&Template) -> anyhow::Result<Box<dyn RowRenderer>>;
 
-/// What `export` did, for the exit code.
+/// What `export` did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportOutcome {
     pub report: Report,
 }
 
-impl ExportOutcome {
-    /// A template failed on every row it was given: the export is complete,
-    /// but that output is empty for a reason worth fixing.
-    pub fn has_problems(&self) -> bool {
-        !self.report.failing_outputs.is_empty()
-    }
-}
-
-/// `promptstudio export`, with the studio's engine. Exits with "problems"
-/// when a template failed on every row.
+/// `promptstudio export`, with the studio's engine.
+///
+/// The exit status never depends on where shard boundaries fall: an export
+/// that ran and wrote complete outputs exits 0, rows that failed are counted
+/// in the manifest and warned about (a template that failed on every row of
+/// a one-row shard is no different from one row failing among many), and
+/// `--strict` turns any failed or blank row into an error (exit 2). A
+/// scheduler's "run the merge after every shard succeeded" then works.
 pub fn run(args: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
-    let outcome = execute(args, out, &crate::export::engine::compile)?;
-    Ok(if outcome.has_problems() {
-        Outcome::Problems
-    } else {
-        Outcome::Success
-    })
+    execute(args, out, &crate::export::engine::compile)?;
+    Ok(Outcome::Success)
 }
 
 /// Runs `export` with `compile` turning templates into renderers. SIGINT and
@@ -206,8 +201,8 @@ pub fn execute(
             StyleArg::Messages => Style::Messages,
         },
         format: match args.format {
-            FormatArg::Parquet => Format::Parquet,
-            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Parquet => OutputFormat::Parquet,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
         },
         seed: args.seed,
         rank_classification: args.rank_classification,

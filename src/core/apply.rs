@@ -126,9 +126,11 @@ impl RenderError {
     }
 }
 
-/// The result of applying a template to a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Applied {
+/// A template applied to a row: what the studio's preview shows, `apply`
+/// prints, `check` inspects and `export` writes, made by
+/// [`CompiledTemplate::render`] for all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
     /// The render split on `|||`, each part stripped (input, target, ...).
     pub parts: Vec<String>,
     /// The rendered answer choices, when the template has them.
@@ -137,6 +139,10 @@ pub struct Applied {
     /// unless `track_spans`).
     pub spans: Vec<Vec<Range<usize>>>,
 }
+
+/// The name [`Rendered`] had before the studio and export shared it, still
+/// used by `check`.
+pub type Applied = Rendered;
 
 /// Rendered answer choices, shared between the `answer_choices` variable and
 /// the caller without copying text.
@@ -401,8 +407,22 @@ impl CompiledTemplate {
             .clone()
     }
 
-    /// PromptSource's `Template.apply(row)`.
-    pub fn apply(&self, row: &Row, options: &ApplyOptions) -> Result<Applied, RenderError> {
+    /// The render every caller uses: PromptSource's `Template.apply(row)`
+    /// and the row's answer choices. With a seed, the choices are those of
+    /// `get_answer_choices_list(row)` called on its own after
+    /// `random.seed(seed)` again, as the reference records them (they differ
+    /// from the render's own only when the template and the choices both
+    /// draw); without a seed, the choices the render used.
+    pub fn render(&self, row: &Row, options: &ApplyOptions) -> Result<Rendered, RenderError> {
+        let mut rendered = self.apply(row, options)?;
+        if options.seed.is_some() && !self.apply_choices_equal_own_call(options.truncate) {
+            rendered.answer_choices = self.answer_choices(row, options)?;
+        }
+        Ok(rendered)
+    }
+
+    /// PromptSource's `Template.apply(row)`, with the choices the render used.
+    pub fn apply(&self, row: &Row, options: &ApplyOptions) -> Result<Rendered, RenderError> {
         let program = self.program(options.truncate)?;
         let mut rng = generator(options.seed);
         // 1. Compiling the template draws its folded `choice`s.
@@ -435,7 +455,7 @@ impl CompiledTemplate {
             options.track_spans.then_some(&mut spans),
         )?;
         let (parts, part_spans) = split_parts(&out, options.track_spans.then_some(&spans));
-        Ok(Applied {
+        Ok(Rendered {
             parts,
             answer_choices: answer_choices.as_ref().map(to_strings),
             spans: part_spans,
@@ -538,6 +558,40 @@ mod tests {
                 .map(|(k, v)| (Arc::from(*k), v.clone()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn render_takes_seeded_choices_from_their_own_call() {
+        // The template draws while compiling (a folded `choice`) and the
+        // choices draw at render: seeded, the choices are the reference's
+        // own re-seeded call, not the ones the render used.
+        let compiled = CompiledTemplate::compile(&template(
+            "{{ ['a', 'b', 'c', 'd'] | choice }} ||| {{ answer_choices[0] }}",
+            Some("{{ ['p', 'q', 'r', 's', 't', 'u'] | random }} ||| z"),
+        ))
+        .unwrap();
+        assert!(!compiled.apply_choices_equal_own_call(true));
+        let row = Row::default();
+        let mut differed = false;
+        for seed in 0..32 {
+            let options = ApplyOptions {
+                seed: Some(seed),
+                ..ApplyOptions::default()
+            };
+            let rendered = compiled.render(&row, &options).unwrap();
+            let applied = compiled.apply(&row, &options).unwrap();
+            let own_call = compiled.answer_choices(&row, &options).unwrap();
+            assert_eq!(rendered.parts, applied.parts);
+            assert_eq!(rendered.answer_choices, own_call);
+            differed |= applied.answer_choices != own_call;
+        }
+        assert!(differed, "no seed shows the two calls apart");
+        // Unseeded, the choices are the ones the render used.
+        let rendered = compiled.render(&row, &ApplyOptions::default()).unwrap();
+        assert_eq!(
+            rendered.answer_choices.as_ref().unwrap()[0],
+            rendered.parts[1]
+        );
     }
 
     #[test]

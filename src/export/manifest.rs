@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::folders::{no_link, plain_name_problem, split_relative};
 use super::record::{Style, Variant};
-use super::writer::Format;
+use super::shard::Shard;
+use super::writer::OutputFormat;
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// Bumped when the manifest's meaning changes; older files are rejected.
@@ -15,6 +17,9 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// How many error messages an output keeps, so a template that fails on
 /// every row does not bloat the manifest.
 pub const KEPT_ERROR_MESSAGES: usize = 5;
+/// Largest manifest read: far above a merge of thousands of outputs from
+/// thousands of shards, and a bound on what a crafted file can make us hold.
+const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 
 /// The settings that decide the bytes of every output. A folder holds the
 /// outputs of one set of settings; a rerun with other settings is refused
@@ -22,7 +27,7 @@ pub const KEPT_ERROR_MESSAGES: usize = 5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Settings {
     pub style: Style,
-    pub format: Format,
+    pub format: OutputFormat,
     /// Row `i` of a split is rendered with seed `seed + i`.
     pub seed: u64,
     pub rank_classification: bool,
@@ -59,16 +64,23 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds `other`'s counts. Saturating: the counts of shards come from
+    /// their manifests, and no number in a file may end the process.
     pub fn add(&mut self, other: &Counts) {
-        self.shard_rows += other.shard_rows;
-        self.not_selected += other.not_selected;
-        self.selected_rows += other.selected_rows;
-        self.kept += other.kept;
-        self.records += other.records;
-        self.errors += other.errors;
-        self.blank += other.blank;
-        self.too_long += other.too_long;
-        self.no_choices += other.no_choices;
+        let pairs = [
+            (&mut self.shard_rows, other.shard_rows),
+            (&mut self.not_selected, other.not_selected),
+            (&mut self.selected_rows, other.selected_rows),
+            (&mut self.kept, other.kept),
+            (&mut self.records, other.records),
+            (&mut self.errors, other.errors),
+            (&mut self.blank, other.blank),
+            (&mut self.too_long, other.too_long),
+            (&mut self.no_choices, other.no_choices),
+        ];
+        for (total, count) in pairs {
+            *total = total.saturating_add(count);
+        }
     }
 
     /// Rows that were selected but produced no record.
@@ -87,7 +99,12 @@ pub struct RowError {
 /// One output: a (task, split) file, or its shards after a merge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputEntry {
+    /// The task folder's name.
     pub task: String,
+    /// P3's name for the task when it was too long for a folder name and
+    /// `task` is its shortened form ([`super::naming::bounded_task_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_task_name: Option<String>,
     pub split: String,
     pub variant: Variant,
     pub dataset: String,
@@ -138,16 +155,23 @@ impl Manifest {
         folder.join(MANIFEST_FILE)
     }
 
-    /// Reads a folder's manifest; `None` if the folder has none yet.
+    /// Reads a folder's manifest; `None` if the folder has none yet. The
+    /// manifest is checked before use ([`Manifest::validate`]): a crafted
+    /// one is refused with the field that is wrong.
     pub fn load(folder: &Path) -> anyhow::Result<Option<Manifest>> {
         let path = Manifest::path(folder);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot read {}", path.display()))
-            }
+        let Some(metadata) = no_link(&path)? else {
+            return Ok(None);
         };
+        if metadata.len() > MAX_MANIFEST_BYTES {
+            anyhow::bail!(
+                "{} is {} bytes, more than a promptstudio export manifest can be ({MAX_MANIFEST_BYTES})",
+                path.display(),
+                metadata.len()
+            );
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a promptstudio export manifest", path.display()))?;
         if manifest.manifest_version != MANIFEST_VERSION {
@@ -157,7 +181,92 @@ impl Manifest {
                 manifest.manifest_version
             );
         }
+        if let Err(problem) = manifest.validate() {
+            anyhow::bail!("{}: {problem}", path.display());
+        }
         Ok(Some(manifest))
+    }
+
+    /// Checks every field a later step relies on: the shard settings are in
+    /// range, every name is a plain name, every file is `<task>/<name>` in
+    /// the manifest's folder, no output is listed twice, and a complete
+    /// output's counts add up. The error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let settings = &self.settings;
+        if let Err(error) = Shard::new(0, settings.num_shards) {
+            return Err(format!("settings.num_shards: {error}"));
+        }
+        if let Some(index) = settings.shard_index {
+            if let Err(error) = Shard::new(index, settings.num_shards) {
+                return Err(format!("settings.shard_index: {error}"));
+            }
+        }
+        if let Some(hash) = &settings.tokenizer_sha256 {
+            if hash.len() != 64 || !hash.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "settings.tokenizer_sha256: {hash:?} is not a SHA-256 in hex"
+                ));
+            }
+        }
+        let mut keys = std::collections::HashSet::new();
+        for (index, entry) in self.outputs.iter().enumerate() {
+            let field = |name: &str| format!("outputs[{index}].{name}");
+            for (name, value) in [("task", &entry.task), ("split", &entry.split)] {
+                if let Some(problem) = plain_name_problem(value) {
+                    return Err(format!(
+                        "{} {value:?} {problem}: it must be a plain folder or file name",
+                        field(name)
+                    ));
+                }
+            }
+            if !keys.insert(entry.key()) {
+                return Err(format!(
+                    "{}: output {}/{} is listed twice",
+                    field("task"),
+                    entry.task,
+                    entry.split
+                ));
+            }
+            for (file_index, file) in entry.files.iter().enumerate() {
+                if split_relative(file).is_none_or(|(folder, _)| folder != entry.task) {
+                    return Err(format!(
+                        "{} {file:?} is not `{}/<file name>`: an export's files are plain \
+                         names in their task folder (no `..`, absolute path, further \
+                         separator or NUL)",
+                        field(&format!("files[{file_index}]")),
+                        entry.task
+                    ));
+                }
+            }
+            if entry.first_errors.len() > KEPT_ERROR_MESSAGES {
+                return Err(format!(
+                    "{}: {} messages, an export keeps at most {KEPT_ERROR_MESSAGES}",
+                    field("first_errors"),
+                    entry.first_errors.len()
+                ));
+            }
+            let counts = &entry.counts;
+            let rows_add_up = counts.selected_rows.checked_add(counts.not_selected)
+                == Some(counts.shard_rows)
+                && counts.shard_rows <= entry.split_rows;
+            let outcomes = [
+                counts.errors,
+                counts.blank,
+                counts.too_long,
+                counts.no_choices,
+            ]
+            .iter()
+            .try_fold(counts.kept, |sum, count| sum.checked_add(*count));
+            if !rows_add_up || (entry.complete && outcomes != Some(counts.selected_rows)) {
+                return Err(format!(
+                    "{}: the row counts do not add up (shard_rows = selected_rows + \
+                     not_selected <= split_rows; selected_rows = kept + errors + blank + \
+                     too_long + no_choices)",
+                    field("counts")
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes the manifest atomically (temporary file, fsync, rename).
@@ -230,7 +339,7 @@ mod tests {
     pub(crate) fn settings() -> Settings {
         Settings {
             style: Style::P3,
-            format: Format::Jsonl,
+            format: OutputFormat::Jsonl,
             seed: 0,
             rank_classification: false,
             max_rows_per_dataset: None,
@@ -244,6 +353,7 @@ mod tests {
     fn entry(task: &str) -> OutputEntry {
         OutputEntry {
             task: task.to_string(),
+            full_task_name: None,
             split: "train".to_string(),
             variant: Variant::Plain,
             dataset: "d".to_string(),

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::folders::{check_apart, check_out_folder, no_link};
 use super::manifest::{Manifest, OutputEntry, KEPT_ERROR_MESSAGES};
+use super::naming::output_file_name;
 use super::shard::Shard;
 
 /// Merges the shard folders `inputs` into `out`, returning the new manifest.
@@ -19,6 +21,11 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
     if inputs.is_empty() {
         anyhow::bail!("--merge needs at least one shard folder");
     }
+    check_apart(inputs, out)?;
+    check_out_folder(out)?;
+    // A folder that is a merge of its own or an export is replaced output by
+    // output; its manifest must still be ours.
+    Manifest::load(out)?;
     let mut shards: Vec<(PathBuf, Manifest)> = Vec::with_capacity(inputs.len());
     for folder in inputs {
         let manifest = Manifest::load(folder)?.with_context(|| {
@@ -137,10 +144,25 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
                     part.counts.shard_rows
                 );
             }
-            for file in &part.files {
-                place(&folder.join(file), &out.join(file))?;
-                entry.files.push(file.clone());
+            // The manifest was validated on load; its shard's file must also
+            // be the one name an export of that shard writes.
+            let expected = format!(
+                "{task}/{}",
+                output_file_name(
+                    split,
+                    Some((shard_index, num_shards)),
+                    manifest.settings.format.extension()
+                )
+            );
+            if part.files != [expected.as_str()] {
+                anyhow::bail!(
+                    "{}: output {task}/{split} lists files {:?}, expected [{expected:?}]",
+                    Manifest::path(folder).display(),
+                    part.files
+                );
             }
+            place(folder, out, &expected)?;
+            entry.files.push(expected);
             entry.counts.add(&part.counts);
             let room = KEPT_ERROR_MESSAGES.saturating_sub(entry.first_errors.len());
             entry
@@ -153,27 +175,44 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> anyhow::Result<Manifest> {
     Ok(merged)
 }
 
-/// Puts a shard file into the merged folder: a hard link when possible (no
-/// copy of large files), else a copy.
-fn place(source: &Path, destination: &Path) -> anyhow::Result<()> {
-    if !source.is_file() {
+/// Puts the shard file `relative` (`<task>/<file>`, checked plain) of
+/// `folder` into the merged folder `out`: a hard link when possible (no copy
+/// of large files), else a copy. No link on either side is followed: the
+/// task folders and the file must be real folders and a regular file.
+fn place(folder: &Path, out: &Path, relative: &str) -> anyhow::Result<()> {
+    let (task, _) = relative
+        .split_once('/')
+        .with_context(|| format!("{relative} is not <task>/<file>"))?;
+    let source = folder.join(relative);
+    if !no_link(&folder.join(task))?.is_some_and(|metadata| metadata.is_dir()) {
         anyhow::bail!("{} is listed in its manifest but missing", source.display());
     }
-    if let (Ok(from), Ok(to)) = (source.canonicalize(), destination.canonicalize()) {
-        if from == to {
-            return Ok(());
+    if !no_link(&source)?.is_some_and(|metadata| metadata.is_file()) {
+        anyhow::bail!(
+            "{} is listed in its manifest but missing or not a regular file",
+            source.display()
+        );
+    }
+    let destination_folder = out.join(task);
+    match no_link(&destination_folder)? {
+        Some(metadata) if metadata.is_dir() => {}
+        Some(_) => anyhow::bail!(
+            "{} is in the way: not a folder",
+            destination_folder.display()
+        ),
+        None => std::fs::create_dir(&destination_folder)
+            .with_context(|| format!("cannot create {}", destination_folder.display()))?,
+    }
+    let destination = out.join(relative);
+    if let Some(metadata) = no_link(&destination)? {
+        if !metadata.is_file() {
+            anyhow::bail!("{} is in the way: not a file", destination.display());
         }
-    }
-    if let Some(folder) = destination.parent() {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
-    }
-    if destination.exists() {
-        std::fs::remove_file(destination)
+        std::fs::remove_file(&destination)
             .with_context(|| format!("cannot replace {}", destination.display()))?;
     }
-    if std::fs::hard_link(source, destination).is_err() {
-        std::fs::copy(source, destination).with_context(|| {
+    if std::fs::hard_link(&source, &destination).is_err() {
+        std::fs::copy(&source, &destination).with_context(|| {
             format!(
                 "cannot copy {} to {}",
                 source.display(),

@@ -13,8 +13,35 @@
 
 use std::collections::HashMap;
 
+use super::folders::MAX_NAME_BYTES;
+
 /// Suffix P3 gives to the rank-classification variant of a task.
 pub const RANK_CLASSIFICATION_SUFFIX: &str = "_score_eval";
+
+/// Longest task name: a task folder, with the rank-classification suffix,
+/// must fit the file systems' 255-byte limit on a name.
+pub const MAX_TASK_NAME_BYTES: usize = MAX_NAME_BYTES - RANK_CLASSIFICATION_SUFFIX.len();
+
+/// Hex digits of the name's SHA-256 that end a shortened task name: 64 bits,
+/// so two long names that share their first 227 bytes still differ.
+const SHORTENED_HASH_DIGITS: usize = 16;
+
+/// `name` if it fits [`MAX_TASK_NAME_BYTES`]; else its longest prefix that
+/// ends on a character boundary and leaves room for `_` and the first 16
+/// hex digits of the SHA-256 of the whole name. Deterministic (a rerun or
+/// another shard finds the same folder) and free of collisions between
+/// different long names.
+pub fn bounded_task_name(name: &str) -> String {
+    if name.len() <= MAX_TASK_NAME_BYTES {
+        return name.to_string();
+    }
+    let mut cut = MAX_TASK_NAME_BYTES - 1 - SHORTENED_HASH_DIGITS;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let hash = super::tokenize::hex_sha256(name.as_bytes());
+    format!("{}_{}", &name[..cut], &hash[..SHORTENED_HASH_DIGITS])
+}
 
 /// The P3 task name of a (dataset, subset, template name).
 pub fn task_name(dataset: &str, subset: Option<&str>, template_name: &str) -> String {
@@ -42,6 +69,8 @@ pub fn task_name(dataset: &str, subset: Option<&str>, template_name: &str) -> St
 /// P3 would have silently merged them. Every template involved in such a
 /// clash gets the first 8 characters of its id appended instead, so no
 /// output overwrites another and the names do not depend on template order.
+/// The names are P3's, of any length: [`bounded_task_name`] gives the
+/// folder's.
 pub fn unique_task_names(
     dataset: &str,
     subset: Option<&str>,
@@ -116,6 +145,23 @@ mod tests {
             ],
         );
         assert_eq!(names, vec!["d_a_b_01234567", "d_a_b_abcdefgh", "d_other"]);
+    }
+
+    #[test]
+    fn long_names_are_cut_with_a_hash() {
+        let short = "d_".to_string() + &"a".repeat(MAX_TASK_NAME_BYTES - 2);
+        assert_eq!(bounded_task_name(&short), short);
+        let long = "d_".to_string() + &"é".repeat(150);
+        let bounded = bounded_task_name(&long);
+        assert!(bounded.len() <= MAX_TASK_NAME_BYTES, "{}", bounded.len());
+        assert!(bounded.len() + RANK_CLASSIFICATION_SUFFIX.len() <= 255);
+        assert!(long.starts_with(bounded.rsplit_once('_').unwrap().0));
+        assert_eq!(bounded, bounded_task_name(&long));
+        // Names that differ only past the cut get different folders.
+        let other = "d_".to_string() + &"é".repeat(149) + "e";
+        assert_ne!(bounded_task_name(&other), bounded);
+        let folder = bounded_task_name(&task_name("d", None, &"x y".repeat(100)));
+        assert!(crate::export::folders::plain_name_problem(&folder).is_none());
     }
 
     #[test]

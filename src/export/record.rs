@@ -4,6 +4,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::core::apply::Rendered;
+
 /// The shape of the records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,14 +36,6 @@ pub enum Variant {
     Plain,
     /// One record per answer choice of each kept row (P3's `_score_eval`).
     RankClassification,
-}
-
-/// What the engine made of one row: `Template.apply`'s parts and the
-/// row's answer choices.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    pub parts: Vec<String>,
-    pub answer_choices: Option<Vec<String>>,
 }
 
 /// Token ids of a kept row (with `--tokenizer`).
@@ -89,7 +83,7 @@ pub struct Example {
 
 /// Why a row did not make it, or the example it became.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub enum RowOutcome {
     Kept(Example),
     /// The template raised on this row; the message names the template line.
     Error(String),
@@ -104,19 +98,20 @@ pub enum Outcome {
 
 /// Applies P3's keep rule to a render; a kept row's answer choices share
 /// `shared`'s list when equal.
-pub fn classify(row: usize, rendered: Rendered, shared: &mut SharedChoices) -> Outcome {
+pub fn classify(row: usize, rendered: Rendered, shared: &mut SharedChoices) -> RowOutcome {
     let Rendered {
         parts,
         answer_choices,
+        ..
     } = rendered;
     let [input, target]: [String; 2] = match parts.try_into() {
         Ok(pair) => pair,
-        Err(_) => return Outcome::Blank,
+        Err(_) => return RowOutcome::Blank,
     };
     if input.is_empty() || target.is_empty() {
-        return Outcome::Blank;
+        return RowOutcome::Blank;
     }
-    Outcome::Kept(Example {
+    RowOutcome::Kept(Example {
         row,
         input,
         target,
@@ -146,7 +141,7 @@ mod tests {
     fn rendered(parts: &[&str]) -> Rendered {
         Rendered {
             parts: parts.iter().map(|part| part.to_string()).collect(),
-            answer_choices: None,
+            ..Rendered::default()
         }
     }
 
@@ -157,7 +152,7 @@ mod tests {
             rendered(&["question", "answer"]),
             &mut SharedChoices::default(),
         ) {
-            Outcome::Kept(example) => {
+            RowOutcome::Kept(example) => {
                 assert_eq!(example.row, 3);
                 assert_eq!(example.input, "question");
                 assert_eq!(example.target, "answer");
@@ -169,22 +164,22 @@ mod tests {
     #[test]
     fn p3_drops_blank_and_malformed_renders() {
         let mut shared = SharedChoices::default();
-        assert_eq!(classify(0, rendered(&[""]), &mut shared), Outcome::Blank);
+        assert_eq!(classify(0, rendered(&[""]), &mut shared), RowOutcome::Blank);
         assert_eq!(
             classify(0, rendered(&["only an input"]), &mut shared),
-            Outcome::Blank
+            RowOutcome::Blank
         );
         assert_eq!(
             classify(0, rendered(&["input", ""]), &mut shared),
-            Outcome::Blank
+            RowOutcome::Blank
         );
         assert_eq!(
             classify(0, rendered(&["", "target"]), &mut shared),
-            Outcome::Blank
+            RowOutcome::Blank
         );
         assert_eq!(
             classify(0, rendered(&["a", "b", "c"]), &mut shared),
-            Outcome::Blank
+            RowOutcome::Blank
         );
     }
 
@@ -194,11 +189,12 @@ mod tests {
         let with = |choices: &[&str]| Rendered {
             parts: vec!["input".to_string(), "target".to_string()],
             answer_choices: Some(choices.iter().map(|choice| choice.to_string()).collect()),
+            spans: Vec::new(),
         };
         let mut kept = Vec::new();
         for choices in [&["a", "b"][..], &["a", "b"], &["a", "c"], &["a", "c"]] {
             match classify(0, with(choices), &mut shared) {
-                Outcome::Kept(example) => kept.push(example.answer_choices.unwrap()),
+                RowOutcome::Kept(example) => kept.push(example.answer_choices.unwrap()),
                 other => panic!("{other:?}"),
             }
         }

@@ -8,6 +8,11 @@
 
 use std::ops::Range;
 
+/// Most shards a split may be cut into: file names carry the shard index
+/// and count in five digits (as the Hub names shards), and a merge checks
+/// every index.
+pub const MAX_SHARDS: usize = 99_999;
+
 /// One shard of a job: `index` out of `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -21,6 +26,9 @@ impl Shard {
     pub fn new(index: usize, count: usize) -> anyhow::Result<Shard> {
         if count == 0 {
             anyhow::bail!("--num-shards must be at least 1");
+        }
+        if count > MAX_SHARDS {
+            anyhow::bail!("--num-shards {count} is more than the {MAX_SHARDS} shards supported");
         }
         if index >= count {
             anyhow::bail!(

@@ -1,11 +1,11 @@
 //! Where the rows of a (dataset, subset, split) come from: the data layer's
-//! sources behind [`RowSource`].
+//! sources behind [`SplitRows`].
 
 use std::ops::Range;
 
 use anyhow::Context;
 
-use super::RowSource;
+use super::SplitRows;
 use crate::core::datum::Row;
 use crate::data::{RowBatches, Source};
 
@@ -89,7 +89,7 @@ pub struct StreamRows<'a> {
     buffered: Vec<Row>,
 }
 
-impl RowSource for StreamRows<'_> {
+impl SplitRows for StreamRows<'_> {
     fn num_rows(&self) -> usize {
         self.data.rows
     }

@@ -1,20 +1,26 @@
 //! Pipeline tests with a scripted renderer and in-memory rows; the real
 //! engine and data layer are exercised by `tests/export_*.rs`.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::*;
 use crate::core::datum::Datum;
+use manifest::{Manifest, Settings};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use writer::Format;
+use plan::{BatchPlan, BATCH_BYTES, BATCH_ROWS, FIRST_BATCH_ROWS};
+use progress::Progress;
+use record::Style;
+use tokenize::TokenCounter;
+use writer::OutputFormat;
 
 struct MemorySource {
     rows: Vec<Row>,
     reads: Arc<AtomicUsize>,
 }
 
-impl RowSource for MemorySource {
+impl SplitRows for MemorySource {
     fn num_rows(&self) -> usize {
         self.rows.len()
     }
@@ -71,6 +77,7 @@ impl RowRenderer for Scripted {
             return Ok(Rendered {
                 parts: vec![String::new()],
                 answer_choices: None,
+                spans: Vec::new(),
             });
         }
         let choices: Vec<String> = ["zero", "one", "two"]
@@ -83,6 +90,7 @@ impl RowRenderer for Scripted {
                 choices[*label as usize].clone(),
             ],
             answer_choices: self.with_choices.then_some(choices),
+            spans: Vec::new(),
         })
     }
 }
@@ -95,7 +103,7 @@ fn plain() -> Scripted {
     }
 }
 
-fn settings(format: Format) -> Settings {
+fn settings(format: OutputFormat) -> Settings {
     Settings {
         style: Style::P3,
         format,
@@ -133,7 +141,7 @@ fn run_export(
     settings: Settings,
     options: RunOptions,
     renderers: &[(&str, &dyn RowRenderer)],
-    source: &mut dyn RowSource,
+    source: &mut dyn SplitRows,
 ) -> anyhow::Result<Report> {
     let mut exporter = Exporter::open(
         out,
@@ -168,7 +176,7 @@ fn p3_jsonl_records_and_manifest() {
     let renderer = plain();
     let report = run_export(
         out.path(),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("First one", &renderer)],
         &mut rows(5),
@@ -209,7 +217,7 @@ fn errors_and_blanks_are_counted_or_fatal_with_strict() {
     };
     run_export(
         out.path(),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("t", &renderer)],
         &mut rows(20),
@@ -227,7 +235,7 @@ fn errors_and_blanks_are_counted_or_fatal_with_strict() {
     let strict_out = tempfile::tempdir().unwrap();
     let error = run_export(
         strict_out.path(),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         RunOptions {
             strict: true,
             threads: None,
@@ -253,7 +261,7 @@ fn errors_and_blanks_are_counted_or_fatal_with_strict() {
 fn rank_classification_repeats_the_input_per_choice() {
     let out = tempfile::tempdir().unwrap();
     let renderer = plain();
-    let mut rank_settings = settings(Format::Jsonl);
+    let mut rank_settings = settings(OutputFormat::Jsonl);
     rank_settings.rank_classification = true;
     run_export(
         out.path(),
@@ -292,7 +300,7 @@ fn rank_classification_repeats_the_input_per_choice() {
 #[test]
 fn rank_classification_needs_p3_style() {
     let out = tempfile::tempdir().unwrap();
-    let mut bad = settings(Format::Jsonl);
+    let mut bad = settings(OutputFormat::Jsonl);
     bad.rank_classification = true;
     bad.style = Style::Completion;
     let renderer = plain();
@@ -325,7 +333,7 @@ fn completion_and_messages_styles() {
         ),
     ] {
         let out = tempfile::tempdir().unwrap();
-        let mut style_settings = settings(Format::Jsonl);
+        let mut style_settings = settings(OutputFormat::Jsonl);
         style_settings.style = style;
         run_export(
             out.path(),
@@ -363,7 +371,7 @@ fn parquet_bytes_do_not_depend_on_the_thread_count() {
     let mut outputs = Vec::new();
     for threads in [1, 3] {
         let out = tempfile::tempdir().unwrap();
-        let mut rank = settings(Format::Parquet);
+        let mut rank = settings(OutputFormat::Parquet);
         rank.rank_classification = true;
         run_export(
             out.path(),
@@ -392,7 +400,7 @@ fn parquet_bytes_do_not_depend_on_the_thread_count() {
     let out = tempfile::tempdir().unwrap();
     run_export(
         out.path(),
-        settings(Format::Parquet),
+        settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer_a)],
         &mut rows(3),
@@ -426,7 +434,7 @@ fn sharded_exports_merge_into_the_unsharded_one() {
         with_choices: true,
     };
     let whole = tempfile::tempdir().unwrap();
-    let mut capped = settings(Format::Jsonl);
+    let mut capped = settings(OutputFormat::Jsonl);
     capped.max_rows_per_dataset = Some(1000);
     run_export(
         whole.path(),
@@ -481,7 +489,7 @@ fn sharded_exports_merge_into_the_unsharded_one() {
 fn cap_reads_only_batches_with_selected_rows() {
     let renderer = plain();
     let out = tempfile::tempdir().unwrap();
-    let mut capped = settings(Format::Jsonl);
+    let mut capped = settings(OutputFormat::Jsonl);
     capped.max_rows_per_dataset = Some(2);
     let mut source = rows(10 * BATCH_ROWS);
     let reads = source.reads.clone();
@@ -505,7 +513,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
     let cancel = Arc::new(AtomicBool::new(true));
     let mut exporter = Exporter::open(
         out.path(),
-        settings(Format::Parquet),
+        settings(OutputFormat::Parquet),
         RunOptions::default(),
         None,
         cancel,
@@ -526,7 +534,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
 
     let first = run_export(
         out.path(),
-        settings(Format::Parquet),
+        settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer)],
         &mut rows(10),
@@ -535,7 +543,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
     assert_eq!((first.outputs_written, first.outputs_skipped), (1, 0));
     let again = run_export(
         out.path(),
-        settings(Format::Parquet),
+        settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer)],
         &mut rows(10),
@@ -543,7 +551,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
     .unwrap();
     assert_eq!((again.outputs_written, again.outputs_skipped), (0, 1));
     // Other settings in the same folder are refused, naming the difference.
-    let mut other = settings(Format::Parquet);
+    let mut other = settings(OutputFormat::Parquet);
     other.seed = 9;
     let error = run_export(
         out.path(),
@@ -565,7 +573,7 @@ fn unwritable_output_folder_is_reported() {
     let renderer = plain();
     let error = run_export(
         &blocker.join("sub"),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("a", &renderer)],
         &mut rows(1),
@@ -578,7 +586,7 @@ fn unwritable_output_folder_is_reported() {
 #[test]
 fn seeds_too_large_for_the_split_are_refused() {
     let out = tempfile::tempdir().unwrap();
-    let mut huge = settings(Format::Jsonl);
+    let mut huge = settings(OutputFormat::Jsonl);
     huge.seed = u64::MAX;
     let renderer = plain();
     let error = run_export(
@@ -600,7 +608,11 @@ const WORD_LEVEL_TOKENIZER: &str = r#"{
   "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "text": 1, "number": 2, "one": 3, "two": 4}, "unk_token": "[UNK]"}
 }"#;
 
-fn export_with_tokenizer(out: &Path, max_input_tokens: Option<usize>, format: Format) -> Report {
+fn export_with_tokenizer(
+    out: &Path,
+    max_input_tokens: Option<usize>,
+    format: OutputFormat,
+) -> Report {
     let tokenizer_path = out.join("tokenizer.json");
     std::fs::create_dir_all(out).unwrap();
     std::fs::write(&tokenizer_path, WORD_LEVEL_TOKENIZER).unwrap();
@@ -630,7 +642,7 @@ fn export_with_tokenizer(out: &Path, max_input_tokens: Option<usize>, format: Fo
 fn tokenizer_adds_token_ids_and_drops_long_inputs() {
     let out = tempfile::tempdir().unwrap();
     // "text number 1 (seed 1)" is 7 word-level tokens.
-    let report = export_with_tokenizer(out.path(), Some(7), Format::Jsonl);
+    let report = export_with_tokenizer(out.path(), Some(7), OutputFormat::Jsonl);
     assert_eq!(report.rows.too_long, 0);
     let records = jsonl(&out.path().join("export/demo_sub_a/train.jsonl"));
     assert_eq!(
@@ -652,7 +664,7 @@ fn tokenizer_adds_token_ids_and_drops_long_inputs() {
     );
 
     let dropped = tempfile::tempdir().unwrap();
-    let report = export_with_tokenizer(dropped.path(), Some(6), Format::Parquet);
+    let report = export_with_tokenizer(dropped.path(), Some(6), OutputFormat::Parquet);
     assert_eq!((report.rows.too_long, report.records), (3, 0));
     let manifest = Manifest::load(&dropped.path().join("export"))
         .unwrap()
@@ -668,7 +680,7 @@ fn tokenizer_adds_token_ids_and_drops_long_inputs() {
 #[test]
 fn parquet_token_columns_are_int32_lists() {
     let out = tempfile::tempdir().unwrap();
-    export_with_tokenizer(out.path(), None, Format::Parquet);
+    export_with_tokenizer(out.path(), None, OutputFormat::Parquet);
     let batches = parquet_rows(&out.path().join("export/demo_sub_a/train.parquet"));
     let schema = batches[0].schema();
     let expected = arrow_schema::DataType::List(Arc::new(arrow_schema::Field::new_list_field(
@@ -691,7 +703,7 @@ struct FailingSource {
     fail_at: usize,
 }
 
-impl RowSource for FailingSource {
+impl SplitRows for FailingSource {
     fn num_rows(&self) -> usize {
         self.inner.num_rows()
     }
@@ -714,7 +726,7 @@ fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
     };
     let error = run_export(
         out.path(),
-        settings(Format::Parquet),
+        settings(OutputFormat::Parquet),
         two_threads(),
         &[("a", &renderer), ("b", &renderer)],
         &mut source,
@@ -741,7 +753,11 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     let renderer = plain();
     let out = tempfile::tempdir().unwrap();
     // Writes to the output's partial file land on /dev/full: they fail with
-    // "no space left" once the 1 MB write buffer spills, mid-split.
+    // "no space left" once the 1 MB write buffer spills, mid-split. (The
+    // manifest makes the folder an export folder, which may hold tasks.)
+    Manifest::new(settings(OutputFormat::Jsonl))
+        .save(out.path())
+        .unwrap();
     let task_folder = out.path().join("demo_sub_a");
     std::fs::create_dir_all(&task_folder).unwrap();
     let partial = task_folder.join("train.jsonl.partial");
@@ -750,7 +766,7 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     let reads = Arc::clone(&source.reads);
     let error = run_export(
         out.path(),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         two_threads(),
         &[("a", &renderer)],
         &mut source,
@@ -823,7 +839,7 @@ fn long_rows_export_the_same_records_in_smaller_batches() {
     let reads = Arc::clone(&source.reads);
     run_export(
         out.path(),
-        settings(Format::Jsonl),
+        settings(OutputFormat::Jsonl),
         two_threads(),
         &[("a", &renderer)],
         &mut source,

@@ -24,16 +24,16 @@ use super::record::{has_choices, is_correct, Example, Style, Variant};
 /// The file format of the outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Format {
+pub enum OutputFormat {
     Parquet,
     Jsonl,
 }
 
-impl Format {
+impl OutputFormat {
     pub fn extension(self) -> &'static str {
         match self {
-            Format::Parquet => "parquet",
-            Format::Jsonl => "jsonl",
+            OutputFormat::Parquet => "parquet",
+            OutputFormat::Jsonl => "jsonl",
         }
     }
 }
@@ -53,7 +53,7 @@ const ZSTD_LEVEL: i32 = 3;
 pub struct OutputSpec {
     pub style: Style,
     pub variant: Variant,
-    pub format: Format,
+    pub format: OutputFormat,
     /// `inputs`/`targets` token id columns (style p3 with `--tokenizer`).
     pub with_tokens: bool,
     pub template_id: String,
@@ -99,8 +99,8 @@ impl OutputFile {
             .with_context(|| format!("cannot create {}", partial_path.display()))?;
         let buffered = BufWriter::with_capacity(1 << 20, file);
         let sink = match spec.format {
-            Format::Jsonl => Sink::Jsonl(buffered),
-            Format::Parquet => {
+            OutputFormat::Jsonl => Sink::Jsonl(buffered),
+            OutputFormat::Parquet => {
                 let schema = arrow_schema(&spec);
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL)?))

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use promptstudio::cli::export::{execute, ExportArgs, ExportOutcome};
+use promptstudio::core::apply::Rendered;
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::Template;
-use promptstudio::export::record::Rendered;
 use promptstudio::export::RowRenderer;
 
 #[derive(Parser)]
@@ -50,6 +50,7 @@ impl RowRenderer for Echo {
         Ok(Rendered {
             parts: vec![text, label],
             answer_choices: None,
+            spans: Vec::new(),
         })
     }
 }
@@ -103,7 +104,6 @@ fn exports_every_split_and_template_of_a_dataset() {
         "{:?}",
         outcome.report.failing_outputs
     );
-    assert!(outcome.has_problems());
     assert!(
         printed.contains("warning: ag_news_classify_question_first/"),
         "{printed}"

@@ -18,7 +18,7 @@ use promptstudio::export::manifest::{Manifest, Settings};
 use promptstudio::export::progress::{Progress, ProgressMode};
 use promptstudio::export::record::Style;
 use promptstudio::export::sources::DataRows;
-use promptstudio::export::writer::Format;
+use promptstudio::export::writer::OutputFormat;
 use promptstudio::export::{
     engine, variables_read, Exporter, RowRenderer, RunOptions, SplitJob, TemplateJob,
 };
@@ -84,7 +84,7 @@ fn read_jsonl(path: &Path) -> Vec<Value> {
 fn settings(style: Style) -> Settings {
     Settings {
         style,
-        format: Format::Jsonl,
+        format: OutputFormat::Jsonl,
         seed: 0,
         rank_classification: style == Style::P3,
         max_rows_per_dataset: None,

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use promptstudio::cli::export::{execute, ExportArgs};
+use promptstudio::core::apply::Rendered;
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::Template;
 use promptstudio::export::manifest::Manifest;
-use promptstudio::export::record::Rendered;
 use promptstudio::export::RowRenderer;
 
 const CHILD_ENV: &str = "EXPORT_INTERRUPT_CHILD";
@@ -56,6 +56,7 @@ impl RowRenderer for Echo {
         Ok(Rendered {
             parts: vec![text, label],
             answer_choices: None,
+            spans: Vec::new(),
         })
     }
 }

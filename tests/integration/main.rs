@@ -18,6 +18,7 @@ mod engine_limits;
 mod export_cli;
 mod export_conformance;
 mod export_interrupt;
+mod export_safety;
 mod export_shards;
 mod hub_hostile;
 mod pty_e2e;
