@@ -117,7 +117,7 @@ impl PromptKind {
     pub fn title(&self) -> &'static str {
         match self {
             PromptKind::Filter => "Filter",
-            PromptKind::GotoRow => "Go to row",
+            PromptKind::GotoRow => "Go to row (from 0)",
             PromptKind::Seed => "Seed",
             PromptKind::NewPrompt => "New prompt name",
             PromptKind::DuplicatePrompt => "Name of the copy",

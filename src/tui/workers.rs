@@ -361,7 +361,7 @@ fn preview(
             _ => {
                 let row = source
                     .row(index)
-                    .map_err(|e| format!("row {}: {e:#}", index + 1))?;
+                    .map_err(|e| format!("row {index}: {e:#}"))?;
                 *last_row = Some((key, row.clone()));
                 row
             }

@@ -23,14 +23,13 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     }
     let preview = &app.preview;
     if let Some(split) = preview.current_split() {
-        let count = preview.row_count.map_or("?".to_owned(), |c| c.to_string());
+        let count = preview
+            .row_count
+            .map_or(String::new(), |c| format!(" · {c} rows"));
         spans.push(Span::styled(
             format!(
-                "  │  {} row {}/{}  │  seed {}",
-                split.name,
-                preview.row + 1,
-                count,
-                preview.seed
+                "  │  {} row {}{count}  │  seed {}",
+                split.name, preview.row, preview.seed
             ),
             style,
         ));

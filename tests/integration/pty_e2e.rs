@@ -140,7 +140,7 @@ fn type_reload_and_save_in_a_real_terminal() {
     let templates_path = workspace.path().join("templates/ag_news/templates.yaml");
     let mut studio = Studio::start(workspace.path(), home.path());
 
-    // The first prompt opens with its preview on row 1.
+    // The first prompt opens with its preview on row 0.
     studio.wait_for("the first preview", |s| {
         s.contains("Topic of: Phelps wins gold in Athens") && s.contains("Sports")
     });
@@ -166,7 +166,7 @@ fn type_reload_and_save_in_a_real_terminal() {
 
     // Next row (ctrl-n).
     studio.send(b"\x0e");
-    studio.wait_for("row 2", |s| {
+    studio.wait_for("row 1", |s| {
         s.contains("Hello Topic of: Oil prices rise again") && s.contains("Business")
     });
 

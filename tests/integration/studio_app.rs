@@ -255,11 +255,23 @@ fn row_navigation_stays_in_range() {
     typed(&mut app, "7");
     app.update(special(Key::Enter));
     match &app.overlay {
-        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("there are 3 rows")),
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("rows are 0–2")),
+        other => panic!("{other:?}"),
+    }
+    // Rows count from 0, as in `datasets`, `render --row` and `check`.
+    app.update(special(Key::Backspace));
+    typed(&mut app, "3");
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("rows are 0–2")),
         other => panic!("{other:?}"),
     }
     app.update(special(Key::Backspace));
     typed(&mut app, "1");
+    app.update(special(Key::Enter));
+    assert_eq!(app.preview.row, 1);
+    app.update(key(':'));
+    typed(&mut app, "0");
     app.update(special(Key::Enter));
     assert_eq!(app.preview.row, 0);
     let effects = app.update(key('s'));

@@ -65,17 +65,19 @@ impl App {
         match input.kind {
             PromptKind::Filter => {}
             PromptKind::GotoRow => {
+                // 0-based, as `datasets`, `render --row` and `check` count.
                 let row: usize = text
                     .parse()
-                    .ok()
-                    .filter(|&n| n >= 1)
-                    .ok_or_else(|| format!("`{text}` is not a row number (1, 2, ...)"))?;
+                    .map_err(|_| format!("`{text}` is not a row number (0, 1, ...)"))?;
                 if let Some(count) = self.preview.row_count {
-                    if row > count {
-                        return Err(format!("there are {count} rows"));
+                    if row >= count {
+                        return Err(match count {
+                            0 => "this split has no rows".to_owned(),
+                            _ => format!("rows are 0–{}", count - 1),
+                        });
                     }
                 }
-                self.move_row(|_, _| row - 1);
+                self.move_row(|_, _| row);
             }
             PromptKind::Seed => {
                 self.preview.seed = text
