@@ -238,6 +238,85 @@ fn the_catalog_filter_narrows_as_you_type_and_esc_clears_it() {
     assert_eq!(app.catalog.rows().len(), 6);
 }
 
+/// `/` starts a new filter instead of appending to the last one; Ctrl-W
+/// and Ctrl-U delete a word and the line; the best match is selected and
+/// the first group's heading stays in view.
+#[test]
+fn a_new_filter_replaces_the_last_and_lands_on_the_best_match() {
+    let mut app = app(workspace());
+    app.update(key('/'));
+    typed(&mut app, "rec");
+    app.update(special(Key::Enter));
+    assert_eq!(app.catalog.filter, "rec");
+    app.update(key('/'));
+    typed(&mut app, "rte gpt");
+    assert_eq!(app.catalog.filter, "rte gpt");
+    app.update(ctrl('w'));
+    assert_eq!(app.catalog.filter, "rte ");
+    app.update(ctrl('w'));
+    assert_eq!(app.catalog.filter, "");
+    typed(&mut app, "ab cd");
+    app.update(ctrl('u'));
+    assert_eq!(app.catalog.filter, "");
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!((p.text.as_str(), p.cursor), ("", 0)),
+        other => panic!("{other:?}"),
+    }
+    app.update(special(Key::Esc));
+
+    // which_section is open and matches `ction`, but the matcher ranks
+    // classify_question_first (`c` at a word start, then `tion`) first.
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(&*app.current_template().unwrap().name, "which_section");
+    app.catalog.scroll.set(3);
+    app.update(key('/'));
+    typed(&mut app, "ction");
+    assert_eq!(
+        &*app.current_template().unwrap().name,
+        "classify_question_first"
+    );
+    assert_eq!(app.catalog.selected, 1);
+    assert_eq!(app.catalog.scroll.get(), 0, "the group heading shows");
+
+    // `wrt` ranks write_headline above is_it_sports.
+    let workspace = workspace();
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0]
+            .templates
+            .push(template("is_it_sports", "{{text}}", None));
+        files[0]
+            .templates
+            .push(template("write_headline", "{{text}}", None));
+    }
+    let mut app = studio_support::app(workspace);
+    app.update(key('/'));
+    typed(&mut app, "wrt");
+    assert_eq!(&*app.current_template().unwrap().name, "write_headline");
+}
+
+/// Pickers rank with the same matcher, and Ctrl-W / Ctrl-U work there too.
+#[test]
+fn the_language_picker_ranks_english_first_for_eng() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    for _ in 0..6 {
+        app.update(special(Key::Down));
+    }
+    app.update(special(Key::Enter));
+    typed(&mut app, "eng");
+    let Overlay::Picker(picker) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert_eq!(picker.options[picker.visible()[0]].0, "en");
+    app.update(ctrl('w'));
+    let Overlay::Picker(picker) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert_eq!(picker.filter, "");
+}
+
 #[test]
 fn row_navigation_stays_in_range() {
     let mut app = app(workspace());

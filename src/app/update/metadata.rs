@@ -94,6 +94,15 @@ impl App {
                 picker.filter.pop();
                 picker.selected = 0;
             }
+            Action::DeleteToLineStart => {
+                picker.filter.clear();
+                picker.selected = 0;
+            }
+            Action::DeleteWordBack => {
+                let start = super::prompts::word_start_before(&picker.filter, picker.filter.len());
+                picker.filter.truncate(start);
+                picker.selected = 0;
+            }
             Action::Toggle => {
                 if let Some(&option) = visible.get(picker.selected) {
                     let value = picker.options[option].0.clone();

@@ -31,6 +31,17 @@ impl App {
                 input.text.remove(at);
                 self.prompt_changed();
             }
+            Action::DeleteToLineStart | Action::DeleteWordBack if input.cursor > 0 => {
+                let end = byte_index(&input.text, input.cursor);
+                let start = match action {
+                    Action::DeleteWordBack => word_start_before(&input.text, end),
+                    _ => 0,
+                };
+                input.cursor -= input.text[start..end].chars().count();
+                input.text.replace_range(start..end, "");
+                input.error = None;
+                self.prompt_changed();
+            }
             Action::Cancel => {
                 if input.kind == PromptKind::Filter {
                     self.set_filter(String::new());
@@ -199,6 +210,15 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// Where the word before `end` starts, as readline's Ctrl-W sees it: spaces
+/// before the cursor, then everything back to the previous space.
+pub(super) fn word_start_before(text: &str, end: usize) -> usize {
+    let before = text[..end].trim_end_matches(char::is_whitespace);
+    before.rfind(char::is_whitespace).map_or(0, |space| {
+        space + before[space..].chars().next().map_or(1, char::len_utf8)
+    })
 }
 
 pub(super) fn byte_index(text: &str, chars: usize) -> usize {
