@@ -114,10 +114,7 @@ impl App {
         let (files, problems) = workspace.discover();
         let mut files: Vec<backend::TemplatesFile> = files
             .into_iter()
-            .map(|templates| backend::TemplatesFile {
-                templates,
-                dirty: false,
-            })
+            .map(backend::TemplatesFile::loaded)
             .collect();
         files.sort_by_key(state::file_title);
         let mut app = App {

@@ -95,13 +95,39 @@ fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
     assert!(!app.preview.pending());
 
     // Undo takes the typed word back with its space; redo returns it.
+    // "Modified" compares with the disk: back at the saved text, it clears.
     app.update(ctrl('z'));
     assert!(app.editor.text().ends_with("{{answer_choices[label]}}"));
+    assert!(
+        !app.current_file().unwrap().dirty,
+        "undone to the saved text"
+    );
+    assert!(!app.any_dirty());
     app.update(ctrl('y'));
     assert!(app
         .editor
         .text()
         .ends_with("{{answer_choices[label]}} {{label}}"));
+    assert!(app.current_file().unwrap().dirty);
+}
+
+#[test]
+fn after_a_save_undoing_back_to_the_saved_text_is_not_modified() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('s'));
+    assert!(!app.any_dirty());
+    app.update(special(Key::End));
+    typed(&mut app, "y");
+    assert!(app.any_dirty());
+    app.update(ctrl('z'));
+    assert!(
+        app.editor.text().starts_with("xWhat"),
+        "{}",
+        app.editor.text()
+    );
+    assert!(!app.any_dirty());
 }
 
 #[test]

@@ -139,7 +139,7 @@ impl App {
             let template = &mut file.templates.templates[selection.template];
             if *template.jinja != *text {
                 template.jinja = text.into();
-                file.dirty = true;
+                file.edited();
                 self.journal_due = true;
             }
         }

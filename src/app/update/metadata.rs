@@ -74,7 +74,7 @@ impl App {
         let before = template.clone();
         change(template);
         if *template != before {
-            file.dirty = true;
+            file.edited();
             self.journal_due = true;
             self.request_preview();
         }
