@@ -109,7 +109,10 @@ impl App {
             Action::FocusEditor => self.set_focus(Focus::Editor),
             Action::FocusMetadata => self.set_focus(Focus::Metadata),
             Action::FocusPreview => self.set_focus(Focus::Preview),
-            Action::ToggleZoom => self.zoomed = !self.zoomed,
+            // Zoom is a main-view layout: in the batch or statistics view it
+            // would only show up, unasked, after the view closes.
+            Action::ToggleZoom if self.view == View::Main => self.zoomed = !self.zoomed,
+            Action::ToggleZoom => self.notify("Zoom works in the main view (esc closes this one)"),
             Action::Save => self.save(false),
             Action::BatchView => self.toggle_batch(),
             Action::CatalogStats => self.toggle_stats(),

@@ -541,6 +541,24 @@ fn the_batch_view_asks_for_a_page_with_statistics_and_cancels_on_close() {
     assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
 }
 
+/// Alt-Z in the batch view does not zoom the catalog once the view closes.
+#[test]
+fn zoom_in_the_batch_view_does_not_outlive_it() {
+    let mut app = app(workspace());
+    app.update(special(Key::F(5)));
+    assert_eq!(app.view, View::Batch);
+    app.update(Event::Key(KeyChord {
+        key: Key::Char('z'),
+        mods: Mods {
+            alt: true,
+            ..Mods::default()
+        },
+    }));
+    app.update(special(Key::Esc));
+    assert_eq!(app.view, View::Main);
+    assert!(!app.zoomed);
+}
+
 #[test]
 fn a_changed_data_file_reopens_the_split() {
     let mut app = app(workspace());
