@@ -203,6 +203,13 @@ fn catalog_statistics() {
     snapshot("catalog_statistics", &app);
 }
 
+/// An empty workspace's message wraps in the narrow catalog, uncut.
+#[test]
+fn empty_workspace() {
+    let app = TestApp::new(std::sync::Arc::new(MemoryWorkspace::default()));
+    snapshot("empty_workspace", &app);
+}
+
 #[test]
 fn too_small_a_terminal_says_so() {
     let app = app(workspace());
