@@ -155,7 +155,10 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
 fn is_hint_worthy(context: Context, action: Action) -> bool {
     let movement = action.is_motion()
         || action.is_selection()
-        || matches!(action, Action::Backspace | Action::Delete | Action::Newline);
+        || matches!(
+            action,
+            Action::Backspace | Action::Delete | Action::Newline | Action::PasteRegister
+        );
     !movement || matches!(context, Context::Help)
 }
 

@@ -752,6 +752,39 @@ fn selecting_cutting_and_replacing_text_in_the_editor() {
     assert!(!effects.iter().any(|e| matches!(e, Effect::Copy(_))));
 }
 
+/// Text cut with Ctrl-X stays in the studio's register and Ctrl-V pastes it,
+/// whether or not a terminal clipboard took the OSC 52 copy.
+#[test]
+fn cut_text_is_kept_and_pasted_back_from_the_register() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(ctrl('v'));
+    assert_eq!(
+        app.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Nothing copied or cut yet")
+    );
+    let original = app.editor.text();
+    for _ in 0.."What ".len() {
+        app.update(Event::Key(KeyChord {
+            key: Key::Right,
+            mods: Mods {
+                shift: true,
+                ..Mods::default()
+            },
+        }));
+    }
+    app.update(ctrl('x'));
+    assert_eq!(app.register.as_deref(), Some("What "));
+    assert!(app.editor.text().starts_with("label"));
+    let effects = app.update(ctrl('v'));
+    assert_eq!(app.editor.text(), original);
+    assert!(
+        !preview_requests(&effects).is_empty(),
+        "the preview follows"
+    );
+    assert!(!app.any_dirty(), "back to the text on disk");
+}
+
 /// The unsaved-changes dialog offers save, quit without saving, and stay;
 /// `y` is none of them (it used to discard the edits without saying so).
 #[test]

@@ -82,6 +82,7 @@ impl App {
                     "Copied {} characters (input and target)",
                     text.chars().count()
                 ));
+                self.register = Some(text.clone());
                 self.effects.push(Effect::Copy(text));
             }
             _ => self.notify_error("Nothing rendered to copy"),
