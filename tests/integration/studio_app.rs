@@ -487,6 +487,37 @@ fn metadata_fields_are_edited_in_place() {
     assert!(app.any_dirty());
 }
 
+/// The answer-choices prompt previews the choices as they are typed; Esc
+/// goes back to the kept ones and leaves the file unmodified.
+#[test]
+fn the_answer_choices_prompt_previews_while_typing() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    app.update(special(Key::Down));
+    app.update(special(Key::Down));
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.kind, PromptKind::AnswerChoices),
+        other => panic!("{other:?}"),
+    }
+    let kept = app.current_template().unwrap().answer_choices.clone();
+    app.update(ctrl('u'));
+    let effects = typed(&mut app, "A ||| B");
+    let requests = preview_requests(&effects);
+    assert_eq!(
+        requests.last().unwrap().template.answer_choices.as_deref(),
+        Some("A ||| B")
+    );
+    assert_eq!(app.current_template().unwrap().answer_choices, kept);
+    let effects = app.update(special(Key::Esc));
+    assert_eq!(
+        preview_requests(&effects)[0].template.answer_choices,
+        kept,
+        "the preview goes back"
+    );
+    assert!(!app.any_dirty());
+}
+
 #[test]
 fn help_opens_outside_the_editor_and_the_editor_types_question_marks() {
     let mut app = app(workspace());

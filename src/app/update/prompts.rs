@@ -43,10 +43,14 @@ impl App {
                 self.prompt_changed();
             }
             Action::Cancel => {
-                if input.kind == PromptKind::Filter {
-                    self.set_filter(String::new());
-                }
+                let kind = input.kind.clone();
                 self.overlay = Overlay::None;
+                match kind {
+                    PromptKind::Filter => self.set_filter(String::new()),
+                    // The preview showed the draft: back to the choices kept.
+                    PromptKind::AnswerChoices => self.request_preview(),
+                    _ => {}
+                }
             }
             Action::Select => {
                 let input = input.clone();
@@ -63,9 +67,22 @@ impl App {
     /// Live effects of typing in a prompt (the filter narrows as you type).
     pub(super) fn prompt_changed(&mut self) {
         if let Overlay::Prompt(input) = &self.overlay {
-            if input.kind == PromptKind::Filter {
-                let text = input.text.clone();
-                self.set_filter(text);
+            match input.kind {
+                PromptKind::Filter => {
+                    let text = input.text.clone();
+                    self.set_filter(text);
+                }
+                // The preview follows the choices as they are typed; the
+                // prompt keeps them only on Enter.
+                PromptKind::AnswerChoices => {
+                    let text = input.text.clone();
+                    if let Some(mut draft) = self.current_template().cloned() {
+                        draft.answer_choices =
+                            (!text.trim().is_empty()).then(|| text.as_str().into());
+                        self.request_preview_of(draft);
+                    }
+                }
+                _ => {}
             }
         }
     }
