@@ -216,6 +216,8 @@ impl App {
                     .preview
                     .scroll
                     .set(self.preview.scroll.get().saturating_sub(5)),
+                // Space and `e`, as the row pane's hint says (zoomed or not).
+                Action::Toggle => self.preview.expanded = !self.preview.expanded,
                 _ => {}
             },
         }

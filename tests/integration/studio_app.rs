@@ -518,6 +518,23 @@ fn the_answer_choices_prompt_previews_while_typing() {
     assert!(!app.any_dirty());
 }
 
+/// Space and `e` in the preview expand and collapse nested row values, as
+/// the row pane's hint promises, zoomed or not.
+#[test]
+fn space_and_e_in_the_preview_expand_nested_values() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusPreview));
+    assert!(!app.preview.expanded);
+    app.update(key(' '));
+    assert!(app.preview.expanded);
+    app.update(key('e'));
+    assert!(!app.preview.expanded);
+    app.update(Event::Action(Action::ToggleZoom));
+    assert!(app.zoomed);
+    app.update(key('e'));
+    assert!(app.preview.expanded);
+}
+
 #[test]
 fn help_opens_outside_the_editor_and_the_editor_types_question_marks() {
     let mut app = app(workspace());
