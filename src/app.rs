@@ -88,6 +88,9 @@ pub struct App {
     pub batch: BatchState,
     pub split_sizes: SplitSizes,
     pub search: String,
+    /// The studio's own copy of the last text copied or cut, so a cut is
+    /// never lost when no terminal clipboard takes OSC 52.
+    pub register: Option<String>,
     pub mouse: bool,
     pub notice: Option<Notice>,
     /// Pane rectangles of the last frame, for mouse clicks.
@@ -114,10 +117,7 @@ impl App {
         let (files, problems) = workspace.discover();
         let mut files: Vec<backend::TemplatesFile> = files
             .into_iter()
-            .map(|templates| backend::TemplatesFile {
-                templates,
-                dirty: false,
-            })
+            .map(backend::TemplatesFile::loaded)
             .collect();
         files.sort_by_key(state::file_title);
         let mut app = App {
@@ -138,6 +138,7 @@ impl App {
             batch: BatchState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
+            register: None,
             mouse: false,
             notice: None,
             areas: Cell::new(PaneAreas::default()),

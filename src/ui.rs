@@ -109,7 +109,7 @@ impl Ui {
             return;
         }
         let wide = body.width >= WIDE;
-        let catalog_width = if wide { 32 } else { 24 };
+        let catalog_width = catalog_width(app, body.width);
         let [catalog, rest] =
             Layout::horizontal([Constraint::Length(catalog_width), Constraint::Fill(1)])
                 .areas(body);
@@ -231,6 +231,32 @@ pub fn one_line(text: &str) -> String {
 }
 
 /// Keeps a list's selected index in view by updating its scroll memo.
+/// The catalog's width: enough for its longest name (with the border, the
+/// open marker and a file's count), from 24 columns (32 when wide) up to a
+/// quarter of the terminal, so wide terminals do not cut names.
+fn catalog_width(app: &App, width: u16) -> u16 {
+    let least: u16 = if width >= WIDE { 32 } else { 24 };
+    let longest = app
+        .catalog
+        .files
+        .iter()
+        .flat_map(|file| {
+            let title = crate::app::file_title(file).chars().count() + 8;
+            let names = file
+                .templates
+                .templates
+                .iter()
+                .map(|t| t.name.chars().count() + 4);
+            std::iter::once(title).chain(names)
+        })
+        .max()
+        .unwrap_or(0);
+    let most = (width / 4).max(least);
+    u16::try_from(longest)
+        .unwrap_or(u16::MAX)
+        .clamp(least, most)
+}
+
 pub fn scroll_into_view(scroll: &std::cell::Cell<usize>, selected: usize, height: usize) -> usize {
     let height = height.max(1);
     let mut top = scroll.get();

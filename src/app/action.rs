@@ -160,6 +160,12 @@ actions! {
     CopySelection = "copy_selection",
     /// Cut the selection to the clipboard (OSC 52)
     CutSelection = "cut_selection",
+    /// Paste the last text copied or cut in the studio
+    PasteRegister = "paste_register",
+    /// Delete to the start of the line (in one-line prompts)
+    DeleteToLineStart = "delete_to_line_start",
+    /// Delete the word before the cursor (in one-line prompts)
+    DeleteWordBack = "delete_word_back",
 }
 
 impl Action {

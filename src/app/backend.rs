@@ -117,8 +117,31 @@ impl SplitRef {
 #[derive(Debug, Clone)]
 pub struct TemplatesFile {
     pub templates: DatasetTemplates,
-    /// Edited since loaded or saved.
+    /// Differs from what is on disk (edited since loaded or saved, and not
+    /// undone back to it).
     pub dirty: bool,
+    /// The file as last loaded or saved (`None`: not on disk yet), so that
+    /// undoing back to it clears [`TemplatesFile::dirty`].
+    pub on_disk: Option<std::sync::Arc<DatasetTemplates>>,
+}
+
+impl TemplatesFile {
+    /// A file as read from disk: clean.
+    pub fn loaded(templates: DatasetTemplates) -> TemplatesFile {
+        TemplatesFile {
+            on_disk: Some(std::sync::Arc::new(templates.clone())),
+            templates,
+            dirty: false,
+        }
+    }
+
+    /// Recomputes [`TemplatesFile::dirty`] after an edit.
+    pub fn edited(&mut self) {
+        self.dirty = self
+            .on_disk
+            .as_ref()
+            .is_none_or(|disk| !same_content(&self.templates, disk));
+    }
 }
 
 pub use crate::core::fsutil::SaveError;

@@ -1,36 +1,44 @@
-//! Fuzzy matching for the catalog filter and the pickers: every
-//! space-separated term must appear in order (as a subsequence, case
-//! insensitive); contiguous runs and matches at word starts score higher.
+//! Fuzzy matching for the catalog filter and the pickers, with helix's
+//! matcher (`nucleo-matcher`): fzf's scoring (word starts, runs and case
+//! boundaries score higher) and its pattern syntax (space-separated terms all
+//! must match; `^prefix`, `suffix$`, `'exact`, `!not`).
 
-/// The score of `text` for `pattern`, or `None` when it does not match.
-/// An empty pattern matches everything with score 0.
-pub fn score(pattern: &str, text: &str) -> Option<i64> {
-    let text: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
-    let mut total = 0;
-    for term in pattern.split_whitespace() {
-        total += score_term(term, &text)?;
-    }
-    Some(total)
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+/// A parsed pattern with the matcher's scratch space, reused for every
+/// candidate of one filtering pass.
+pub struct Fuzzy {
+    pattern: Pattern,
+    matcher: Matcher,
+    buffer: Vec<char>,
+    empty: bool,
 }
 
-fn score_term(term: &str, text: &[char]) -> Option<i64> {
-    let mut score = 0;
-    let mut position = 0;
-    let mut previous: Option<usize> = None;
-    for wanted in term.chars().flat_map(char::to_lowercase) {
-        let found = text[position..].iter().position(|&c| c == wanted)? + position;
-        score += 1;
-        if previous.is_some_and(|p| p + 1 == found) {
-            score += 5;
+impl Fuzzy {
+    pub fn new(pattern: &str) -> Fuzzy {
+        Fuzzy {
+            pattern: Pattern::parse(pattern, CaseMatching::Ignore, Normalization::Smart),
+            matcher: Matcher::new(Config::DEFAULT),
+            buffer: Vec::new(),
+            empty: pattern.trim().is_empty(),
         }
-        let at_word_start = found == 0 || !text[found - 1].is_alphanumeric();
-        if at_word_start {
-            score += 3;
-        }
-        previous = Some(found);
-        position = found + 1;
     }
-    Some(score)
+
+    /// The score of `text`, or `None` when it does not match. An empty
+    /// pattern matches everything with score 0.
+    pub fn score(&mut self, text: &str) -> Option<u32> {
+        if self.empty {
+            return Some(0);
+        }
+        let haystack = Utf32Str::new(text, &mut self.buffer);
+        self.pattern.score(haystack, &mut self.matcher)
+    }
+}
+
+/// The score of `text` for `pattern` (one-off; use [`Fuzzy`] for many).
+pub fn score(pattern: &str, text: &str) -> Option<u32> {
+    Fuzzy::new(pattern).score(text)
 }
 
 #[cfg(test)]
@@ -38,12 +46,23 @@ mod tests {
     use super::score;
 
     #[test]
-    fn subsequences_match_and_runs_score_higher() {
+    fn subsequences_match_and_every_term_must() {
         assert_eq!(score("", "anything"), Some(0));
         assert!(score("agn", "ag_news classify").is_some());
         assert!(score("xyz", "ag_news").is_none());
         assert!(score("news", "ag_news") > score("news", "n_e_w_s"));
         assert!(score("AG cls", "ag_news classify").is_some());
         assert!(score("ag zzz", "ag_news classify").is_none());
+    }
+
+    #[test]
+    fn word_starts_and_runs_rank_first() {
+        assert!(
+            score("wrt", "ag_news write_headline") > score("wrt", "ag_news is_it_sports"),
+            "{:?} {:?}",
+            score("wrt", "ag_news write_headline"),
+            score("wrt", "ag_news is_it_sports")
+        );
+        assert!(score("eng", "en English") > score("eng", "bn Bengali"));
     }
 }

@@ -9,7 +9,7 @@ use crate::core::template::Template;
 
 use super::backend::{Diagnostic, LoadError, Rendered, SplitRef, TemplatesFile};
 pub use super::confirm::{Answer, Choice, Confirm};
-use super::fuzzy;
+use super::fuzzy::Fuzzy;
 use super::stats::SplitStats;
 
 pub use crate::core::template::METRICS;
@@ -102,7 +102,7 @@ impl PromptKind {
     pub fn title(&self) -> &'static str {
         match self {
             PromptKind::Filter => "Filter",
-            PromptKind::GotoRow => "Go to row",
+            PromptKind::GotoRow => "Go to row (from 0)",
             PromptKind::Seed => "Seed",
             PromptKind::NewPrompt => "New prompt name",
             PromptKind::DuplicatePrompt => "Name of the copy",
@@ -150,12 +150,13 @@ pub struct Picker {
 
 impl Picker {
     pub fn visible(&self) -> Vec<usize> {
-        let mut scored: Vec<(i64, usize)> = self
+        let mut fuzzy = Fuzzy::new(&self.filter);
+        let mut scored: Vec<(u32, usize)> = self
             .options
             .iter()
             .enumerate()
             .filter_map(|(i, (value, label))| {
-                fuzzy::score(&self.filter, &format!("{value} {label}")).map(|s| (s, i))
+                fuzzy.score(&format!("{value} {label}")).map(|s| (s, i))
             })
             .collect();
         if !self.filter.is_empty() {
@@ -193,17 +194,18 @@ pub struct CatalogState {
 
 /// A file's place in the filtered catalog: (best score, file index, its
 /// matching prompts as (score, template index)).
-type FileMatch = (i64, usize, Vec<(i64, usize)>);
+type FileMatch = (u32, usize, Vec<(u32, usize)>);
 
 impl CatalogState {
     /// The visible rows: each file with its prompts, narrowed by the fuzzy
     /// filter (matched against `dataset/subset prompt name`).
     pub fn rows(&self) -> Vec<CatalogRow> {
         let filtering = !self.filter.is_empty();
+        let mut fuzzy = Fuzzy::new(&self.filter);
         let mut groups: Vec<FileMatch> = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
             let title = file_title(file);
-            let mut matched: Vec<(i64, usize)> = file
+            let mut matched: Vec<(u32, usize)> = file
                 .templates
                 .templates
                 .iter()
@@ -212,11 +214,11 @@ impl CatalogState {
                     if !filtering {
                         return Some((0, i));
                     }
-                    fuzzy::score(&self.filter, &format!("{title} {}", t.name)).map(|s| (s, i))
+                    fuzzy.score(&format!("{title} {}", t.name)).map(|s| (s, i))
                 })
                 .collect();
             let title_score = if filtering {
-                fuzzy::score(&self.filter, &title)
+                fuzzy.score(&title)
             } else {
                 Some(0)
             };

@@ -109,7 +109,10 @@ impl App {
             Action::FocusEditor => self.set_focus(Focus::Editor),
             Action::FocusMetadata => self.set_focus(Focus::Metadata),
             Action::FocusPreview => self.set_focus(Focus::Preview),
-            Action::ToggleZoom => self.zoomed = !self.zoomed,
+            // Zoom is a main-view layout: in the batch or statistics view it
+            // would only show up, unasked, after the view closes.
+            Action::ToggleZoom if self.view == View::Main => self.zoomed = !self.zoomed,
+            Action::ToggleZoom => self.notify("Zoom works in the main view (esc closes this one)"),
             Action::Save => self.save(false),
             Action::BatchView => self.toggle_batch(),
             Action::CatalogStats => self.toggle_stats(),
@@ -213,6 +216,8 @@ impl App {
                     .preview
                     .scroll
                     .set(self.preview.scroll.get().saturating_sub(5)),
+                // Space and `e`, as the row pane's hint says (zoomed or not).
+                Action::Toggle => self.preview.expanded = !self.preview.expanded,
                 _ => {}
             },
         }

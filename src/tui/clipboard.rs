@@ -1,14 +1,27 @@
 //! Copying with OSC 52: the terminal itself sets the clipboard, which works
-//! over SSH and inside tmux (with `set-clipboard on`, tmux's default for
-//! applications that ask).
+//! over SSH. Inside tmux, whose default `set-clipboard external` swallows
+//! OSC 52 from applications, the sequence goes through tmux's DCS
+//! passthrough to the outer terminal (tmux 3.3+ also needs
+//! `set -g allow-passthrough on`).
 
 use std::io::Write;
 
 pub fn copy_osc52(text: &str) {
-    let sequence = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    let in_tmux = std::env::var_os("TMUX").is_some_and(|v| !v.is_empty());
     let mut stdout = std::io::stdout();
-    let _ = stdout.write_all(sequence.as_bytes());
+    let _ = stdout.write_all(osc52(text, in_tmux).as_bytes());
     let _ = stdout.flush();
+}
+
+/// The bytes that set the clipboard to `text`; inside tmux wrapped as
+/// `ESC P tmux; <sequence with each ESC doubled> ESC \`.
+pub fn osc52(text: &str, in_tmux: bool) -> String {
+    let sequence = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
+    if in_tmux {
+        format!("\x1bPtmux;{}\x1b\\", sequence.replace('\x1b', "\x1b\x1b"))
+    } else {
+        sequence
+    }
 }
 
 /// Standard base64 with padding (RFC 4648), all OSC 52 needs.
@@ -35,6 +48,15 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn osc52_is_wrapped_in_tmux_passthrough_inside_tmux() {
+        assert_eq!(super::osc52("foo", false), "\x1b]52;c;Zm9v\x07");
+        assert_eq!(
+            super::osc52("foo", true).as_bytes(),
+            b"\x1bPtmux;\x1b\x1b]52;c;Zm9v\x07\x1b\\"
+        );
+    }
+
     #[test]
     fn base64_matches_rfc_4648_vectors() {
         for (input, expected) in [

@@ -363,7 +363,7 @@ fn preview(
             _ => {
                 let row = source
                     .row(index)
-                    .map_err(|e| format!("row {}: {e:#}", index + 1))?;
+                    .map_err(|e| format!("row {index}: {e:#}"))?;
                 *last_row = Some((key, row.clone()));
                 row
             }

@@ -42,7 +42,11 @@ fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     });
     let of = batch.row_count.map_or("?".to_owned(), |c| c.to_string());
     let block = ui.block(
-        format!(" Batch · {name} · rows {}–{end} of {of} ", batch.offset + 1),
+        format!(
+            " Batch · {name} · rows {}–{} of {of} ",
+            batch.offset,
+            end.saturating_sub(1)
+        ),
         true,
     );
     let inner = block.inner(area);
@@ -64,7 +68,7 @@ fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
                 std::cell::Cell::new(batch.selected.saturating_sub(height.saturating_sub(1)));
             let top = scroll_into_view(&scroll, batch.selected, height);
             for (index, row) in rows.iter().enumerate().skip(top).take(height) {
-                let number = format!("{:>6} ", row.index + 1);
+                let number = format!("{:>6} ", row.index);
                 let text = match &row.outcome {
                     Ok(rendered) if rendered.parts.iter().all(String::is_empty) => {
                         "∅∅∅ Blank result".to_owned()
@@ -108,7 +112,7 @@ fn draw_detail(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     };
     let [raw, rendered] =
         Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
-    let raw_block = ui.block(format!(" Row {} ", row.index + 1), false);
+    let raw_block = ui.block(format!(" Row {} ", row.index), false);
     let raw_inner = raw_block.inner(raw);
     frame.render_widget(raw_block, raw);
     let mut raw_lines = Vec::new();
@@ -240,7 +244,7 @@ fn count_lines(ui: &Ui, stats: &SplitStats) -> Vec<Line<'static>> {
     ];
     if let Some((row, message)) = &stats.first_error {
         lines.push(Line::styled(
-            format!("first error, row {}: {}", row + 1, one_line(message)),
+            format!("first error, row {}: {}", row, one_line(message)),
             ui.style("preview.error"),
         ));
     }

@@ -35,7 +35,10 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
         } else {
             "Nothing matches the filter (esc clears it)."
         };
-        lines.push(Line::styled(message, ui.style("ui.dim")));
+        // The pane is narrow: the message wraps rather than being cut.
+        let message = Paragraph::new(Line::styled(message, ui.style("ui.dim")))
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        return frame.render_widget(message, inner);
     }
     let height = inner.height as usize;
     let top = scroll_into_view(&catalog.scroll, catalog.selected, height);

@@ -32,7 +32,8 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             Paragraph::new(
                 "No prompt open: pick one in the catalog, or press n there to create one.",
             )
-            .style(ui.style("ui.dim")),
+            .style(ui.style("ui.dim"))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
             inner,
         );
         return;

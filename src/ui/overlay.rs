@@ -38,7 +38,9 @@ fn dialog_block<'a>(ui: &Ui, title: impl Into<Line<'a>>) -> Block<'a> {
 }
 
 /// The help lines: every context's bindings, with every key bound.
-pub fn help_lines(ui: &Ui, app: &App) -> Vec<Line<'static>> {
+/// The help's lines for a dialog `width` cells wide: descriptions too long
+/// for the space beside their keys wrap onto indented lines, never cut.
+pub fn help_lines(ui: &Ui, app: &App, width: usize) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for &context in Context::ALL {
         let bindings = app.keymap.bindings_of(context);
@@ -61,14 +63,27 @@ pub fn help_lines(ui: &Ui, app: &App) -> Vec<Line<'static>> {
         lines.push(Line::styled(heading, ui.style("preview.label")));
         for (action, keys) in bindings {
             let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<22}", keys.join(" ")),
-                    ui.style("status.key")
-                        .bg(ui.style("dialog").bg.unwrap_or_default()),
-                ),
-                Span::styled(action.description().to_owned(), ui.style("dialog")),
-            ]));
+            let keys = format!("  {:<22}", keys.join(" "));
+            let indent = crate::app::wrap::cells(keys.chars());
+            let description = action.description();
+            let rows = crate::app::wrap::wrap(0, description, width.saturating_sub(indent).max(8));
+            let chars: Vec<char> = description.chars().collect();
+            for (index, row) in rows.iter().enumerate() {
+                let text: String = chars[row.columns.clone()].iter().collect();
+                let lead = if index == 0 {
+                    keys.clone()
+                } else {
+                    " ".repeat(indent)
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        lead,
+                        ui.style("status.key")
+                            .bg(ui.style("dialog").bg.unwrap_or_default()),
+                    ),
+                    Span::styled(text.trim_end().to_owned(), ui.style("dialog")),
+                ]));
+            }
         }
         lines.push(Line::default());
     }
@@ -102,7 +117,7 @@ fn help(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
     ));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let lines = help_lines(ui, app);
+    let lines = help_lines(ui, app, inner.width as usize);
     let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize));
     frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
 }

@@ -70,8 +70,8 @@ fn row_heading(app: &App) -> String {
     let preview = &app.preview;
     let split = preview.current_split().map_or("-", |s| s.name.as_str());
     match preview.row_count {
-        Some(count) => format!("Row {} of {count} · {split}", preview.row + 1),
-        None => format!("Row {} · {split}", preview.row + 1),
+        Some(count) => format!("Row {} · {count} rows · {split}", preview.row),
+        None => format!("Row {} · {split}", preview.row),
     }
 }
 

@@ -11,34 +11,54 @@ use crate::app::{file_title, Action, App, Context, Overlay};
 
 pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     let style = ui.style("status");
-    let mut spans = vec![Span::styled(" promptstudio ", ui.style("status.key"))];
+    // (priority, span): on a narrow terminal whole segments go, least
+    // important first, rather than the line being cut mid-word.
+    let mut segments = vec![(9, Span::styled(" promptstudio ", ui.style("status.key")))];
     if let Some(file) = app.current_file() {
-        spans.push(Span::styled(format!(" {}", file_title(file)), style));
+        segments.push((7, Span::styled(format!(" {}", file_title(file)), style)));
         if file.dirty {
-            spans.push(Span::styled(" ● modified", ui.style("status.dirty")));
+            segments.push((8, Span::styled(" ● modified", ui.style("status.dirty"))));
         }
     }
     if let Some(template) = app.current_template() {
-        spans.push(Span::styled(format!("  ›  {}", template.name), style));
+        segments.push((6, Span::styled(format!("  ›  {}", template.name), style)));
     }
     let preview = &app.preview;
     if let Some(split) = preview.current_split() {
-        let count = preview.row_count.map_or("?".to_owned(), |c| c.to_string());
-        spans.push(Span::styled(
-            format!(
-                "  │  {} row {}/{}  │  seed {}",
-                split.name,
-                preview.row + 1,
-                count,
-                preview.seed
-            ),
-            style,
+        segments.push((
+            5,
+            Span::styled(format!("  │  {} row {}", split.name, preview.row), style),
+        ));
+        if let Some(count) = preview.row_count {
+            segments.push((2, Span::styled(format!(" · {count} rows"), style)));
+        }
+        segments.push((
+            1,
+            Span::styled(format!("  │  seed {}", preview.seed), style),
         ));
     }
     if app.mouse {
-        spans.push(Span::styled("  │  mouse", style));
+        segments.push((3, Span::styled("  │  mouse", style)));
     }
+    let spans = fit_by_priority(segments, area.width as usize);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+}
+
+/// Drops the lowest-priority segments (the later one first among equals)
+/// until the rest fit in `width`; keeps their order.
+fn fit_by_priority(mut segments: Vec<(u8, Span<'static>)>, width: usize) -> Vec<Span<'static>> {
+    let used = |segments: &[(u8, Span)]| segments.iter().map(|(_, s)| s.width()).sum::<usize>();
+    while segments.len() > 1 && used(&segments) > width {
+        let lowest = segments
+            .iter()
+            .enumerate()
+            .rev()
+            .min_by_key(|(_, (priority, _))| *priority)
+            .map(|(index, _)| index)
+            .unwrap_or(0);
+        segments.remove(lowest);
+    }
+    segments.into_iter().map(|(_, span)| span).collect()
 }
 
 pub fn draw_status(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
@@ -135,7 +155,10 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
 fn is_hint_worthy(context: Context, action: Action) -> bool {
     let movement = action.is_motion()
         || action.is_selection()
-        || matches!(action, Action::Backspace | Action::Delete | Action::Newline);
+        || matches!(
+            action,
+            Action::Backspace | Action::Delete | Action::Newline | Action::PasteRegister
+        );
     !movement || matches!(context, Context::Help)
 }
 
@@ -143,4 +166,34 @@ fn is_hint_worthy(context: Context, action: Action) -> bool {
 /// enough for the status line, and the same words a keymap file uses.
 pub fn short(action: Action) -> String {
     action.name().replace('_', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_titles_drop_whole_segments_least_important_first() {
+        let segments = || {
+            vec![
+                (9, Span::raw("[app]")),
+                (1, Span::raw("[seed]")),
+                (5, Span::raw("[row]")),
+                (1, Span::raw("[late]")),
+            ]
+        };
+        let text = |spans: Vec<Span>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        assert_eq!(
+            text(fit_by_priority(segments(), 100)),
+            "[app][seed][row][late]"
+        );
+        assert_eq!(text(fit_by_priority(segments(), 16)), "[app][seed][row]");
+        assert_eq!(text(fit_by_priority(segments(), 12)), "[app][row]");
+        assert_eq!(text(fit_by_priority(segments(), 3)), "[app]");
+    }
 }

@@ -77,7 +77,13 @@ impl Theme {
         let table: toml::Table = text.parse()?;
         let mut styles = HashMap::new();
         for (key, value) in &table {
-            let style = parse_style(value, depth).map_err(|e| anyhow::anyhow!("`{key}`: {e}"))?;
+            let mut style =
+                parse_style(value, depth).map_err(|e| anyhow::anyhow!("`{key}`: {e}"))?;
+            // Colour themes mark a selection with its background; without
+            // colour (NO_COLOR) bold alone is easy to lose, reverse video is not.
+            if depth == ColorDepth::None && key.ends_with("selection") {
+                style = style.add_modifier(Modifier::REVERSED);
+            }
             styles.insert(key.clone(), style);
         }
         Ok(Theme {
@@ -229,6 +235,24 @@ mod tests {
             Style::default().add_modifier(Modifier::BOLD)
         );
         assert_eq!(plain.get("missing"), Style::default());
+    }
+
+    #[test]
+    fn without_colour_selections_are_reverse_video() {
+        for name in ["dark", "light", "ansi16"] {
+            let theme = Theme::load(name, ColorDepth::None).unwrap();
+            for key in ["ui.selection", "editor.selection"] {
+                assert!(
+                    theme.get(key).add_modifier.contains(Modifier::REVERSED),
+                    "{name} {key}"
+                );
+            }
+        }
+        let dark = Theme::load("dark", ColorDepth::TrueColor).unwrap();
+        assert!(!dark
+            .get("ui.selection")
+            .add_modifier
+            .contains(Modifier::REVERSED));
     }
 
     #[test]

@@ -58,6 +58,11 @@ impl Studio {
     /// The studio on `workspace`, with its config and state (journal)
     /// folders in `home`, never the user's.
     fn start(workspace: &Path, home: &Path) -> Studio {
+        Studio::start_with(workspace, home, &[])
+    }
+
+    /// As [`Studio::start`], with `env` set (and `TMUX` only when given).
+    fn start_with(workspace: &Path, home: &Path, env: &[(&str, &str)]) -> Studio {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -74,6 +79,10 @@ impl Studio {
         command.env("XDG_CONFIG_HOME", home.join("config"));
         command.env("XDG_STATE_HOME", home.join("state"));
         command.env_remove("NO_COLOR");
+        command.env_remove("TMUX");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
@@ -140,7 +149,7 @@ fn type_reload_and_save_in_a_real_terminal() {
     let templates_path = workspace.path().join("templates/ag_news/templates.yaml");
     let mut studio = Studio::start(workspace.path(), home.path());
 
-    // The first prompt opens with its preview on row 1.
+    // The first prompt opens with its preview on row 0.
     studio.wait_for("the first preview", |s| {
         s.contains("Topic of: Phelps wins gold in Athens") && s.contains("Sports")
     });
@@ -166,7 +175,7 @@ fn type_reload_and_save_in_a_real_terminal() {
 
     // Next row (ctrl-n).
     studio.send(b"\x0e");
-    studio.wait_for("row 2", |s| {
+    studio.wait_for("row 1", |s| {
         s.contains("Hello Topic of: Oil prices rise again") && s.contains("Business")
     });
 
@@ -228,6 +237,39 @@ impl Studio {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Inside tmux (`$TMUX` set), a copy goes out wrapped in tmux's DCS
+/// passthrough, each ESC of the OSC 52 sequence doubled, since tmux's default
+/// `set-clipboard external` drops a bare OSC 52 from an application.
+#[test]
+fn copy_inside_tmux_goes_through_tmux_passthrough() {
+    let workspace = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    write_workspace(workspace.path());
+    let mut studio = Studio::start_with(
+        workspace.path(),
+        home.path(),
+        &[("TMUX", "/tmp/tmux-1000/default,1234,0")],
+    );
+    studio.wait_for("the first preview", |s| {
+        s.contains("Topic of: Phelps wins gold in Athens")
+    });
+    studio.send(b"\x1bc");
+    let expected = format!(
+        "\x1bPtmux;\x1b\x1b]52;c;{}\x07\x1b\\",
+        base64("Topic of: Phelps wins gold in Athens\n\nSports")
+    );
+    let started = Instant::now();
+    while !String::from_utf8_lossy(&studio.raw.lock().unwrap()).contains(&expected) {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "no tmux-wrapped OSC 52 sequence for the copy"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    studio.send(b"\x11");
+    studio.wait_for_exit(true);
 }
 
 /// The journals in the state folder, with their text (not the temporary

@@ -95,13 +95,39 @@ fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
     assert!(!app.preview.pending());
 
     // Undo takes the typed word back with its space; redo returns it.
+    // "Modified" compares with the disk: back at the saved text, it clears.
     app.update(ctrl('z'));
     assert!(app.editor.text().ends_with("{{answer_choices[label]}}"));
+    assert!(
+        !app.current_file().unwrap().dirty,
+        "undone to the saved text"
+    );
+    assert!(!app.any_dirty());
     app.update(ctrl('y'));
     assert!(app
         .editor
         .text()
         .ends_with("{{answer_choices[label]}} {{label}}"));
+    assert!(app.current_file().unwrap().dirty);
+}
+
+#[test]
+fn after_a_save_undoing_back_to_the_saved_text_is_not_modified() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "x");
+    app.update(ctrl('s'));
+    assert!(!app.any_dirty());
+    app.update(special(Key::End));
+    typed(&mut app, "y");
+    assert!(app.any_dirty());
+    app.update(ctrl('z'));
+    assert!(
+        app.editor.text().starts_with("xWhat"),
+        "{}",
+        app.editor.text()
+    );
+    assert!(!app.any_dirty());
 }
 
 #[test]
@@ -238,6 +264,85 @@ fn the_catalog_filter_narrows_as_you_type_and_esc_clears_it() {
     assert_eq!(app.catalog.rows().len(), 6);
 }
 
+/// `/` starts a new filter instead of appending to the last one; Ctrl-W
+/// and Ctrl-U delete a word and the line; the best match is selected and
+/// the first group's heading stays in view.
+#[test]
+fn a_new_filter_replaces_the_last_and_lands_on_the_best_match() {
+    let mut app = app(workspace());
+    app.update(key('/'));
+    typed(&mut app, "rec");
+    app.update(special(Key::Enter));
+    assert_eq!(app.catalog.filter, "rec");
+    app.update(key('/'));
+    typed(&mut app, "rte gpt");
+    assert_eq!(app.catalog.filter, "rte gpt");
+    app.update(ctrl('w'));
+    assert_eq!(app.catalog.filter, "rte ");
+    app.update(ctrl('w'));
+    assert_eq!(app.catalog.filter, "");
+    typed(&mut app, "ab cd");
+    app.update(ctrl('u'));
+    assert_eq!(app.catalog.filter, "");
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!((p.text.as_str(), p.cursor), ("", 0)),
+        other => panic!("{other:?}"),
+    }
+    app.update(special(Key::Esc));
+
+    // which_section is open and matches `ction`, but the matcher ranks
+    // classify_question_first (`c` at a word start, then `tion`) first.
+    app.update(key('j'));
+    app.update(key('j'));
+    assert_eq!(&*app.current_template().unwrap().name, "which_section");
+    app.catalog.scroll.set(3);
+    app.update(key('/'));
+    typed(&mut app, "ction");
+    assert_eq!(
+        &*app.current_template().unwrap().name,
+        "classify_question_first"
+    );
+    assert_eq!(app.catalog.selected, 1);
+    assert_eq!(app.catalog.scroll.get(), 0, "the group heading shows");
+
+    // `wrt` ranks write_headline above is_it_sports.
+    let workspace = workspace();
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0]
+            .templates
+            .push(template("is_it_sports", "{{text}}", None));
+        files[0]
+            .templates
+            .push(template("write_headline", "{{text}}", None));
+    }
+    let mut app = studio_support::app(workspace);
+    app.update(key('/'));
+    typed(&mut app, "wrt");
+    assert_eq!(&*app.current_template().unwrap().name, "write_headline");
+}
+
+/// Pickers rank with the same matcher, and Ctrl-W / Ctrl-U work there too.
+#[test]
+fn the_language_picker_ranks_english_first_for_eng() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    for _ in 0..6 {
+        app.update(special(Key::Down));
+    }
+    app.update(special(Key::Enter));
+    typed(&mut app, "eng");
+    let Overlay::Picker(picker) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert_eq!(picker.options[picker.visible()[0]].0, "en");
+    app.update(ctrl('w'));
+    let Overlay::Picker(picker) = &app.overlay else {
+        panic!("{:?}", app.overlay)
+    };
+    assert_eq!(picker.filter, "");
+}
+
 #[test]
 fn row_navigation_stays_in_range() {
     let mut app = app(workspace());
@@ -255,11 +360,23 @@ fn row_navigation_stays_in_range() {
     typed(&mut app, "7");
     app.update(special(Key::Enter));
     match &app.overlay {
-        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("there are 3 rows")),
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("rows are 0–2")),
+        other => panic!("{other:?}"),
+    }
+    // Rows count from 0, as in `datasets`, `render --row` and `check`.
+    app.update(special(Key::Backspace));
+    typed(&mut app, "3");
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.error.as_deref(), Some("rows are 0–2")),
         other => panic!("{other:?}"),
     }
     app.update(special(Key::Backspace));
     typed(&mut app, "1");
+    app.update(special(Key::Enter));
+    assert_eq!(app.preview.row, 1);
+    app.update(key(':'));
+    typed(&mut app, "0");
     app.update(special(Key::Enter));
     assert_eq!(app.preview.row, 0);
     let effects = app.update(key('s'));
@@ -370,6 +487,54 @@ fn metadata_fields_are_edited_in_place() {
     assert!(app.any_dirty());
 }
 
+/// The answer-choices prompt previews the choices as they are typed; Esc
+/// goes back to the kept ones and leaves the file unmodified.
+#[test]
+fn the_answer_choices_prompt_previews_while_typing() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusMetadata));
+    app.update(special(Key::Down));
+    app.update(special(Key::Down));
+    app.update(special(Key::Enter));
+    match &app.overlay {
+        Overlay::Prompt(p) => assert_eq!(p.kind, PromptKind::AnswerChoices),
+        other => panic!("{other:?}"),
+    }
+    let kept = app.current_template().unwrap().answer_choices.clone();
+    app.update(ctrl('u'));
+    let effects = typed(&mut app, "A ||| B");
+    let requests = preview_requests(&effects);
+    assert_eq!(
+        requests.last().unwrap().template.answer_choices.as_deref(),
+        Some("A ||| B")
+    );
+    assert_eq!(app.current_template().unwrap().answer_choices, kept);
+    let effects = app.update(special(Key::Esc));
+    assert_eq!(
+        preview_requests(&effects)[0].template.answer_choices,
+        kept,
+        "the preview goes back"
+    );
+    assert!(!app.any_dirty());
+}
+
+/// Space and `e` in the preview expand and collapse nested row values, as
+/// the row pane's hint promises, zoomed or not.
+#[test]
+fn space_and_e_in_the_preview_expand_nested_values() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusPreview));
+    assert!(!app.preview.expanded);
+    app.update(key(' '));
+    assert!(app.preview.expanded);
+    app.update(key('e'));
+    assert!(!app.preview.expanded);
+    app.update(Event::Action(Action::ToggleZoom));
+    assert!(app.zoomed);
+    app.update(key('e'));
+    assert!(app.preview.expanded);
+}
+
 #[test]
 fn help_opens_outside_the_editor_and_the_editor_types_question_marks() {
     let mut app = app(workspace());
@@ -422,6 +587,24 @@ fn the_batch_view_asks_for_a_page_with_statistics_and_cancels_on_close() {
     let effects = app.update(key('q'));
     assert_eq!(app.view, View::Main);
     assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
+}
+
+/// Alt-Z in the batch view does not zoom the catalog once the view closes.
+#[test]
+fn zoom_in_the_batch_view_does_not_outlive_it() {
+    let mut app = app(workspace());
+    app.update(special(Key::F(5)));
+    assert_eq!(app.view, View::Batch);
+    app.update(Event::Key(KeyChord {
+        key: Key::Char('z'),
+        mods: Mods {
+            alt: true,
+            ..Mods::default()
+        },
+    }));
+    app.update(special(Key::Esc));
+    assert_eq!(app.view, View::Main);
+    assert!(!app.zoomed);
 }
 
 #[test]
@@ -615,6 +798,39 @@ fn selecting_cutting_and_replacing_text_in_the_editor() {
         },
     }));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Copy(_))));
+}
+
+/// Text cut with Ctrl-X stays in the studio's register and Ctrl-V pastes it,
+/// whether or not a terminal clipboard took the OSC 52 copy.
+#[test]
+fn cut_text_is_kept_and_pasted_back_from_the_register() {
+    let mut app = app(workspace());
+    app.update(Event::Action(Action::FocusEditor));
+    app.update(ctrl('v'));
+    assert_eq!(
+        app.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Nothing copied or cut yet")
+    );
+    let original = app.editor.text();
+    for _ in 0.."What ".len() {
+        app.update(Event::Key(KeyChord {
+            key: Key::Right,
+            mods: Mods {
+                shift: true,
+                ..Mods::default()
+            },
+        }));
+    }
+    app.update(ctrl('x'));
+    assert_eq!(app.register.as_deref(), Some("What "));
+    assert!(app.editor.text().starts_with("label"));
+    let effects = app.update(ctrl('v'));
+    assert_eq!(app.editor.text(), original);
+    assert!(
+        !preview_requests(&effects).is_empty(),
+        "the preview follows"
+    );
+    assert!(!app.any_dirty(), "back to the text on disk");
 }
 
 /// The unsaved-changes dialog offers save, quit without saving, and stay;

@@ -203,6 +203,33 @@ fn catalog_statistics() {
     snapshot("catalog_statistics", &app);
 }
 
+/// On a wide terminal the catalog widens to its longest name (up to a
+/// quarter of the screen) instead of cutting it at a fixed width.
+#[test]
+fn the_catalog_widens_with_the_terminal() {
+    let workspace = workspace();
+    workspace.files.lock().unwrap()[0].templates.push(template(
+        "summarize_the_article_then_write_a_headline",
+        "{{text}}",
+        None,
+    ));
+    let app = TestApp::new(workspace);
+    let screen = format!("{:?}", draw(&app, 200, 48));
+    assert!(
+        screen.contains("summarize_the_article_then_write_a_headline"),
+        "{screen}"
+    );
+    let narrow = format!("{:?}", draw(&app, 80, 24));
+    assert!(narrow.contains("summarize_the_artic…"), "{narrow}");
+}
+
+/// An empty workspace's message wraps in the narrow catalog, uncut.
+#[test]
+fn empty_workspace() {
+    let app = TestApp::new(std::sync::Arc::new(MemoryWorkspace::default()));
+    snapshot("empty_workspace", &app);
+}
+
 #[test]
 fn too_small_a_terminal_says_so() {
     let app = app(workspace());

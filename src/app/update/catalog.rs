@@ -11,8 +11,7 @@ impl App {
         let rows = self.catalog.rows().len();
         if rows == 0 {
             if action == Action::Filter {
-                let filter = self.catalog.filter.clone();
-                self.open_prompt(PromptKind::Filter, &filter);
+                self.start_filter();
             }
             return;
         }
@@ -35,10 +34,7 @@ impl App {
                 }
                 return;
             }
-            Action::Filter => {
-                let filter = self.catalog.filter.clone();
-                return self.open_prompt(PromptKind::Filter, &filter);
-            }
+            Action::Filter => return self.start_filter(),
             _ => return,
         };
         self.select_catalog_row(target.min(rows - 1));
@@ -57,17 +53,31 @@ impl App {
         }
     }
 
+    /// `/` starts a new filter, as `/` starts a new search in helix, vim and
+    /// less: what is typed is the whole filter, never appended to the last one.
+    fn start_filter(&mut self) {
+        self.set_filter(String::new());
+        self.open_prompt(PromptKind::Filter, "");
+    }
+
+    /// Narrows the catalog: the selection lands on the best (first) match and
+    /// the list scrolls to the top, so the first group's heading shows.
+    /// Clearing the filter keeps the prompt that is open.
     pub(super) fn set_filter(&mut self, filter: String) {
         self.catalog.filter = filter;
         let rows = self.catalog.rows();
-        let keep = self.current.and_then(|current| {
-            rows.iter().position(|row| {
-                *row == CatalogRow::Template {
-                    file: current.file,
-                    template: current.template,
-                }
-            })
-        });
+        self.catalog.scroll.set(0);
+        let keep = self
+            .current
+            .filter(|_| self.catalog.filter.is_empty())
+            .and_then(|current| {
+                rows.iter().position(|row| {
+                    *row == CatalogRow::Template {
+                        file: current.file,
+                        template: current.template,
+                    }
+                })
+            });
         match keep {
             Some(index) => self.catalog.selected = index,
             None => {

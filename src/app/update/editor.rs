@@ -27,6 +27,7 @@ impl App {
             Action::CopySelection | Action::CutSelection => match self.editor.selected_text() {
                 Some(text) => {
                     let lines = text.lines().count().max(1);
+                    self.register = Some(text.clone());
                     self.effects.push(Effect::Copy(text));
                     if action == Action::CutSelection {
                         self.editor.delete_selection();
@@ -36,6 +37,10 @@ impl App {
                     }
                 }
                 None => self.notify("Nothing selected"),
+            },
+            Action::PasteRegister => match self.register.clone() {
+                Some(text) => self.editor.insert_str(&text),
+                None => self.notify("Nothing copied or cut yet"),
             },
             Action::Up => self.editor.vertical(-1),
             Action::Down => self.editor.vertical(1),
@@ -139,7 +144,7 @@ impl App {
             let template = &mut file.templates.templates[selection.template];
             if *template.jinja != *text {
                 template.jinja = text.into();
-                file.dirty = true;
+                file.edited();
                 self.journal_due = true;
             }
         }

@@ -79,6 +79,7 @@ impl App {
                 let entry = &mut self.catalog.files[file];
                 entry.templates.fingerprint = written.fingerprint.clone();
                 // Edits made while the save was on its way stay unsaved.
+                entry.on_disk = Some(std::sync::Arc::new(written.clone()));
                 if same_content(&entry.templates, &written) {
                     entry.dirty = false;
                     self.journal_due = true;
@@ -126,10 +127,7 @@ impl App {
             .iter()
             .position(|f| f.templates.path == path);
         let Some(file) = known else {
-            self.catalog.files.push(TemplatesFile {
-                templates,
-                dirty: false,
-            });
+            self.catalog.files.push(TemplatesFile::loaded(templates));
             return self.notify(format!("New templates file {}", path.display()));
         };
         let entry = &self.catalog.files[file].templates;
@@ -181,10 +179,7 @@ impl App {
             let old = &self.catalog.files[file].templates.templates[s.template];
             (old.id.clone(), old.name.clone())
         });
-        self.catalog.files[file] = TemplatesFile {
-            templates,
-            dirty: false,
-        };
+        self.catalog.files[file] = TemplatesFile::loaded(templates);
         self.journal_due = true;
         if let Some((id, name)) = current {
             let templates = &self.catalog.files[file].templates.templates;

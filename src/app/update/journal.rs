@@ -79,12 +79,15 @@ impl App {
                     let loaded = &self.catalog.files[file].templates;
                     journaled.fingerprint = loaded.fingerprint.clone();
                     journaled.shared_metadata = loaded.shared_metadata.clone();
+                    let on_disk = self.catalog.files[file].on_disk.clone();
                     self.replace_file(file, journaled);
+                    self.catalog.files[file].on_disk = on_disk;
                     self.catalog.files[file].dirty = true;
                 }
                 None => self.catalog.files.push(TemplatesFile {
                     templates: journaled,
                     dirty: true,
+                    on_disk: None,
                 }),
             }
         }

@@ -74,7 +74,7 @@ impl App {
         let before = template.clone();
         change(template);
         if *template != before {
-            file.dirty = true;
+            file.edited();
             self.journal_due = true;
             self.request_preview();
         }
@@ -92,6 +92,15 @@ impl App {
             }
             Action::Backspace => {
                 picker.filter.pop();
+                picker.selected = 0;
+            }
+            Action::DeleteToLineStart => {
+                picker.filter.clear();
+                picker.selected = 0;
+            }
+            Action::DeleteWordBack => {
+                let start = super::prompts::word_start_before(&picker.filter, picker.filter.len());
+                picker.filter.truncate(start);
                 picker.selected = 0;
             }
             Action::Toggle => {

@@ -58,6 +58,12 @@ impl App {
         let Some(template) = self.current_template().cloned() else {
             return;
         };
+        self.request_preview_of(template);
+    }
+
+    /// Asks for a preview of `template` as given, which may be a draft not
+    /// in the model yet (answer choices while they are typed).
+    pub(in crate::app) fn request_preview_of(&mut self, template: crate::core::template::Template) {
         self.preview.generation += 1;
         if self.preview.resolving {
             // Asked again once the splits are known; the bumped generation
@@ -82,6 +88,7 @@ impl App {
                     "Copied {} characters (input and target)",
                     text.chars().count()
                 ));
+                self.register = Some(text.clone());
                 self.effects.push(Effect::Copy(text));
             }
             _ => self.notify_error("Nothing rendered to copy"),

@@ -31,11 +31,26 @@ impl App {
                 input.text.remove(at);
                 self.prompt_changed();
             }
+            Action::DeleteToLineStart | Action::DeleteWordBack if input.cursor > 0 => {
+                let end = byte_index(&input.text, input.cursor);
+                let start = match action {
+                    Action::DeleteWordBack => word_start_before(&input.text, end),
+                    _ => 0,
+                };
+                input.cursor -= input.text[start..end].chars().count();
+                input.text.replace_range(start..end, "");
+                input.error = None;
+                self.prompt_changed();
+            }
             Action::Cancel => {
-                if input.kind == PromptKind::Filter {
-                    self.set_filter(String::new());
-                }
+                let kind = input.kind.clone();
                 self.overlay = Overlay::None;
+                match kind {
+                    PromptKind::Filter => self.set_filter(String::new()),
+                    // The preview showed the draft: back to the choices kept.
+                    PromptKind::AnswerChoices => self.request_preview(),
+                    _ => {}
+                }
             }
             Action::Select => {
                 let input = input.clone();
@@ -52,9 +67,22 @@ impl App {
     /// Live effects of typing in a prompt (the filter narrows as you type).
     pub(super) fn prompt_changed(&mut self) {
         if let Overlay::Prompt(input) = &self.overlay {
-            if input.kind == PromptKind::Filter {
-                let text = input.text.clone();
-                self.set_filter(text);
+            match input.kind {
+                PromptKind::Filter => {
+                    let text = input.text.clone();
+                    self.set_filter(text);
+                }
+                // The preview follows the choices as they are typed; the
+                // prompt keeps them only on Enter.
+                PromptKind::AnswerChoices => {
+                    let text = input.text.clone();
+                    if let Some(mut draft) = self.current_template().cloned() {
+                        draft.answer_choices =
+                            (!text.trim().is_empty()).then(|| text.as_str().into());
+                        self.request_preview_of(draft);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -65,17 +93,19 @@ impl App {
         match input.kind {
             PromptKind::Filter => {}
             PromptKind::GotoRow => {
+                // 0-based, as `datasets`, `render --row` and `check` count.
                 let row: usize = text
                     .parse()
-                    .ok()
-                    .filter(|&n| n >= 1)
-                    .ok_or_else(|| format!("`{text}` is not a row number (1, 2, ...)"))?;
+                    .map_err(|_| format!("`{text}` is not a row number (0, 1, ...)"))?;
                 if let Some(count) = self.preview.row_count {
-                    if row > count {
-                        return Err(format!("there are {count} rows"));
+                    if row >= count {
+                        return Err(match count {
+                            0 => "this split has no rows".to_owned(),
+                            _ => format!("rows are 0–{}", count - 1),
+                        });
                     }
                 }
-                self.move_row(|_, _| row - 1);
+                self.move_row(|_, _| row);
             }
             PromptKind::Seed => {
                 self.preview.seed = text
@@ -197,6 +227,15 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// Where the word before `end` starts, as readline's Ctrl-W sees it: spaces
+/// before the cursor, then everything back to the previous space.
+pub(super) fn word_start_before(text: &str, end: usize) -> usize {
+    let before = text[..end].trim_end_matches(char::is_whitespace);
+    before.rfind(char::is_whitespace).map_or(0, |space| {
+        space + before[space..].chars().next().map_or(1, char::len_utf8)
+    })
 }
 
 pub(super) fn byte_index(text: &str, chars: usize) -> usize {
