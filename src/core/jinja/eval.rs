@@ -22,6 +22,12 @@ pub(crate) const MAX_OUTPUT_BYTES: usize = 256 << 20;
 /// Where names not set by the template come from (the row, `answer_choices`).
 pub(crate) trait Context {
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// The wall-clock time `strftime_now` formats: the machine's local time
+    /// unless the render froze it.
+    fn now(&self) -> super::chat_env::WallTime {
+        super::chat_env::WallTime::local_now()
+    }
 }
 
 /// A context with no variables (constant folding, fixed answer choices).
@@ -41,6 +47,11 @@ pub(crate) struct MacroValue {
     pub captured: Vec<(NameId, Value)>,
     /// The `caller` of a `{% call %}` block.
     pub caller: Option<Value>,
+    /// Chat mode, defined at the top level: sees the top level's variables
+    /// as they are when it is called (Jinja2's generated code reads them
+    /// through late-binding closures), so it can call itself or read a
+    /// namespace set after it.
+    pub late_bound: bool,
 }
 
 pub(crate) struct State<'a> {
@@ -64,6 +75,10 @@ pub(crate) struct State<'a> {
     /// How many block captures (`{% set %}` blocks, filter blocks, macros)
     /// are rendering into a buffer other than the output.
     capture_depth: usize,
+    /// Chat mode: the top level's variables, for late-bound macros.
+    top_level: Vec<(NameId, Value)>,
+    /// Macro calls in progress.
+    macro_depth: usize,
 }
 
 type R<T> = Result<T, Exc>;
@@ -144,6 +159,8 @@ impl<'a> State<'a> {
             folding: false,
             spans: None,
             capture_depth: 0,
+            top_level: Vec::new(),
+            macro_depth: 0,
         }
     }
 
@@ -155,6 +172,10 @@ impl<'a> State<'a> {
         }
         self.fuel -= steps;
         Ok(())
+    }
+
+    pub(crate) fn context(&self) -> &dyn Context {
+        self.context
     }
 
     pub(crate) fn name(&self, id: NameId) -> &Arc<str> {
@@ -175,13 +196,28 @@ impl<'a> State<'a> {
         let value = self
             .context
             .lookup(&name)
-            .or_else(|| global(&name))
+            .or_else(|| match self.program.mode {
+                super::Mode::PromptSource => global(&name),
+                super::Mode::ChatTemplate => super::chat_env::global(&name),
+            })
             .unwrap_or_else(|| Value::undefined(UndefinedReason::Name(name)));
         self.resolved[id as usize] = Some(value.clone());
         Ok(value)
     }
 
+    fn at_chat_top_level(&self) -> bool {
+        self.program.mode == super::Mode::ChatTemplate
+            && self.frame_start == 0
+            && self.macro_depth == 0
+    }
+
     fn assign_name(&mut self, id: NameId, value: Value) {
+        if self.at_chat_top_level() {
+            match self.top_level.iter_mut().find(|(n, _)| *n == id) {
+                Some(slot) => slot.1 = value.clone(),
+                None => self.top_level.push((id, value.clone())),
+            }
+        }
         let start = self.frame_start;
         if let Some(slot) = self.locals[start..].iter_mut().find(|(n, _)| *n == id) {
             slot.1 = value;
@@ -347,6 +383,7 @@ impl<'a> State<'a> {
                 let value = self.call_value(&callee, args)?;
                 self.write(out, &value)?;
             }
+            StmtKind::LoopControl(control) => return Err(super::chat_env::loop_signal(*control)),
         }
         Ok(())
     }
@@ -442,6 +479,11 @@ impl<'a> State<'a> {
                 break;
             }
             if let Err(e) = self.render_body(body, out) {
+                match super::chat_env::caught_loop_signal(&e) {
+                    Some(LoopControl::Continue) => continue,
+                    Some(LoopControl::Break) => break,
+                    None => {}
+                }
                 result = Err(e);
                 break;
             }
@@ -475,6 +517,11 @@ impl<'a> State<'a> {
                 Ok(())
             })();
             if let Err(e) = step {
+                match super::chat_env::caught_loop_signal(&e) {
+                    Some(LoopControl::Continue) => continue,
+                    Some(LoopControl::Break) => break,
+                    None => {}
+                }
                 result = Err(e);
                 break;
             }
@@ -493,6 +540,7 @@ impl<'a> State<'a> {
             def: def.clone(),
             captured: self.locals.clone(),
             caller,
+            late_bound: self.at_chat_top_level(),
         }))))
     }
 
@@ -515,7 +563,13 @@ impl<'a> State<'a> {
                 mac.name, params
             )));
         }
-        let saved_locals = std::mem::replace(&mut self.locals, mac.captured.clone());
+        let base = if mac.late_bound {
+            self.top_level.clone()
+        } else {
+            mac.captured.clone()
+        };
+        let saved_locals = std::mem::replace(&mut self.locals, base);
+        self.macro_depth += 1;
         let saved_start = self.frame_start;
         self.frame_start = self.locals.len();
         let result = (|| {
@@ -558,6 +612,7 @@ impl<'a> State<'a> {
         })();
         self.locals = saved_locals;
         self.frame_start = saved_start;
+        self.macro_depth -= 1;
         result
     }
 
@@ -904,6 +959,7 @@ fn call_global(state: &mut State<'_>, name: &str, args: CallArgs) -> R<Value> {
             Ok(Value::Joiner(Rc::new((sep, Cell::new(false)))))
         }
         "lipsum" => filters::lipsum(state, args),
+        "raise_exception" | "strftime_now" => super::chat_env::call_global(state, name, args),
         _ => Err(Exc::runtime(format!("unknown global {name}"))),
     }
 }

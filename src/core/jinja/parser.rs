@@ -14,6 +14,9 @@ pub(crate) struct Parser {
     pos: usize,
     pub names: Vec<Arc<str>>,
     name_ids: HashMap<Arc<str>, NameId>,
+    /// The chat-template environment's extra tags: `break`, `continue`
+    /// (`jinja2.ext.loopcontrols`) and `generation` (transformers' `AssistantTracker`).
+    pub chat_tags: bool,
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -25,6 +28,7 @@ impl Parser {
             pos: 0,
             names: Vec::new(),
             name_ids: HashMap::new(),
+            chat_tags: false,
         }
     }
 
@@ -218,6 +222,27 @@ impl Parser {
             "filter" => self.parse_filter_block()?,
             "macro" => self.parse_macro()?,
             "call" => self.parse_call_block()?,
+            "break" | "continue" if self.chat_tags => {
+                self.advance();
+                self.expect_block_end()?;
+                StmtKind::LoopControl(if keyword == "break" {
+                    LoopControl::Break
+                } else {
+                    LoopControl::Continue
+                })
+            }
+            "generation" if self.chat_tags => {
+                // AssistantTracker renders the body through a call block: its
+                // own scope, text unchanged.
+                self.advance();
+                self.expect_block_end()?;
+                let body = self.subparse(&["endgeneration"])?;
+                self.finish_block()?;
+                StmtKind::With {
+                    assignments: Vec::new(),
+                    body,
+                }
+            }
             "print" => {
                 self.advance();
                 let expr = self.parse_tuple(false, true, &[], false)?;

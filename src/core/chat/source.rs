@@ -1,0 +1,1 @@
+//! Where chat templates come from: files, model folders, the Hugging Face cache.
