@@ -5,6 +5,7 @@ mod corpus;
 mod oracle;
 mod studio_support;
 
+mod chat_cli;
 mod chat_templates;
 mod cli;
 mod conformance;

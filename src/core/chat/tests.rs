@@ -91,3 +91,11 @@ fn reasoning_is_copied_and_nulls_dropped() {
     assert!(Conversation::from_json(serde_json::json!({"messages": [{"content": "x"}]})).is_err());
     assert!(Conversation::from_json(serde_json::json!({"messages": "x"})).is_err());
 }
+
+#[test]
+fn the_sandbox_hides_private_and_mutating_attributes() {
+    let source = "{% set ns = namespace() %}{% set ns._a = 1 %}[{{ ns._a }}{{ messages.append }}]";
+    assert_eq!(render(source, hello()).unwrap(), "[]");
+    let error = render("{% set ns = namespace(_a=1) %}{{ ns._a + 1 }}", hello()).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Security);
+}

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::ast::LoopControl;
 use super::error::Exc;
 use super::eval::{CallArgs, State};
-use super::value::{dict_insert, py_cmp, Dict, Func, HashKey, Value};
+use super::value::{dict_insert, py_cmp, Dict, Func, HashKey, UndefinedReason, Value};
 use crate::core::py::float::float_repr;
 use crate::core::py::strings::str_repr;
 
@@ -128,6 +128,26 @@ pub(crate) fn check_immutable(recv: &Value, name: &str) -> R<()> {
         ));
     }
     Ok(())
+}
+
+/// `obj.name` as the sandbox's `getattr` hides it: mutating methods and
+/// private attributes (a namespace's `_x`, any `__dunder__`) become an
+/// undefined that renders as nothing and raises `SecurityError` when used.
+pub(crate) fn unsafe_attribute(obj: &Value, name: &str) -> Option<Value> {
+    let private =
+        name.starts_with("__") || (name.starts_with('_') && matches!(obj, Value::Namespace(_)));
+    if !private && check_immutable(obj, name).is_ok() {
+        return None;
+    }
+    let type_name = match obj {
+        Value::Namespace(_) => "Namespace",
+        other => other.type_name(),
+    };
+    Some(Value::undefined(UndefinedReason::Unsafe(format!(
+        "access to attribute {} of {} object is unsafe.",
+        str_repr(name),
+        str_repr(type_name)
+    ))))
 }
 
 /// The chat environment's own filters; `None` leaves `name` to Jinja2's built-ins.

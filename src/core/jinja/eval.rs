@@ -643,6 +643,11 @@ impl<'a> State<'a> {
             }
             ExprKind::GetAttr(obj, name) => {
                 let obj = self.eval(obj)?;
+                if self.program.mode == super::Mode::ChatTemplate {
+                    if let Some(hidden) = super::chat_env::unsafe_attribute(&obj, name) {
+                        return Ok(hidden);
+                    }
+                }
                 ops::getattr(&obj, name)
             }
             ExprKind::GetItem(obj, key) => {
