@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod apply;
+pub mod chat_check;
 pub mod chat_template;
 pub mod check;
 pub mod export;

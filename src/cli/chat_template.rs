@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::Outcome;
+use crate::core::chat::minijinja_env::MiniTemplate;
 use crate::core::chat::source::{self, TemplateSource};
 use crate::core::chat::{ChatError, ChatTemplate, Conversation, RenderOptions, WallTime};
 
@@ -22,6 +23,24 @@ pub struct ChatTemplateArgs {
 pub enum ChatTemplateCommand {
     /// Render a conversation: prints exactly the string the model reads.
     Render(RenderArgs),
+    /// Render built-in conversations with transformers' semantics and with
+    /// minijinja (Rust servers) and report every difference; exit 1 when any.
+    Check(CheckArgs),
+}
+
+/// Which engine renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Our engine with transformers' semantics (Python Jinja2).
+    Jinja2,
+    /// The minijinja crate, as Rust inference servers configure it.
+    Minijinja,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub template: TemplateArgs,
 }
 
 /// Where the template comes from and the variables besides the conversation.
@@ -59,11 +78,15 @@ pub struct RenderArgs {
     /// Print {"output": ...} or {"error": {"kind", "type", "message"}}.
     #[arg(long)]
     pub json: bool,
+    /// The engine: transformers' semantics, or minijinja as Rust servers render.
+    #[arg(long, value_enum, default_value = "jinja2")]
+    pub engine: Engine,
 }
 
 pub fn run(args: &ChatTemplateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match &args.command {
         ChatTemplateCommand::Render(args) => render(args, out),
+        ChatTemplateCommand::Check(args) => super::chat_check::run(args, out),
     }
 }
 
@@ -132,8 +155,15 @@ pub fn read_conversation(path: &Path) -> anyhow::Result<Conversation> {
 fn render(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let prepared = args.template.prepare(args.add_generation_prompt)?;
     let conversation = read_conversation(&args.conversation)?;
-    let result = ChatTemplate::compile(&prepared.source.text)
-        .and_then(|template| template.render(&conversation, &prepared.options));
+    let text = &prepared.source.text;
+    let options = &prepared.options;
+    let result = match args.engine {
+        Engine::Jinja2 => {
+            ChatTemplate::compile(text).and_then(|template| template.render(&conversation, options))
+        }
+        Engine::Minijinja => MiniTemplate::compile(text, options.now)
+            .and_then(|template| template.render(&conversation, options)),
+    };
     report(result, &prepared.source.origin, args.json, out)
 }
 

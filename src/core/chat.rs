@@ -3,6 +3,8 @@
 //! chat-template mode, the conversation preprocessed as transformers does,
 //! and errors classified into the kinds a user can act on.
 
+pub mod minijinja_env;
+pub mod probes;
 pub mod source;
 
 use std::fmt;

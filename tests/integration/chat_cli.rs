@@ -218,3 +218,56 @@ fn chat_render_bad_input_is_a_usage_error_naming_the_file() {
         assert!(err.contains(needle), "want {needle:?} in {err}");
     }
 }
+
+#[test]
+fn chat_check_reports_where_minijinja_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let portable = write(dir.path(), "p.jinja", TEMPLATE);
+    let escaping = write(
+        dir.path(),
+        "e.jinja",
+        "{% for m in messages %}{{ m.content | tojson }}\n{% endfor %}",
+    );
+    let check = |path: &Path| {
+        text(&promptstudio(
+            &[
+                "chat-template",
+                "check",
+                "--chat-template",
+                path.to_str().unwrap(),
+            ],
+            dir.path(),
+        ))
+    };
+    let (code, out, _) = check(&portable);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("minijinja renders all 8 conversations as transformers does"),
+        "{out}"
+    );
+    let (code, out, _) = check(&escaping);
+    assert_eq!(code, 1, "{out}");
+    // The non-ASCII conversation's system prompt holds `<b>&</b>`: minijinja's tojson escapes it.
+    assert!(
+        out.contains("e.jinja: non_ascii (add_generation_prompt=false): outputs differ at line 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("minijinja:    \"\\\"R\u{e9}ponds en fran\u{e7}ais \\\\u003cb\\\\u003e"),
+        "{out}"
+    );
+
+    let conv = conversation(dir.path());
+    let args = [
+        "chat-template",
+        "render",
+        "--chat-template",
+        escaping.to_str().unwrap(),
+        "--conversation",
+        conv.to_str().unwrap(),
+        "--engine",
+        "minijinja",
+    ];
+    let (code, out, _) = text(&promptstudio(&args, dir.path()));
+    assert_eq!((code, out.as_str()), (0, "\"Héllo \\u003cb\\u003e\"\n"));
+}

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use promptstudio::core::chat::minijinja_env::MiniTemplate;
 use promptstudio::core::chat::{ChatTemplate, Conversation, RenderOptions, WallTime};
 use serde_json::Value as Json;
 
@@ -18,7 +19,6 @@ pub struct Case {
     pub conversation: String,
     pub add_generation_prompt: bool,
     pub expected: Json,
-    #[allow(dead_code)] // read by the minijinja comparison
     pub minijinja: Json,
 }
 
@@ -177,6 +177,47 @@ fn chat_templates_render_as_transformers() {
         "{} of {} cases differ from transformers:\n{}",
         failures.len(),
         corpus.cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// `--engine minijinja` is the minijinja crate configured as Rust servers
+/// configure it: where the corpus' reference 2 (minijinja's Python binding,
+/// the same engine) rendered a string, ours renders the same string.
+#[test]
+fn chat_templates_minijinja_agrees_with_its_python_binding() {
+    let Some(root) = chat_templates() else { return };
+    let corpus = load(&root);
+    let now = WallTime::parse_rfc3339(CORPUS_NOW);
+    let mut compiled = HashMap::new();
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for case in &corpus.cases {
+        let Some(want) = case.minijinja.get("output").and_then(Json::as_str) else {
+            continue;
+        };
+        compared += 1;
+        let template = compiled
+            .entry(case.template.clone())
+            .or_insert_with(|| MiniTemplate::compile(&corpus.templates[&case.template], now));
+        let got = match template {
+            Ok(template) => template
+                .render(&corpus.conversation(case), &corpus.options(case))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if got.as_deref() != Ok(want) {
+            failures.push(format!(
+                "{} / {} / agp={}:\n--- want\n{want:?}\n--- got\n{got:?}",
+                case.template, case.conversation, case.add_generation_prompt
+            ));
+        }
+    }
+    assert!(compared > 0, "no minijinja outputs in the corpus");
+    assert!(
+        failures.is_empty(),
+        "{} of {compared} minijinja outputs differ:\n{}",
+        failures.len(),
         failures.join("\n\n")
     );
 }
