@@ -11,6 +11,7 @@ use serde_json::json;
 use super::Outcome;
 use crate::core::chat::minijinja_env::MiniTemplate;
 use crate::core::chat::source::{self, TemplateSource};
+use crate::core::chat::tokens::TokenCounter;
 use crate::core::chat::{ChatError, ChatTemplate, Conversation, RenderOptions, WallTime};
 
 #[derive(Debug, Args)]
@@ -81,6 +82,10 @@ pub struct RenderArgs {
     /// The engine: transformers' semantics, or minijinja as Rust servers render.
     #[arg(long, value_enum, default_value = "jinja2")]
     pub engine: Engine,
+    /// With --json, add `prompt_tokens` counted with this tokenizer.json (a
+    /// file, a model folder or ORG/NAME in the cache), no special tokens added.
+    #[arg(long, value_name = "PATH|ORG/NAME")]
+    pub tokenizer: Option<String>,
 }
 
 pub fn run(args: &ChatTemplateArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -155,6 +160,12 @@ pub fn read_conversation(path: &Path) -> anyhow::Result<Conversation> {
 fn render(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     let prepared = args.template.prepare(args.add_generation_prompt)?;
     let conversation = read_conversation(&args.conversation)?;
+    let counter = match &args.tokenizer {
+        Some(spec) => Some(
+            TokenCounter::load(spec, &crate::data::resolve::hub_cache()).map_err(|e| anyhow!(e))?,
+        ),
+        None => None,
+    };
     let text = &prepared.source.text;
     let options = &prepared.options;
     let result = match args.engine {
@@ -164,6 +175,15 @@ fn render(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Engine::Minijinja => MiniTemplate::compile(text, options.now)
             .and_then(|template| template.render(&conversation, options)),
     };
+    if let (Some(counter), Ok(text), true) = (&counter, &result, args.json) {
+        let tokens = counter.count(text).map_err(|e| anyhow!(e))?;
+        serde_json::to_writer(
+            &mut *out,
+            &json!({ "output": text, "prompt_tokens": tokens }),
+        )?;
+        writeln!(out)?;
+        return Ok(Outcome::Success);
+    }
     report(result, &prepared.source.origin, args.json, out)
 }
 

@@ -6,6 +6,7 @@
 pub mod minijinja_env;
 pub mod probes;
 pub mod source;
+pub mod tokens;
 
 use std::fmt;
 use std::sync::Arc;

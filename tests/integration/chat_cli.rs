@@ -271,3 +271,42 @@ fn chat_check_reports_where_minijinja_differs() {
     let (code, out, _) = text(&promptstudio(&args, dir.path()));
     assert_eq!((code, out.as_str()), (0, "\"Héllo \\u003cb\\u003e\"\n"));
 }
+
+#[test]
+fn chat_render_counts_prompt_tokens_like_python_tokenizers() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = write(dir.path(), "t.jinja", TEMPLATE);
+    let conv = conversation(dir.path());
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chat");
+    let tokenizer = fixtures.join("tokenizer.json");
+    let args = [
+        "chat-template",
+        "render",
+        "--chat-template",
+        template.to_str().unwrap(),
+        "--conversation",
+        conv.to_str().unwrap(),
+        "--add-generation-prompt",
+        "--bos-token",
+        "<s>",
+        "--eos-token",
+        "</s>",
+        "--json",
+        "--tokenizer",
+        tokenizer.to_str().unwrap(),
+    ];
+    let (code, out, err) = text(&promptstudio(&args, dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // token_counts.json: the Python package's count of this very string.
+    let counts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("token_counts.json")).unwrap())
+            .unwrap();
+    let want = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["text"] == value["output"])
+        .expect("the rendered string is in the fixtures");
+    assert_eq!(value["prompt_tokens"], want["tokens"]);
+}
