@@ -310,3 +310,47 @@ fn chat_render_counts_prompt_tokens_like_python_tokenizers() {
         .expect("the rendered string is in the fixtures");
     assert_eq!(value["prompt_tokens"], want["tokens"]);
 }
+
+#[test]
+fn render_json_counts_input_and_target_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "templates/tiny/templates.yaml",
+        "dataset: tiny\ntemplates:\n  0b3a4c1e-0000-4000-8000-000000000009: !Template\n    answer_choices: null\n    id: 0b3a4c1e-0000-4000-8000-000000000009\n    jinja: '{{ text }} ||| {{ text }}'\n    metadata: !TemplateMetadata\n      choices_in_prompt: null\n      languages:\n      - en\n      metrics:\n      - Other\n      original_task: false\n    name: echo\n    reference: ''\n",
+    );
+    let rows = write(
+        dir.path(),
+        "rows.jsonl",
+        "{\"text\": \"Hello! How are you?\"}\n",
+    );
+    let tokenizer =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/chat/tokenizer.json");
+    let templates = dir.path().join("templates");
+    let args = [
+        "render",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--dataset",
+        "tiny",
+        "--template",
+        "echo",
+        "--data",
+        rows.to_str().unwrap(),
+        "--json",
+        "--tokenizer",
+        tokenizer.to_str().unwrap(),
+    ];
+    let (code, out, err) = text(&promptstudio(&args, dir.path()));
+    assert_eq!(code, 0, "{err}");
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // token_counts.json: "Hello! How are you?" is 6 tokens for the Python package.
+    assert_eq!(
+        (
+            value["input_tokens"].as_u64(),
+            value["target_tokens"].as_u64()
+        ),
+        (Some(6), Some(6)),
+        "{out}"
+    );
+}
