@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub mod apply;
+pub mod chat_check;
+pub mod chat_template;
 pub mod check;
 pub mod export;
 pub mod fetch;
@@ -81,6 +83,8 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// Write prompted datasets (P3 layout, completions or chat messages) for whole splits.
     Export(export::ExportArgs),
+    /// Hugging Face chat templates: render a conversation as transformers does.
+    ChatTemplate(chat_template::ChatTemplateArgs),
 }
 
 /// Runs a parsed command line.
@@ -94,6 +98,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(Command::Inspect(args)) => inspect::run(&args, out),
         Some(Command::Fetch(args)) => fetch::run(&args, out),
         Some(Command::Export(args)) => export::run(&args, out),
+        Some(Command::ChatTemplate(args)) => chat_template::run(&args, out),
         None => run_studio(cli.studio),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod catalog;
+pub mod chat;
 pub mod check;
 pub mod datum;
 pub mod fsutil;

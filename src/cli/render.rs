@@ -37,6 +37,11 @@ pub struct RenderArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// With --json, add `input_tokens` / `target_tokens` counted with this
+    /// tokenizer.json (a file, a model folder or ORG/NAME in the cache), no
+    /// special tokens added.
+    #[arg(long, value_name = "PATH|ORG/NAME")]
+    pub tokenizer: Option<String>,
 }
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -66,6 +71,13 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         track_spans: false,
     };
     let applied = compiled.apply(&row, &options);
+    let counter = match &args.tokenizer {
+        Some(spec) => Some(
+            crate::core::chat::tokens::TokenCounter::load(spec, &crate::data::resolve::hub_cache())
+                .map_err(|e| anyhow::anyhow!(e))?,
+        ),
+        None => None,
+    };
 
     if args.json {
         let value = match &applied {
@@ -90,6 +102,20 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 "error": {"type": error.kind, "message": error.message},
             }),
         };
+        let mut value = value;
+        if let (Some(counter), Ok(applied)) = (&counter, &applied) {
+            let count = |text: &str| counter.count(text).map_err(|e| anyhow::anyhow!(e));
+            let input = applied.parts.first().map_or(Ok(0), |p| count(p))?;
+            let target = applied
+                .parts
+                .get(1..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|p| count(p))
+                .sum::<anyhow::Result<usize>>()?;
+            value["input_tokens"] = json!(input);
+            value["target_tokens"] = json!(target);
+        }
         serde_json::to_writer(&mut *out, &value)?;
         writeln!(out)?;
         if applied.is_ok() {

@@ -9,6 +9,7 @@
 
 mod ast;
 mod budget;
+pub(crate) mod chat_env;
 mod error;
 mod eval;
 mod filters;
@@ -79,9 +80,22 @@ impl fmt::Display for SyntaxError {
 
 impl std::error::Error for SyntaxError {}
 
+/// Which Jinja2 environment a template is compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// PromptSource's: Jinja2's defaults plus `zip`, `choice`, `most_frequent`, `highlight`.
+    #[default]
+    PromptSource,
+    /// transformers' chat-template environment: an immutable sandbox with
+    /// `trim_blocks`, `lstrip_blocks`, loop controls, `{% generation %}`, its
+    /// own `tojson`, `raise_exception` and `strftime_now` (see `chat_env`).
+    ChatTemplate,
+}
+
 /// A compiled template.
 #[derive(Debug)]
 pub struct Program {
+    pub(crate) mode: Mode,
     body: Vec<Stmt>,
     names: Vec<Arc<str>>,
     /// `choice` filters Jinja2 folds at compile time, in folding order.
@@ -101,10 +115,35 @@ impl Program {
 
     /// Compiles with the engine's own settings; they hold for every render.
     pub fn compile_with(source: &str, options: Options) -> Result<Program, SyntaxError> {
+        Program::compile_in_with(source, Mode::PromptSource, options)
+    }
+
+    /// Compiles a template for the environment `mode`.
+    pub fn compile_in(source: &str, mode: Mode) -> Result<Program, SyntaxError> {
+        Program::compile_in_with(source, mode, Options::default())
+    }
+
+    /// Compiles a template for the environment `mode` with the engine's own
+    /// settings.
+    pub fn compile_in_with(
+        source: &str,
+        mode: Mode,
+        options: Options,
+    ) -> Result<Program, SyntaxError> {
         let _budget = budget::Scope::enter(options.memory_budget);
         let source = lexer::normalize_source(source);
-        let tokens = lexer::tokenize(&source)?;
+        let chat = mode == Mode::ChatTemplate;
+        let lex = lexer::LexOptions {
+            trim_blocks: chat,
+            lstrip_blocks: chat,
+        };
+        let tokens = if chat {
+            lexer::tokenize_with(&source, lex)?
+        } else {
+            lexer::tokenize(&source)?
+        };
         let mut parser = parser::Parser::new(tokens);
+        parser.chat_tags = chat;
         let body = parser.parse_template()?;
         check_filters_and_tests(&body, false)?;
         reject_recursive_loops(&body)?;
@@ -116,6 +155,7 @@ impl Program {
                 .map(|i| i as NameId)
         };
         let mut program = Program {
+            mode,
             body: Vec::new(),
             loop_name: find("loop"),
             varargs_name: find("varargs"),
@@ -215,7 +255,7 @@ fn check_filters_and_tests(body: &[Stmt], conditional: bool) -> Result<(), Synta
     for stmt in body {
         let line = stmt.line;
         let exprs: Vec<&Expr> = match &stmt.kind {
-            StmtKind::Data(_) => Vec::new(),
+            StmtKind::Data(_) | StmtKind::LoopControl(_) => Vec::new(),
             StmtKind::Output(e) => vec![e],
             StmtKind::If {
                 test,

@@ -26,3 +26,26 @@ pub fn conformance(needs: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// The chat-template corpus, `$PROMPTSTUDIO_CHAT_TEMPLATES` or else
+/// `../shared/chat-templates`, when it holds `cases.jsonl`; SKIP or FAIL as
+/// [`conformance`] does.
+pub fn chat_templates() -> Option<PathBuf> {
+    let root = std::env::var_os("PROMPTSTUDIO_CHAT_TEMPLATES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/chat-templates"));
+    if root.join("cases.jsonl").exists() {
+        return Some(root);
+    }
+    if std::env::var("PROMPTSTUDIO_REQUIRE_CONFORMANCE").as_deref() == Ok("1") {
+        panic!(
+            "chat-template corpus not found at {} (no cases.jsonl)",
+            root.display()
+        );
+    }
+    println!(
+        "SKIP: chat-template corpus not found at {} (set PROMPTSTUDIO_CHAT_TEMPLATES)",
+        root.display()
+    );
+    None
+}

@@ -5,6 +5,8 @@ mod corpus;
 mod oracle;
 mod studio_support;
 
+mod chat_cli;
+mod chat_templates;
 mod cli;
 mod conformance;
 mod data_bad_input;

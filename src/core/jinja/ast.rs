@@ -256,13 +256,21 @@ pub(crate) enum StmtKind {
         call: Expr,
         caller: Arc<MacroDef>,
     },
+    /// `{% break %}` / `{% continue %}` (the `loopcontrols` extension; chat templates only).
+    LoopControl(LoopControl),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LoopControl {
+    Break,
+    Continue,
 }
 
 /// Calls `visit` on every expression of `body`, nested ones included.
 pub(crate) fn walk_exprs(body: &[Stmt], visit: &mut dyn FnMut(&Expr)) {
     for stmt in body {
         match &stmt.kind {
-            StmtKind::Data(_) => {}
+            StmtKind::Data(_) | StmtKind::LoopControl(_) => {}
             StmtKind::Output(e) => walk_expr(e, visit),
             StmtKind::If {
                 test,

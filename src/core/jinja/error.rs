@@ -31,6 +31,9 @@ impl Exc {
     }
 
     pub(crate) fn undefined(reason: &UndefinedReason) -> Exc {
+        if let UndefinedReason::Unsafe(message) = reason {
+            return Exc::new("SecurityError", message.clone());
+        }
         Exc::new("UndefinedError", reason.message())
     }
 

@@ -28,6 +28,12 @@ pub(crate) const MAX_RENDER_DEPTH: u32 = 4 * MAX_NESTING;
 /// Where names not set by the template come from (the row, `answer_choices`).
 pub(crate) trait Context {
     fn lookup(&self, name: &str) -> Option<Value>;
+
+    /// The wall-clock time `strftime_now` formats: the machine's local time
+    /// unless the render froze it.
+    fn now(&self) -> super::chat_env::WallTime {
+        super::chat_env::WallTime::local_now()
+    }
 }
 
 /// A context with no variables (constant folding, fixed answer choices).
@@ -51,6 +57,11 @@ pub(crate) struct MacroValue {
     /// in Jinja2, where the name is a closure over the defining scope); a
     /// `{% call %}` block's body is named `caller` and must see the outer one.
     pub sees_itself: bool,
+    /// Chat mode, defined at the top level: sees the top level's variables
+    /// as they are when it is called (Jinja2's generated code reads them
+    /// through late-binding closures), so it can call itself or read a
+    /// namespace set after it.
+    pub late_bound: bool,
 }
 
 pub(crate) struct State<'a> {
@@ -78,6 +89,10 @@ pub(crate) struct State<'a> {
     capture_depth: usize,
     /// Current nesting of `exec` and `eval` calls (see [`MAX_RENDER_DEPTH`]).
     depth: u32,
+    /// Chat mode: the top level's variables, for late-bound macros.
+    top_level: Vec<(NameId, Value)>,
+    /// Macro calls in progress.
+    macro_depth: usize,
 }
 
 type R<T> = Result<T, Exc>;
@@ -159,6 +174,8 @@ impl<'a> State<'a> {
             spans: None,
             capture_depth: 0,
             depth: 0,
+            top_level: Vec::new(),
+            macro_depth: 0,
         }
     }
 
@@ -173,6 +190,10 @@ impl<'a> State<'a> {
         }
         self.fuel -= steps;
         Ok(())
+    }
+
+    pub(crate) fn context(&self) -> &dyn Context {
+        self.context
     }
 
     pub(crate) fn name(&self, id: NameId) -> &Arc<str> {
@@ -196,13 +217,28 @@ impl<'a> State<'a> {
         let value = self
             .context
             .lookup(&name)
-            .or_else(|| global(&name))
+            .or_else(|| match self.program.mode {
+                super::Mode::PromptSource => global(&name),
+                super::Mode::ChatTemplate => super::chat_env::global(&name),
+            })
             .unwrap_or_else(|| Value::undefined(UndefinedReason::Name(name)));
         self.resolved[id as usize] = Some(value.clone());
         Ok(value)
     }
 
+    fn at_chat_top_level(&self) -> bool {
+        self.program.mode == super::Mode::ChatTemplate
+            && self.frame_start == 0
+            && self.macro_depth == 0
+    }
+
     fn assign_name(&mut self, id: NameId, value: Value) {
+        if self.at_chat_top_level() {
+            match self.top_level.iter_mut().find(|(n, _)| *n == id) {
+                Some(slot) => slot.1 = value.clone(),
+                None => self.top_level.push((id, value.clone())),
+            }
+        }
         let start = self.frame_start;
         if let Some(slot) = self.locals[start..].iter_mut().find(|(n, _)| *n == id) {
             slot.1 = value;
@@ -386,6 +422,7 @@ impl<'a> State<'a> {
                 let value = self.call_value(&callee, args)?;
                 self.write(out, &value)?;
             }
+            StmtKind::LoopControl(control) => return Err(super::chat_env::loop_signal(*control)),
         }
         Ok(())
     }
@@ -481,6 +518,11 @@ impl<'a> State<'a> {
                 break;
             }
             if let Err(e) = self.render_body(body, out) {
+                match super::chat_env::caught_loop_signal(&e) {
+                    Some(LoopControl::Continue) => continue,
+                    Some(LoopControl::Break) => break,
+                    None => {}
+                }
                 result = Err(e);
                 break;
             }
@@ -514,6 +556,11 @@ impl<'a> State<'a> {
                 Ok(())
             })();
             if let Err(e) = step {
+                match super::chat_env::caught_loop_signal(&e) {
+                    Some(LoopControl::Continue) => continue,
+                    Some(LoopControl::Break) => break,
+                    None => {}
+                }
                 result = Err(e);
                 break;
             }
@@ -538,6 +585,7 @@ impl<'a> State<'a> {
             captured: self.locals.clone(),
             caller,
             sees_itself,
+            late_bound: self.at_chat_top_level(),
         }))))
     }
 
@@ -560,7 +608,13 @@ impl<'a> State<'a> {
                 mac.name, params
             )));
         }
-        let saved_locals = std::mem::replace(&mut self.locals, mac.captured.clone());
+        let base = if mac.late_bound {
+            self.top_level.clone()
+        } else {
+            mac.captured.clone()
+        };
+        let saved_locals = std::mem::replace(&mut self.locals, base);
+        self.macro_depth += 1;
         let saved_start = self.frame_start;
         if mac.sees_itself {
             let itself = Value::Func(Rc::new(Func::Macro(mac.clone())));
@@ -607,6 +661,7 @@ impl<'a> State<'a> {
         })();
         self.locals = saved_locals;
         self.frame_start = saved_start;
+        self.macro_depth -= 1;
         result
     }
 
@@ -646,6 +701,11 @@ impl<'a> State<'a> {
             }
             ExprKind::GetAttr(obj, name) => {
                 let obj = self.eval(obj)?;
+                if self.program.mode == super::Mode::ChatTemplate {
+                    if let Some(hidden) = super::chat_env::unsafe_attribute(&obj, name) {
+                        return Ok(hidden);
+                    }
+                }
                 ops::getattr(&obj, name)
             }
             ExprKind::GetItem(obj, key) => {
@@ -967,6 +1027,7 @@ fn call_global(state: &mut State<'_>, name: &str, args: CallArgs) -> R<Value> {
             Ok(Value::Joiner(Rc::new((sep, Cell::new(false)))))
         }
         "lipsum" => filters::lipsum(state, args),
+        "raise_exception" | "strftime_now" => super::chat_env::call_global(state, name, args),
         _ => Err(Exc::runtime(format!("unknown global {name}"))),
     }
 }

@@ -499,6 +499,11 @@ pub(crate) fn apply(state: &mut State<'_>, name: &str, input: Value, args: CallA
         return Err(Exc::runtime("filter needs the render context"));
     }
     state.burn(1)?;
+    if state.program.mode == super::Mode::ChatTemplate {
+        if let Some(result) = super::chat_env::filter(state, name, &input, &args) {
+            return result;
+        }
+    }
     match name {
         "string" => {
             args.bind("soft_str", &[])?;

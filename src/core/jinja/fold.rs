@@ -43,7 +43,7 @@ impl<'p> Folder<'p> {
 
     fn fold_stmt(&mut self, stmt: &mut Stmt) {
         match &mut stmt.kind {
-            StmtKind::Data(_) => {}
+            StmtKind::Data(_) | StmtKind::LoopControl(_) => {}
             StmtKind::Output(expr) => {
                 self.fold(expr);
             }

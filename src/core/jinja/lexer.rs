@@ -74,7 +74,18 @@ const OPERATORS: [&str; 26] = [
     ">", "<", "=", ".", ":", "|", ",", ";",
 ];
 
+/// Jinja2's `trim_blocks` / `lstrip_blocks` (both off by default, both on
+/// in the environment transformers renders chat templates in).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LexOptions {
+    /// The first newline after a block or comment tag is removed.
+    pub trim_blocks: bool,
+    /// Spaces and tabs from the start of a line up to a block or comment tag are removed.
+    pub lstrip_blocks: bool,
+}
+
 struct Lexer<'s> {
+    options: LexOptions,
     src: &'s str,
     pos: usize,
     tokens: Vec<Token>,
@@ -104,7 +115,13 @@ impl Location {
 
 /// Splits a (normalised) template source into tokens.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, SyntaxError> {
+    tokenize_with(src, LexOptions::default())
+}
+
+/// [`tokenize`] with Jinja2's block whitespace options.
+pub(crate) fn tokenize_with(src: &str, options: LexOptions) -> Result<Vec<Token>, SyntaxError> {
     let mut lexer = Lexer {
+        options,
         src,
         pos: 0,
         tokens: Vec::new(),
@@ -179,6 +196,13 @@ impl<'s> Lexer<'s> {
             let tag = next_tag.map(|at| (&rest[at..at + 2], rest[at + 2..].starts_with('-')));
             if let Some((_, true)) = tag {
                 data = data.trim_end_matches(is_python_space);
+            } else if let Some((opener, false)) = tag {
+                if self.options.lstrip_blocks
+                    && opener != "{{"
+                    && !rest[data_end + 2..].starts_with('+')
+                {
+                    data = lstrip_block(self.src, data);
+                }
             }
             if !data.is_empty() {
                 self.push(Tok::Data(data.to_string()), self.pos);
@@ -208,9 +232,23 @@ impl<'s> Lexer<'s> {
                     self.tag_body("}}")?
                 }
             };
+            if self.options.trim_blocks && opener != "{{" && !strip_next {
+                self.trim_block_newline();
+            }
         }
         self.push(Tok::Eof, self.pos);
         Ok(())
+    }
+
+    /// `trim_blocks`: drops the newline right after a plain `%}` / `#}`
+    /// (not after `+%}`, which keeps it).
+    fn trim_block_newline(&mut self) {
+        let before = &self.src[..self.pos];
+        let plain_end = (before.ends_with("%}") || before.ends_with("#}"))
+            && !before[..before.len() - 2].ends_with('+');
+        if plain_end && self.rest().starts_with('\n') {
+            self.pos += 1;
+        }
     }
 
     fn comment(&mut self, start: usize) -> Result<bool, SyntaxError> {
@@ -394,6 +432,22 @@ impl<'s> Lexer<'s> {
             }
         }
         Err(self.error(start, format!("unexpected char {first:?} at {start}")))
+    }
+}
+
+/// `lstrip_blocks` for the text `data` (a slice of `src`) before a block
+/// tag: the spaces and tabs between the last line start and the tag go,
+/// when nothing else is on that line. At the start of the text, a line
+/// start is the start of the template or a preceding newline.
+fn lstrip_block<'s>(src: &str, data: &'s str) -> &'s str {
+    let line_start = data.rfind('\n').map_or(0, |i| i + 1);
+    let offset = data.as_ptr() as usize - src.as_ptr() as usize;
+    let at_line_start = line_start > 0 || offset == 0 || src[..offset].ends_with('\n');
+    let tail = &data[line_start..];
+    if at_line_start && !tail.is_empty() && tail.chars().all(is_python_space) {
+        &data[..line_start]
+    } else {
+        data
     }
 }
 

@@ -665,6 +665,9 @@ fn call_dict(dict: &std::rc::Rc<std::cell::RefCell<Dict>>, name: &str, args: Cal
 
 /// Calls method `name` (from [`lookup`]) on `recv`.
 pub(crate) fn call(state: &mut State<'_>, recv: &Value, name: &str, args: CallArgs) -> R<Value> {
+    if state.program.mode == super::Mode::ChatTemplate {
+        super::chat_env::check_immutable(recv, name)?;
+    }
     match recv {
         Value::Str(s) => call_str(state, s, name, args),
         Value::List(list) => call_list(state, list, name, args),

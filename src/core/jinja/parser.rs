@@ -18,6 +18,9 @@ pub(crate) struct Parser {
     /// unary operators, `else` chains) the parser is inside: bounded so that
     /// 2,000 parentheses are a syntax error, not a stack overflow.
     depth: u32,
+    /// The chat-template environment's extra tags: `break`, `continue`
+    /// (`jinja2.ext.loopcontrols`) and `generation` (transformers' `AssistantTracker`).
+    pub chat_tags: bool,
 }
 
 type PResult<T> = Result<T, SyntaxError>;
@@ -30,6 +33,7 @@ impl Parser {
             names: Vec::new(),
             name_ids: HashMap::new(),
             depth: 0,
+            chat_tags: false,
         }
     }
 
@@ -255,6 +259,27 @@ impl Parser {
             "filter" => self.parse_filter_block()?,
             "macro" => self.parse_macro()?,
             "call" => self.parse_call_block()?,
+            "break" | "continue" if self.chat_tags => {
+                self.advance();
+                self.expect_block_end()?;
+                StmtKind::LoopControl(if keyword == "break" {
+                    LoopControl::Break
+                } else {
+                    LoopControl::Continue
+                })
+            }
+            "generation" if self.chat_tags => {
+                // AssistantTracker renders the body through a call block: its
+                // own scope, text unchanged.
+                self.advance();
+                self.expect_block_end()?;
+                let body = self.subparse(&["endgeneration"])?;
+                self.finish_block()?;
+                StmtKind::With {
+                    assignments: Vec::new(),
+                    body,
+                }
+            }
             "print" => {
                 self.advance();
                 let expr = self.parse_tuple(false, true, &[], false)?;

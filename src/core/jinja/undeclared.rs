@@ -107,7 +107,7 @@ impl<'a> Finder<'a> {
 
     fn stmt(&mut self, stmt: &'a Stmt, frame: &mut Frame<'a>, parent: &HashSet<NameId>) {
         match &stmt.kind {
-            StmtKind::Data(_) => {}
+            StmtKind::Data(_) | StmtKind::LoopControl(_) => {}
             StmtKind::Output(e) => self.expr(e, frame, parent),
             StmtKind::If {
                 test,

@@ -81,6 +81,9 @@ pub(crate) enum UndefinedReason {
     Element { owner: String, key_repr: String },
     /// A fixed message, e.g. `No first item, sequence was empty.`
     Hint(String),
+    /// An attribute the chat-template sandbox hides: renders as nothing,
+    /// and using it raises `SecurityError` with this message.
+    Unsafe(String),
 }
 
 impl UndefinedReason {
@@ -93,7 +96,7 @@ impl UndefinedReason {
             UndefinedReason::Element { owner, key_repr } => {
                 format!("{owner} has no element {key_repr}")
             }
-            UndefinedReason::Hint(hint) => hint.clone(),
+            UndefinedReason::Hint(hint) | UndefinedReason::Unsafe(hint) => hint.clone(),
         }
     }
 }

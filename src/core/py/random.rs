@@ -270,6 +270,42 @@ impl PyRandom {
         (high * 67_108_864.0 + low) * (1.0 / 9_007_199_254_740_992.0)
     }
 
+    /// `random.sample(range(n), k)` as CPython 3.11 draws it; `None` where
+    /// Python raises `ValueError` (`k > n`). Small populations are drawn
+    /// from a shrinking pool, large ones by rejecting repeats, at the same
+    /// size threshold as CPython, so the draws (not only their
+    /// distribution) are the same.
+    pub fn sample(&mut self, n: u64, k: usize) -> Option<Vec<u64>> {
+        if k as u64 > n {
+            return None;
+        }
+        // CPython compares the cost of an n-item list with a k-item set.
+        let mut set_size: u64 = 21;
+        if k > 5 {
+            let exponent = ((k as f64 * 3.0).ln() / 4f64.ln()).ceil() as u32;
+            set_size += 4u64.saturating_pow(exponent);
+        }
+        let mut result = Vec::with_capacity(k);
+        if n <= set_size {
+            let mut pool: Vec<u64> = (0..n).collect();
+            for i in 0..k as u64 {
+                let j = self.randbelow(n - i) as usize;
+                result.push(pool[j]);
+                pool[j] = pool[(n - i - 1) as usize];
+            }
+        } else {
+            let mut selected = std::collections::HashSet::with_capacity(k);
+            for _ in 0..k {
+                let mut j = self.randbelow(n);
+                while !selected.insert(j) {
+                    j = self.randbelow(n);
+                }
+                result.push(j);
+            }
+        }
+        Some(result)
+    }
+
     /// `random.shuffle(items)`: Fisher-Yates from the end, as CPython does.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -390,6 +426,41 @@ mod tests {
             rng.shuffle(&mut items);
             assert_eq!(items, expected.shuffled, "seed {}", expected.seed);
         }
+    }
+
+    #[test]
+    fn sample_draws_as_cpython() {
+        // CPython 3.11: random.Random(seed).sample(range(n), k)
+        let cases: [(u64, usize, u64, &[u64]); 8] = [
+            (10, 3, 1234, &[7, 1, 0]),
+            (10, 10, 1235, &[6, 8, 7, 3, 1, 2, 9, 0, 4, 5]),
+            (5, 0, 7, &[]),
+            (1000, 5, 1234, &[989, 796, 451, 119, 7]),
+            (1000, 8, 99, &[413, 389, 204, 613, 183, 235, 254, 136]),
+            (22, 6, 5, &[19, 8, 11, 16, 0, 14]),
+            (
+                100,
+                21,
+                1,
+                &[
+                    17, 72, 97, 8, 32, 15, 63, 57, 60, 83, 48, 26, 12, 62, 3, 49, 55, 77, 98, 0, 89,
+                ],
+            ),
+            (
+                1 << 40,
+                4,
+                12,
+                &[590448785118, 771661357177, 838131086565, 1062466480401],
+            ),
+        ];
+        for (n, k, seed, want) in cases {
+            assert_eq!(
+                PyRandom::from_seed(seed).sample(n, k).as_deref(),
+                Some(want),
+                "n={n} k={k} seed={seed}"
+            );
+        }
+        assert_eq!(PyRandom::from_seed(1).sample(3, 4), None);
     }
 
     #[test]
