@@ -96,6 +96,8 @@ pub struct TextSource {
     /// Line number (1-based) of the first data record's line.
     data_start_line: u64,
     index: Arc<LineIndex>,
+    /// The record count, when sampling the columns read the whole file.
+    counted_at_open: Option<u64>,
     projection: Option<HashSet<String>>,
     /// Standard input is copied to this file, removed when the source is.
     spool: Option<PathBuf>,
@@ -193,7 +195,13 @@ impl TextSource {
         };
         let data_start = reader.offset;
         let data_start_line = reader.line;
+        let records_before_sample = reader.records_read;
         let schema = infer_schema(&mut reader, format, &header)?;
+        // A file the sample read to its end is counted already: its count
+        // is exact from the start, before the background walk confirms it.
+        let counted_at_open = reader
+            .at_end
+            .then_some(reader.records_read - records_before_sample);
         let index = Arc::new(LineIndex {
             state: Mutex::new(IndexState::default()),
             changed: Condvar::new(),
@@ -225,6 +233,7 @@ impl TextSource {
             data_start,
             data_start_line,
             index,
+            counted_at_open,
             projection: None,
             spool,
         })
@@ -288,7 +297,10 @@ impl TextSource {
 
     fn len_so_far(&self) -> (u64, bool) {
         let state = self.index.lock();
-        (state.records, state.done)
+        match (state.done, self.counted_at_open) {
+            (false, Some(records)) if state.error.is_none() => (records, true),
+            _ => (state.records, state.done),
+        }
     }
 }
 
@@ -441,6 +453,9 @@ struct RecordReader {
     /// Line number (1-based) of the next line.
     line: u64,
     buffer: Vec<u8>,
+    /// Records returned so far, and whether the end of the file was met.
+    records_read: u64,
+    at_end: bool,
 }
 
 impl RecordReader {
@@ -452,6 +467,8 @@ impl RecordReader {
             offset,
             line,
             buffer: Vec::new(),
+            records_read: 0,
+            at_end: false,
         }
     }
 
@@ -519,6 +536,7 @@ impl RecordReader {
                 }
             }
             if !read_any {
+                self.at_end = true;
                 return Ok(None);
             }
             if self.buffer.iter().all(u8::is_ascii_whitespace) {
@@ -534,6 +552,7 @@ impl RecordReader {
                     message: format!("not UTF-8 text: {}", error.utf8_error()),
                 }
             })?;
+            self.records_read += 1;
             return Ok(Some(Record {
                 line: start_line,
                 text,
@@ -1178,6 +1197,26 @@ mod tests {
         let row = json_row(&record, &schema, Path::new("t.jsonl")).expect("row");
         assert_eq!(row.get("b"), Some(&Datum::None));
         assert_eq!(row.fields.len(), 2);
+    }
+
+    #[test]
+    fn a_file_the_sample_reads_to_its_end_is_counted_at_open() {
+        let dir = tempfile::tempdir().expect("temp");
+        let small = dir.path().join("small.jsonl");
+        std::fs::write(&small, "{\"a\": 1}\n\n{\"a\": 2}\n  \n{\"a\": 3}").expect("written");
+        let source = TextSource::open(&small, TextFormat::JsonLines).expect("opens");
+        assert_eq!(source.counted_at_open, Some(3));
+        assert_eq!(source.row_count(), RowCount::Exact(3));
+        let csv = dir.path().join("small.csv");
+        std::fs::write(&csv, "a,b\n1,\"x\ny\"\n2,z\n").expect("written");
+        let source = TextSource::open(&csv, TextFormat::Csv).expect("opens");
+        assert_eq!(source.counted_at_open, Some(2));
+        let big = dir.path().join("big.jsonl");
+        let lines = "{\"a\": 1}\n".repeat(SAMPLE_RECORDS + 1);
+        std::fs::write(&big, lines).expect("written");
+        let source = TextSource::open(&big, TextFormat::JsonLines).expect("opens");
+        assert_eq!(source.counted_at_open, None);
+        assert_eq!(source.wait_for_row_count().expect("counted"), 1001);
     }
 
     #[test]
