@@ -8,7 +8,8 @@
 //! - `big.jsonl`: about 2 GB of rows of the same shape.
 //!
 //! `cargo bench --bench data` measures, with divan, opening each file and
-//! reading one row (Parquet: the first and the last; JSON Lines: the first).
+//! reading one row (Parquet: the first and the last; JSON Lines: the first),
+//! and opening one JSON Lines record 25k, 50k and 100k keys wide.
 //! `PROMPTSTUDIO_BENCH_ONCE=parquet-last|parquet-first|jsonl-first|jsonl-last
 //! cargo bench --bench data` instead does it once in a fresh process and
 //! prints the wall time and the peak RSS of the whole process (`jsonl-last`
@@ -262,6 +263,32 @@ fn parquet_open_and_first_row(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 20)]
 fn jsonl_2gb_open_and_first_row(bencher: divan::Bencher) {
     let path = jsonl_path();
+    bencher.bench(|| jsonl_first_row(&path));
+}
+
+/// One JSON Lines record of `keys` integer keys: opening it types every
+/// key, the row conforms every value. Time should grow linearly with the
+/// width (`cargo bench --bench data -- jsonl_wide`).
+fn wide_jsonl_path(keys: usize) -> PathBuf {
+    let path = bench_dir().join(format!("wide-{keys}.jsonl"));
+    if !path.exists() {
+        std::fs::create_dir_all(bench_dir()).expect("bench dir");
+        let mut line = String::from("{");
+        for key in 0..keys {
+            if key > 0 {
+                line.push_str(", ");
+            }
+            line.push_str(&format!("\"k{key}\": {key}"));
+        }
+        line.push_str("}\n");
+        std::fs::write(&path, line).expect("written");
+    }
+    path
+}
+
+#[divan::bench(args = [25_000, 50_000, 100_000], sample_count = 10)]
+fn jsonl_wide_line_open_and_row(bencher: divan::Bencher, keys: usize) {
+    let path = wide_jsonl_path(keys);
     bencher.bench(|| jsonl_first_row(&path));
 }
 

@@ -1,6 +1,7 @@
 //! Dataset sources: rows as the Hugging Face `datasets` library yields them.
 //!
-//! - [`source`]: the [`Source`] trait every reader implements, and [`open`], which picks one.
+//! - [`source`]: the [`Source`] trait every reader implements, its schema and shards.
+//! - [`mod@open`]: [`open()`], which picks the reader for a path.
 //! - [`parquet`]: Parquet files read lazily (footer, then only the row group of a row).
 //! - [`arrow_ipc`]: Arrow IPC, the `datasets` cache and `save_to_disk` folders.
 //! - [`text`]: JSON Lines and CSV/TSV with a background line index; standard input.
@@ -16,6 +17,7 @@ pub mod error;
 pub mod features;
 pub mod hub;
 pub mod inspect;
+pub mod open;
 pub mod parquet;
 pub mod resolve;
 pub mod source;
@@ -23,4 +25,5 @@ pub mod text;
 pub mod value;
 
 pub use error::DataError;
-pub use source::{open, RowBatches, Source};
+pub use open::open;
+pub use source::{RowBatches, Source};

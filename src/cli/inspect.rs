@@ -12,7 +12,7 @@ use super::Outcome;
 use crate::data::features::CellFormat;
 use crate::data::inspect;
 use crate::data::source::RowCount;
-use crate::data::Source;
+use crate::data::{DataError, Source};
 use crate::workspace::FolderWorkspace;
 
 #[derive(Debug, Args)]
@@ -81,7 +81,11 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     if !args.schema {
         let index = args.row.unwrap_or(0);
+        let no_rows = || anyhow::anyhow!("{} has no rows", source.name().display());
         if let RowCount::Exact(rows) = count {
+            if rows == 0 {
+                return Err(no_rows());
+            }
             if index >= rows {
                 bail!(
                     "{}: row {index} is out of range (it has {rows} rows)",
@@ -89,7 +93,11 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 );
             }
         }
-        let row = source.row(index)?;
+        let row = match source.row(index) {
+            // Counted only now (a text file still being indexed above).
+            Err(DataError::RowOutOfRange { len: 0, .. }) => return Err(no_rows()),
+            other => other?,
+        };
         if args.json {
             report.insert("row_index".into(), json!(index));
             report.insert("row".into(), inspect::row_json(&row));
@@ -150,5 +158,46 @@ fn settled_row_count(source: &dyn Source) -> RowCount {
             return count;
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(target: &Path) -> InspectArgs {
+        InspectArgs {
+            target: target.display().to_string(),
+            split: None,
+            workspace: PathBuf::from("."),
+            row: None,
+            schema: false,
+            summary: false,
+            limit: None,
+            json: false,
+            full: false,
+        }
+    }
+
+    #[test]
+    fn an_empty_file_says_it_has_no_rows() {
+        let dir = tempfile::tempdir().expect("temp");
+        for name in ["empty.jsonl", "empty.csv", "blank.jsonl", "header_only.csv"] {
+            let path = dir.path().join(name);
+            let content = match name {
+                "blank.jsonl" => "\n  \n",
+                "header_only.csv" => "a,b\n",
+                _ => "",
+            };
+            std::fs::write(&path, content).expect("written");
+            let error = run(&args(&path), &mut Vec::new()).expect_err("no rows");
+            assert_eq!(error.to_string(), format!("{} has no rows", path.display()));
+            let mut schema_only = args(&path);
+            schema_only.schema = true;
+            let mut out = Vec::new();
+            run(&schema_only, &mut out).expect("the schema of an empty file");
+            let out = String::from_utf8(out).expect("text");
+            assert!(out.contains("0 rows"), "{out}");
+        }
     }
 }

@@ -26,6 +26,8 @@ use crate::data::features::Features;
 use crate::data::source::{Format, RowBatches, RowCount, Schema, Shards, Source};
 use crate::data::value::batch_rows;
 
+mod validate;
+
 const FORMAT: &str = "Arrow IPC";
 
 /// Message metadata (a flatbuffer, mostly the schema) larger than this is
@@ -37,6 +39,9 @@ const MAX_METADATA_BYTES: u64 = 64 << 20;
 struct MessageSpan {
     offset: u64,
     len: u64,
+    /// Where the flatbuffer header lies within the message (after the
+    /// length prefix), and so where the body starts.
+    header: (u64, u64),
 }
 
 #[derive(Debug)]
@@ -181,21 +186,31 @@ impl ArrowFile {
             }
         }
         let entry = &self.batches[index];
-        let mut message = self.schema_message.clone();
-        for span in &self.dictionaries[..entry.dictionaries_before] {
-            message.extend(self.read_span(*span)?);
-        }
-        message.extend(self.read_span(entry.span)?);
         let first_row = self.starts[index];
-        let decode_error = |error: arrow_schema::ArrowError| {
+        let decode_error = |error: &dyn std::fmt::Display| {
             DataError::format(
                 &self.path,
                 FORMAT,
                 format!("the batch starting at row {first_row}: {error}"),
             )
         };
+        let mut message = self.schema_message.clone();
+        for span in self.dictionaries[..entry.dictionaries_before]
+            .iter()
+            .chain([&entry.span])
+        {
+            let bytes = self.read_span(*span)?;
+            let (header_start, header_end) = span.header;
+            validate::check_message(
+                &bytes[header_start as usize..header_end as usize],
+                span.len - header_end,
+                &self.arrow_schema,
+            )
+            .map_err(|error| decode_error(&error))?;
+            message.extend(bytes);
+        }
         let mut reader = StreamReader::try_new(Cursor::new(message), self.projection.clone())
-            .map_err(decode_error)?;
+            .map_err(|error| decode_error(&error))?;
         let batch = reader
             .next()
             .ok_or_else(|| {
@@ -205,7 +220,7 @@ impl ArrowFile {
                     format!("the batch starting at row {first_row} is missing"),
                 )
             })?
-            .map_err(decode_error)?;
+            .map_err(|error| decode_error(&error))?;
         if let Ok(mut last) = self.last_batch.lock() {
             *last = Some((index, batch.clone()));
         }
@@ -281,10 +296,33 @@ fn stream_region(path: &Path, file: &mut File, file_len: u64) -> Result<(u64, u6
             .checked_sub(footer_len)
             .filter(|&end| end >= 8)
             .ok_or_else(|| DataError::format(path, FORMAT, "the footer length is impossible"))?;
-        Ok((8, end))
+        Ok((first_message(path, file, end)?, end))
     } else {
         Ok((0, file_len))
     }
+}
+
+/// Where the first message of a file-format file starts: after the magic
+/// and its padding, which the format sets at 2 bytes (to 8) but arrow-rs
+/// writers extend with zeros to their alignment (64 bytes by default).
+fn first_message(path: &Path, file: &mut File, end: u64) -> Result<u64, DataError> {
+    const START: u64 = 8;
+    const MAX_ALIGNMENT: u64 = 64;
+    // The padding, and the first word after the longest padding.
+    let mut padding = vec![0u8; (end.min(MAX_ALIGNMENT + 8) - START) as usize];
+    file.seek(SeekFrom::Start(START))
+        .and_then(|_| file.read_exact(&mut padding))
+        .map_err(|error| DataError::io(path, error))?;
+    let zero_words = padding
+        .chunks_exact(8)
+        .take_while(|word| word.iter().all(|&byte| byte == 0))
+        .count();
+    // All zeros up to the limit is no padding but a damaged file: the scan
+    // then reports its end-of-stream marker before any schema.
+    if zero_words * 8 == padding.len() {
+        return Ok(START);
+    }
+    Ok(START + 8 * zero_words as u64)
 }
 
 struct Layout {
@@ -339,7 +377,11 @@ fn scan(path: &Path, file: &mut File, start: u64, end: u64) -> Result<Layout, Da
         if offset + len > end {
             return Err(truncated(offset));
         }
-        let span = MessageSpan { offset, len };
+        let span = MessageSpan {
+            offset,
+            len,
+            header: (prefix, prefix + meta_len),
+        };
         match message.header_type() {
             MessageHeader::Schema => {
                 let mut bytes = Vec::with_capacity((prefix + meta_len) as usize);

@@ -2,6 +2,7 @@
 //! row count, a row (readable or JSON), and a column summary computed in one
 //! streaming pass whose memory does not grow with the number of rows.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -85,11 +86,15 @@ pub fn row_text(row: &Row, schema: &Schema, format: &CellFormat) -> String {
         .map(|(name, _)| name.chars().count())
         .max()
         .unwrap_or(0);
+    // By name, as a row may have 100,000 columns.
+    let features: HashMap<&str, &Feature> = schema
+        .columns
+        .iter()
+        .filter_map(|column| Some((column.name.as_str(), column.feature.as_ref()?)))
+        .collect();
     let mut out = String::new();
     for (name, value) in &row.fields {
-        let feature = schema
-            .column(name)
-            .and_then(|column| column.feature.as_ref());
+        let feature = features.get(name.as_ref()).copied();
         let _ = writeln!(
             out,
             "{name:width$}  {}",

@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 
 use crate::data::arrow_ipc;
 use crate::data::error::DataError;
-use crate::data::source::{self, default_split, open_parquet_shards, Source};
+use crate::data::open::{self, open_parquet_shards};
+use crate::data::source::{default_split, Source};
 
 /// Where to look for datasets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +71,7 @@ impl Found {
             .iter()
             .all(|path| path.extension().is_some_and(|ext| ext == "arrow"));
         match self.paths.as_slice() {
-            [single] => source::open(single),
+            [single] => open::open(single),
             paths if all_parquet => open_parquet_shards(paths),
             paths if all_arrow => {
                 let features = paths

@@ -27,6 +27,7 @@
 //!   its column's type stays text. A record with more or fewer fields than
 //!   the header is an error naming its line.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::ops::Range;
@@ -35,6 +36,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use arrow_schema::{DataType, Field, Fields};
+use indexmap::IndexMap;
 
 use crate::core::datum::{Datum, Row};
 use crate::data::error::DataError;
@@ -94,7 +96,9 @@ pub struct TextSource {
     /// Line number (1-based) of the first data record's line.
     data_start_line: u64,
     index: Arc<LineIndex>,
-    projection: Option<Vec<String>>,
+    /// The record count, when sampling the columns read the whole file.
+    counted_at_open: Option<u64>,
+    projection: Option<HashSet<String>>,
     /// Standard input is copied to this file, removed when the source is.
     spool: Option<PathBuf>,
 }
@@ -191,7 +195,13 @@ impl TextSource {
         };
         let data_start = reader.offset;
         let data_start_line = reader.line;
+        let records_before_sample = reader.records_read;
         let schema = infer_schema(&mut reader, format, &header)?;
+        // A file the sample read to its end is counted already: its count
+        // is exact from the start, before the background walk confirms it.
+        let counted_at_open = reader
+            .at_end
+            .then_some(reader.records_read - records_before_sample);
         let index = Arc::new(LineIndex {
             state: Mutex::new(IndexState::default()),
             changed: Condvar::new(),
@@ -223,6 +233,7 @@ impl TextSource {
             data_start,
             data_start_line,
             index,
+            counted_at_open,
             projection: None,
             spool,
         })
@@ -278,7 +289,7 @@ impl TextSource {
             Some(columns) => Row::new(
                 row.fields
                     .into_iter()
-                    .filter(|(name, _)| columns.iter().any(|column| column == name.as_ref()))
+                    .filter(|(name, _)| columns.contains(name.as_ref()))
                     .collect(),
             ),
         })
@@ -286,7 +297,10 @@ impl TextSource {
 
     fn len_so_far(&self) -> (u64, bool) {
         let state = self.index.lock();
-        (state.records, state.done)
+        match (state.done, self.counted_at_open) {
+            (false, Some(records)) if state.error.is_none() => (records, true),
+            _ => (state.records, state.done),
+        }
     }
 }
 
@@ -439,6 +453,9 @@ struct RecordReader {
     /// Line number (1-based) of the next line.
     line: u64,
     buffer: Vec<u8>,
+    /// Records returned so far, and whether the end of the file was met.
+    records_read: u64,
+    at_end: bool,
 }
 
 impl RecordReader {
@@ -450,6 +467,8 @@ impl RecordReader {
             offset,
             line,
             buffer: Vec::new(),
+            records_read: 0,
+            at_end: false,
         }
     }
 
@@ -517,6 +536,7 @@ impl RecordReader {
                 }
             }
             if !read_any {
+                self.at_end = true;
                 return Ok(None);
             }
             if self.buffer.iter().all(u8::is_ascii_whitespace) {
@@ -532,6 +552,7 @@ impl RecordReader {
                     message: format!("not UTF-8 text: {}", error.utf8_error()),
                 }
             })?;
+            self.records_read += 1;
             return Ok(Some(Record {
                 line: start_line,
                 text,
@@ -651,7 +672,8 @@ fn infer_schema(
     let start_offset = reader.offset;
     match format {
         TextFormat::JsonLines => {
-            let mut columns: Vec<(String, Option<DataType>)> = Vec::new();
+            // Keyed by name: a line may have 100,000 keys.
+            let mut columns: IndexMap<String, Option<DataType>> = IndexMap::new();
             let mut warnings = Vec::new();
             let mut sampled = 0;
             while sampled < SAMPLE_RECORDS
@@ -678,13 +700,15 @@ fn infer_schema(
                 };
                 for (key, value) in &object {
                     let value_type = json_type(value);
-                    match columns.iter_mut().find(|(name, _)| name == key) {
-                        Some((_, known)) => {
+                    match columns.get_mut(key) {
+                        Some(known) => {
                             *known = known
                                 .take()
                                 .and_then(|known| value_type.and_then(|new| unify(known, new)));
                         }
-                        None => columns.push((key.clone(), value_type)),
+                        None => {
+                            columns.insert(key.clone(), value_type);
+                        }
                     }
                 }
                 sampled += 1;
@@ -819,19 +843,21 @@ fn unify(left: DataType, right: DataType) -> Option<DataType> {
             Some(DataType::List(Arc::new(Field::new("item", item, true))))
         }
         (DataType::Struct(left), DataType::Struct(right)) => {
-            let mut fields: Vec<(String, DataType)> = left
+            let mut fields: IndexMap<String, DataType> = left
                 .iter()
                 .map(|field| (field.name().clone(), field.data_type().clone()))
                 .collect();
             for field in right.iter() {
-                match fields.iter_mut().find(|(name, _)| name == field.name()) {
-                    Some((_, known)) => {
+                match fields.get_mut(field.name()) {
+                    Some(known) => {
                         *known = unify(known.clone(), field.data_type().clone())?;
                     }
-                    None => fields.push((field.name().clone(), field.data_type().clone())),
+                    None => {
+                        fields.insert(field.name().clone(), field.data_type().clone());
+                    }
                 }
             }
-            Some(struct_of(fields))
+            Some(struct_of(fields.into_iter().collect()))
         }
         (left, right) if left == right => Some(left),
         _ => None,
@@ -852,21 +878,24 @@ fn conform(value: &serde_json::Value, data_type: Option<&DataType>) -> Datum {
                 .collect(),
         ),
         (Value::Object(object), Some(DataType::Struct(fields))) => {
-            let mut entries: Vec<(Arc<str>, Datum)> = fields
-                .iter()
-                .map(|field| {
-                    let value = object
-                        .get(field.name())
-                        .map(|value| conform(value, Some(field.data_type())))
-                        .unwrap_or(Datum::None);
-                    (Arc::from(field.name().as_str()), value)
-                })
-                .collect();
-            for (key, value) in object {
-                if fields.find(key).is_none() {
-                    entries.push((Arc::from(key.as_str()), Datum::from_json(value)));
-                }
+            let mut entries = Vec::with_capacity(fields.len());
+            let mut found = 0;
+            for field in fields {
+                let value = match object.get(field.name()) {
+                    Some(value) => {
+                        found += 1;
+                        conform(value, Some(field.data_type()))
+                    }
+                    None => Datum::None,
+                };
+                entries.push((Arc::from(field.name().as_str()), value));
             }
+            push_unknown_keys(
+                &mut entries,
+                object,
+                found,
+                fields.iter().map(|field| field.name().as_str()),
+            );
             Datum::Dict(entries.into())
         }
         (value, _) => Datum::from_json(value),
@@ -875,23 +904,46 @@ fn conform(value: &serde_json::Value, data_type: Option<&DataType>) -> Datum {
 
 fn json_row(record: &Record, schema: &Schema, name: &Path) -> Result<Row, DataError> {
     let object = parse_json_object(record, name)?;
-    let mut fields: Vec<(Arc<str>, Datum)> = schema
-        .columns
-        .iter()
-        .map(|column| {
-            let value = object
-                .get(&column.name)
-                .map(|value| conform(value, column.data_type.as_ref()))
-                .unwrap_or(Datum::None);
-            (Arc::from(column.name.as_str()), value)
-        })
-        .collect();
-    for (key, value) in &object {
-        if schema.column(key).is_none() {
-            fields.push((Arc::from(key.as_str()), Datum::from_json(value)));
+    let mut fields = Vec::with_capacity(schema.columns.len());
+    let mut found = 0;
+    for column in &schema.columns {
+        let value = match object.get(&column.name) {
+            Some(value) => {
+                found += 1;
+                conform(value, column.data_type.as_ref())
+            }
+            None => Datum::None,
+        };
+        fields.push((Arc::from(column.name.as_str()), value));
+    }
+    push_unknown_keys(
+        &mut fields,
+        &object,
+        found,
+        schema.columns.iter().map(|column| column.name.as_str()),
+    );
+    Ok(Row::new(fields))
+}
+
+/// Appends the keys of `object` that are not among `known` (of which
+/// `found` are in the object), in the object's order. Only an object with
+/// keys beyond the known ones pays for a set of the known names, so rows
+/// stay linear in their width.
+fn push_unknown_keys<'a>(
+    entries: &mut Vec<(Arc<str>, Datum)>,
+    object: &serde_json::Map<String, serde_json::Value>,
+    found: usize,
+    known: impl Iterator<Item = &'a str>,
+) {
+    if found == object.len() {
+        return;
+    }
+    let known: HashSet<&str> = known.collect();
+    for (key, value) in object {
+        if !known.contains(key.as_str()) {
+            entries.push((Arc::from(key.as_str()), Datum::from_json(value)));
         }
     }
-    Ok(Row::new(fields))
 }
 
 /// What the sampled values of a CSV column allow it to be.
@@ -1111,6 +1163,60 @@ mod tests {
                 ("b".into(), DataType::Utf8)
             ])
         );
+    }
+
+    #[test]
+    fn json_rows_list_columns_then_unknown_keys_in_their_order() {
+        let schema = Schema {
+            columns: vec![
+                Column {
+                    name: "b".into(),
+                    data_type: Some(DataType::Float64),
+                    feature: None,
+                },
+                Column {
+                    name: "a".into(),
+                    data_type: Some(DataType::Int64),
+                    feature: None,
+                },
+            ],
+            warnings: Vec::new(),
+        };
+        let record = Record {
+            line: 1,
+            text: r#"{"z": 1, "a": 2, "y": {"k": 1}, "b": 3}"#.into(),
+        };
+        let row = json_row(&record, &schema, Path::new("t.jsonl")).expect("row");
+        let names: Vec<&str> = row.column_names().collect();
+        assert_eq!(names, ["b", "a", "z", "y"]);
+        assert_eq!(row.get("b"), Some(&Datum::Float(3.0)));
+        let record = Record {
+            line: 2,
+            text: r#"{"a": 2}"#.into(),
+        };
+        let row = json_row(&record, &schema, Path::new("t.jsonl")).expect("row");
+        assert_eq!(row.get("b"), Some(&Datum::None));
+        assert_eq!(row.fields.len(), 2);
+    }
+
+    #[test]
+    fn a_file_the_sample_reads_to_its_end_is_counted_at_open() {
+        let dir = tempfile::tempdir().expect("temp");
+        let small = dir.path().join("small.jsonl");
+        std::fs::write(&small, "{\"a\": 1}\n\n{\"a\": 2}\n  \n{\"a\": 3}").expect("written");
+        let source = TextSource::open(&small, TextFormat::JsonLines).expect("opens");
+        assert_eq!(source.counted_at_open, Some(3));
+        assert_eq!(source.row_count(), RowCount::Exact(3));
+        let csv = dir.path().join("small.csv");
+        std::fs::write(&csv, "a,b\n1,\"x\ny\"\n2,z\n").expect("written");
+        let source = TextSource::open(&csv, TextFormat::Csv).expect("opens");
+        assert_eq!(source.counted_at_open, Some(2));
+        let big = dir.path().join("big.jsonl");
+        let lines = "{\"a\": 1}\n".repeat(SAMPLE_RECORDS + 1);
+        std::fs::write(&big, lines).expect("written");
+        let source = TextSource::open(&big, TextFormat::JsonLines).expect("opens");
+        assert_eq!(source.counted_at_open, None);
+        assert_eq!(source.wait_for_row_count().expect("counted"), 1001);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod chat_templates;
 mod cli;
 mod conformance;
 mod data_bad_input;
+mod data_corrupt_ipc;
 mod data_hub;
 mod data_inspect;
 mod data_parquet;
