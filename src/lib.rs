@@ -2,6 +2,7 @@
 //!
 //! - [`core`]: templates model, PromptSource YAML, the Jinja engine, checks.
 //! - [`data`]: dataset sources (Parquet, Arrow IPC, JSON Lines, CSV, the Hub) as rows of [`core::datum::Datum`].
+//! - [`model`]: model servers (OpenAI-compatible client, scoring, metrics, response cache).
 //! - [`cli`]: the headless commands.
 //! - [`app`]: the studio's state, actions and update (no terminal types).
 //! - `ui`, `tui` (feature `tui`): the studio's widgets and its terminal loop.
@@ -11,6 +12,7 @@ pub mod cli;
 pub mod core;
 pub mod data;
 pub mod export;
+pub mod model;
 #[cfg(feature = "tui")]
 pub mod tui;
 #[cfg(feature = "tui")]
