@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod apply;
 pub mod check;
+pub mod eval;
 pub mod export;
 pub mod fetch;
 pub mod fmt;
@@ -81,6 +82,8 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// Write prompted datasets (P3 layout, completions or chat messages) for whole splits.
     Export(export::ExportArgs),
+    /// Score answer choices or generate with a model server; metrics per template.
+    Eval(eval::EvalArgs),
 }
 
 /// Runs a parsed command line.
@@ -94,6 +97,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(Command::Inspect(args)) => inspect::run(&args, out),
         Some(Command::Fetch(args)) => fetch::run(&args, out),
         Some(Command::Export(args)) => export::run(&args, out),
+        Some(Command::Eval(args)) => eval::run(&args, out),
         None => run_studio(cli.studio),
     }
 }
