@@ -407,6 +407,15 @@ pub fn stream_piece(event: &Value) -> Option<&str> {
 mod tests {
     use super::*;
 
+    /// The studio drives a run from a worker thread and may share the
+    /// evaluator between a batch run and the preview.
+    #[test]
+    fn an_evaluator_can_move_to_and_be_shared_between_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<Evaluator>();
+        send_and_sync::<RowResult>();
+    }
+
     #[test]
     fn generation_bodies() {
         let settings = Settings {
