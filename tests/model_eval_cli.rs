@@ -85,6 +85,8 @@ fn rank_classification_on_the_sample_workspace() {
     assert_eq!(report["endpoint"], server.endpoint());
     assert_eq!(report["model"], "fake-model");
     assert_eq!(report["dataset"], "news_topics");
+    assert_eq!(report["subset"], Value::Null);
+    assert_eq!(report["split"], "validation");
     let records = lines(&out);
     assert_eq!(records.len(), 16);
 
@@ -186,41 +188,117 @@ fn rank_classification_on_the_sample_workspace() {
 
 #[test]
 fn generation_reports_squad_rouge_bleu_and_what_is_not_computed() {
+    use promptstudio::model::{bleu, metrics, rouge};
     let home = tempfile::tempdir().unwrap();
-    let server = FakeServer::start(Config::default());
-    let out = home.path().join("rows.jsonl");
     let workspace = sample();
-    let output = promptstudio(
-        home.path(),
-        &[
-            "eval",
-            "--workspace",
-            workspace.to_str().unwrap(),
-            "--dataset",
-            "news_topics",
-            "--template",
-            "write_headline",
-            "--template",
-            "is_it_sports",
-            "--mode",
-            "generate",
-            "--limit",
-            "3",
-            "--endpoint",
-            &server.endpoint(),
-            "--model",
-            "fake-model",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let table = stdout(&output);
+    let selection = [
+        "--workspace",
+        workspace.to_str().unwrap(),
+        "--dataset",
+        "news_topics",
+        "--template",
+        "write_headline",
+        "--template",
+        "is_it_sports",
+        "--rows",
+        "0..3",
+    ];
+    // The fake model answers the first row's target, the second's with
+    // more words, the third "I do not know".
+    let mut apply_args = vec!["apply", "--seed", "0"];
+    apply_args.extend_from_slice(&selection);
+    let applied: Vec<Value> = stdout(&promptstudio(home.path(), &apply_args, &[]))
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let mut answers = std::collections::HashMap::new();
+    for record in applied.iter().filter(|r| r["row"] == 0 || r["row"] == 1) {
+        let target = record["parts"][1].as_str().unwrap();
+        let answer = if record["row"] == 0 {
+            target.to_string()
+        } else {
+            format!("{target} and more words")
+        };
+        answers.insert(record["parts"][0].as_str().unwrap().to_string(), answer);
+    }
+    let server = FakeServer::start(Config {
+        answers,
+        ..Config::default()
+    });
+    let out = home.path().join("rows.jsonl");
+    let mut args = vec!["eval"];
+    args.extend_from_slice(&selection);
+    let endpoint = server.endpoint();
+    args.extend_from_slice(&[
+        "--mode",
+        "generate",
+        "--max-tokens",
+        "100",
+        "--endpoint",
+        &endpoint,
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let report: Value =
+        serde_json::from_str(&stdout(&promptstudio(home.path(), &args, &[]))).unwrap();
+    let records = lines(&out);
+    assert_eq!(records.len(), 6);
+    for (index, template) in report["templates"].as_array().unwrap().iter().enumerate() {
+        let rows = &records[index * 3..index * 3 + 3];
+        assert_eq!(template["mode"], "generate");
+        assert_eq!(template["scored"], 3);
+        let mut em = Vec::new();
+        let mut f1 = Vec::new();
+        let mut rouge1 = Vec::new();
+        let mut pairs = Vec::new();
+        for (row, record) in rows.iter().enumerate() {
+            let completion = record["completion"].as_str().unwrap();
+            let target = record["target"].as_str().unwrap();
+            match row {
+                0 => assert_eq!(completion, target),
+                1 => assert_eq!(completion, format!("{target} and more words")),
+                _ => assert_eq!(completion, "I do not know"),
+            }
+            assert_eq!(
+                record["exact_match"],
+                metrics::exact_match(completion, target)
+            );
+            assert_eq!(record["f1"], metrics::f1(completion, target));
+            em.push(metrics::exact_match(completion, target));
+            f1.push(metrics::f1(completion, target));
+            rouge1.push(rouge::score(target, completion).rouge1);
+            pairs.push((completion, target));
+            assert_eq!(record["loglikelihoods"], Value::Null);
+        }
+        let metrics_json = &template["metrics"];
+        let close = |name: &str, expected: f64| {
+            let got = metrics_json[name].as_f64().unwrap();
+            assert!((got - expected).abs() < 1e-9, "{name}: {got} vs {expected}");
+        };
+        close("exact_match", metrics::mean(&em).unwrap());
+        close("exact_match_stderr", metrics::mean_stderr(&em).unwrap());
+        close("f1", metrics::mean(&f1).unwrap());
+        close("f1_stderr", metrics::mean_stderr(&f1).unwrap());
+        if template["template_name"] == "write_headline" {
+            close("rouge1", metrics::mean(&rouge1).unwrap());
+            close("bleu", bleu::corpus_bleu(pairs.iter().copied()));
+            for name in ["rouge2", "rouge2_stderr", "rougeL", "rougeL_stderr"] {
+                assert!(metrics_json[name].is_f64(), "{name}");
+            }
+        } else {
+            assert!(metrics_json.get("rouge1").is_none());
+            assert!(metrics_json.get("bleu").is_none());
+        }
+    }
+
+    // The table shows the same, with the declared metrics.
+    args.retain(|arg| *arg != "--json");
+    let table = stdout(&promptstudio(home.path(), &args, &[]));
     assert!(
-        table.starts_with(&format!("model fake-model at {}\n", server.endpoint())),
+        table.starts_with(&format!("model fake-model at {endpoint}\n")),
         "{table}"
     );
-    assert!(table.contains("write_headline"), "{table}");
     for metric in ["exact_match", "f1", "rouge1", "rouge2", "rougeL", "bleu"] {
         assert!(
             table.contains(&format!("  {metric} ")),
@@ -231,14 +309,7 @@ fn generation_reports_squad_rouge_bleu_and_what_is_not_computed() {
         table.contains("rows 3 · scored 3 · skipped 0 · errors 0"),
         "{table}"
     );
-    let records = lines(&out);
-    assert_eq!(records.len(), 6);
-    for record in &records {
-        assert_eq!(record["mode"], "generate");
-        assert_eq!(record["completion"], "I do not know");
-        assert_eq!(record["exact_match"], 0.0);
-        assert_eq!(record["loglikelihoods"], Value::Null);
-    }
+    assert_eq!(server.posts(), 6, "the table came from the cache");
 }
 
 #[test]

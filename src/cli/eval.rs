@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use super::target;
 use super::Outcome;
-use crate::core::template::Template;
+use crate::core::template::{DatasetTemplates, Template};
+use crate::data::resolve::Resolver;
 use crate::export::engine::EngineRenderer;
 use crate::export::progress::{Progress, ProgressMode};
 use crate::export::record::{self, SharedChoices};
@@ -258,7 +259,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             "model": evaluator.model(),
             "dataset": file.dataset,
             "subset": file.subset,
-            "split": args.rows_from.split,
+            "split": split_name(args, &file),
             "templates": templates,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&object)?)?;
@@ -274,6 +275,21 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The split evaluated: `--split`, else the one found by name (none for `--data` alone).
+fn split_name(args: &EvalArgs, file: &DatasetTemplates) -> Option<String> {
+    if args.rows_from.split.is_some() || args.rows_from.data.is_some() {
+        return args.rows_from.split.clone();
+    }
+    let spec = match &file.subset {
+        Some(subset) => format!("{}/{subset}", file.dataset),
+        None => file.dataset.clone(),
+    };
+    Resolver::from_env(&args.rows_from.workspace)
+        .resolve(&spec, None)
+        .ok()
+        .map(|found| found.split)
 }
 
 /// Renders the rows of `range` and sorts them into jobs and skipped rows.
