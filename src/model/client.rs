@@ -145,16 +145,18 @@ impl Client {
     }
 
     /// `POST {endpoint}{path}` with a JSON body (already serialised, so that
-    /// the cache key and the request are the same bytes).
+    /// the cache key and the request are the same bytes); returns the
+    /// response's text, checked to be JSON (a body that is not is tried
+    /// again), for the caller to parse into what it needs.
     pub fn post_json(
         &self,
         path: &str,
         body: &str,
         cancel: &AtomicBool,
-    ) -> Result<Value, RequestError> {
+    ) -> Result<String, RequestError> {
         let url = format!("{}{path}", self.endpoint);
         self.with_retries(cancel, || {
-            self.read_json(&url, self.post(&url).send(body.as_bytes()))
+            self.read_json_text(&url, self.post(&url).send(body.as_bytes()))
         })
     }
 
@@ -304,6 +306,26 @@ impl Client {
         url: &str,
         response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, Failure> {
+        let text = self.read_json_text(url, response)?;
+        serde_json::from_str(&text).map_err(|error| self.malformed(url, &error))
+    }
+
+    fn malformed(&self, url: &str, error: &serde_json::Error) -> Failure {
+        Failure {
+            error: RequestError::Malformed {
+                url: url.to_string(),
+                message: format!("not JSON ({error})"),
+            },
+            retry: true,
+            retry_after: None,
+        }
+    }
+
+    fn read_json_text(
+        &self,
+        url: &str,
+        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<String, Failure> {
         let mut response = self.check_status(url, response)?;
         let text = response
             .body_mut()
@@ -318,14 +340,10 @@ impl Client {
                 retry: true,
                 retry_after: None,
             })?;
-        serde_json::from_str(&text).map_err(|error| Failure {
-            error: RequestError::Malformed {
-                url: url.to_string(),
-                message: format!("not JSON ({error})"),
-            },
-            retry: true,
-            retry_after: None,
-        })
+        // A scan that builds nothing: whether the body is JSON at all.
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)
+            .map_err(|error| self.malformed(url, &error))?;
+        Ok(text)
     }
 }
 

@@ -279,7 +279,9 @@ impl Evaluator {
     ) -> Result<RowResult, RowFailure> {
         let (path, body) = generation_request(&self.model, &job.input, settings, false);
         self.request(path, &body, cancel, |response| {
-            let completion = completion_text(response).ok_or_else(|| {
+            let response: Value = serde_json::from_str(response)
+                .map_err(|error| ScoreError::Row(format!("unexpected response: {error}")))?;
+            let completion = completion_text(&response).ok_or_else(|| {
                 ScoreError::Row("the response has no completion text".to_string())
             })?;
             Ok(RowResult {
@@ -318,15 +320,15 @@ impl Evaluator {
         path: &str,
         body: &str,
         cancel: &AtomicBool,
-        interpret: impl Fn(&Value) -> Result<RowResult, ScoreError>,
+        interpret: impl Fn(&str) -> Result<RowResult, ScoreError>,
     ) -> Result<RowResult, RowFailure> {
         let endpoint = self.client.endpoint();
         // A cache that cannot be read is a cache miss: the run goes on.
-        let cached = self.cache.as_ref().and_then(|cache| {
-            let key_body = format!("{path}\n{body}");
-            let text = cache.get(endpoint, &self.model, &key_body).ok()??;
-            serde_json::from_str::<Value>(&text).ok()
-        });
+        let key_body = || format!("{path}\n{body}");
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.get(endpoint, &self.model, &key_body()).ok()?);
         if let Some(response) = cached {
             if let Ok(result) = interpret(&response) {
                 return Ok(result);
@@ -335,9 +337,8 @@ impl Evaluator {
         let response = self.client.post_json(path, body, cancel)?;
         let result = interpret(&response)?;
         if let Some(cache) = &self.cache {
-            let key_body = format!("{path}\n{body}");
             // Not storing a response only costs a request next time.
-            let _ = cache.put(endpoint, &self.model, &key_body, &response.to_string());
+            let _ = cache.put(endpoint, &self.model, &key_body(), &response);
         }
         Ok(result)
     }
