@@ -7,7 +7,10 @@
 //! instead runs it once in a fresh process and prints requests per second
 //! and the peak RSS of the whole process (client and server), then reruns
 //! it from a fresh response cache: first filling it, then served from it.
-//! `PROMPTSTUDIO_BENCH_ROWS` changes the row count (default 10000).
+//! `PROMPTSTUDIO_BENCH_ROWS` changes the row count (default 10000),
+//! `PROMPTSTUDIO_BENCH_CONCURRENCY` the requests in flight (default 32).
+//! The peak RSS is the whole process's: the client and the in-process
+//! server, each with one thread per connection.
 
 #[path = "../tests/model_support/fake_server.rs"]
 mod fake_server;
@@ -21,7 +24,13 @@ use promptstudio::model::client::RetryPolicy;
 use promptstudio::model::config::Connection;
 use promptstudio::model::run::{Evaluator, Job, Settings};
 
-const CONCURRENCY: usize = 32;
+/// Requests in flight; `PROMPTSTUDIO_BENCH_CONCURRENCY` changes it (default 32).
+fn concurrency() -> usize {
+    std::env::var("PROMPTSTUDIO_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(32)
+}
 const CHOICES: [&str; 4] = ["World", "Sports", "Business", "Science and Technology"];
 
 fn rows() -> usize {
@@ -55,7 +64,7 @@ fn jobs(count: usize) -> Vec<Job> {
 
 fn evaluator(server: &FakeServer, cache: Option<ResponseCache>) -> Evaluator {
     let mut connection = Connection::to(&server.endpoint());
-    connection.concurrency = CONCURRENCY;
+    connection.concurrency = concurrency();
     connection.timeout = Duration::from_secs(30);
     Evaluator::connect(
         &connection,
@@ -73,7 +82,7 @@ fn score(evaluator: &Evaluator, jobs: &[Job]) -> usize {
         .run(
             jobs,
             &Settings::default(),
-            CONCURRENCY,
+            concurrency(),
             &AtomicBool::new(false),
             &mut |_, result| {
                 assert!(result.error.is_none(), "{:?}", result.error);
@@ -92,12 +101,23 @@ fn score_rows_x_4_choices_at_concurrency_32(bencher: divan::Bencher) {
     bencher.bench_local(|| score(&evaluator, &jobs));
 }
 
-/// Peak resident memory of this process so far, in MB.
+/// Peak resident memory of this process so far, in MB: `VmHWM`, which
+/// (unlike `getrusage`'s `ru_maxrss`) does not carry over the peak of the
+/// process that exec'd us (cargo).
 fn peak_rss_mb() -> f64 {
-    // SAFETY: getrusage fills the struct it is given and nothing else.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn timed(label: &str, evaluator: &Evaluator, jobs: &[Job], server: &FakeServer) {
