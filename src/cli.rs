@@ -11,6 +11,7 @@ pub mod apply;
 pub mod chat_check;
 pub mod chat_template;
 pub mod check;
+pub mod eval;
 pub mod export;
 pub mod fetch;
 pub mod fmt;
@@ -85,6 +86,8 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Hugging Face chat templates: render a conversation as transformers does.
     ChatTemplate(chat_template::ChatTemplateArgs),
+    /// Score answer choices or generate with a model server; metrics per template.
+    Eval(eval::EvalArgs),
 }
 
 /// Runs a parsed command line.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         Some(Command::Fetch(args)) => fetch::run(&args, out),
         Some(Command::Export(args)) => export::run(&args, out),
         Some(Command::ChatTemplate(args)) => chat_template::run(&args, out),
+        Some(Command::Eval(args)) => eval::run(&args, out),
         None => run_studio(cli.studio),
     }
 }

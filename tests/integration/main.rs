@@ -2,6 +2,7 @@
 //! parquet and tokenizers are linked once instead of once per file.
 
 mod corpus;
+mod fake_server;
 mod oracle;
 mod studio_support;
 
@@ -24,6 +25,9 @@ mod export_interrupt;
 mod export_safety;
 mod export_shards;
 mod hub_hostile;
+mod model_client;
+mod model_eval_cli;
+mod model_metrics;
 mod pty_e2e;
 mod studio_app;
 mod studio_screens;
