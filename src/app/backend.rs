@@ -33,15 +33,9 @@ impl std::fmt::Display for Diagnostic {
     }
 }
 
-/// One template applied to one row, as PromptSource's `apply` gives it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Rendered {
-    /// The stripped `|||`-separated parts: input, then target(s).
-    pub parts: Vec<String>,
-    pub answer_choices: Option<Vec<String>>,
-    /// Per part, the byte ranges whose text came from row values.
-    pub spans: Vec<Vec<Range<usize>>>,
-}
+/// One template applied to one row: core's type, so the preview shows what
+/// `apply` prints and `export` writes.
+pub use crate::core::apply::Rendered;
 
 /// A template compiled once per edit and applied to many rows.
 pub trait CompiledPrompt: Send + Sync {

@@ -140,10 +140,6 @@ pub struct Rendered {
     pub spans: Vec<Vec<Range<usize>>>,
 }
 
-/// The name [`Rendered`] had before the studio and export shared it, still
-/// used by `check`.
-pub type Applied = Rendered;
-
 /// Rendered answer choices, shared between the `answer_choices` variable and
 /// the caller without copying text.
 type Choices = Arc<[Arc<str>]>;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::core::apply::{Applied, ApplyOptions, CompiledTemplate, RenderError, TemplateError};
+use crate::core::apply::{ApplyOptions, CompiledTemplate, RenderError, Rendered, TemplateError};
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
 use crate::core::template::{DatasetTemplates, Template, METRICS};
@@ -279,7 +279,7 @@ impl<'a> RowChecker<'a> {
     }
 }
 
-fn note_row(tally: &mut RowTally, applied: Result<Applied, RenderError>, index: usize) {
+fn note_row(tally: &mut RowTally, applied: Result<Rendered, RenderError>, index: usize) {
     let applied = match applied {
         Err(error) => {
             tally.note(

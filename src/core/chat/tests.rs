@@ -99,3 +99,20 @@ fn the_sandbox_hides_private_and_mutating_attributes() {
     let error = render("{% set ns = namespace(_a=1) %}{{ ns._a + 1 }}", hello()).unwrap_err();
     assert_eq!(error.kind, ErrorKind::Security);
 }
+
+#[test]
+fn a_huge_tojson_indent_fails_within_the_memory_budget() {
+    // A template chooses both the indent and the nesting: neither may
+    // allocate past the render's budget (256 MiB by default).
+    for source in [
+        "{{ messages | tojson(indent=10**12) }}",
+        "{{ [[[[[[1]]]]]] | tojson(indent=200000000) }}",
+    ] {
+        let error = render(source, hello()).expect_err(source);
+        assert_eq!(
+            error.type_name, "RenderLimitExceeded",
+            "{source}: {error:?}"
+        );
+    }
+    assert!(render("{{ messages | tojson(indent=2) }}", hello()).is_ok());
+}

@@ -182,7 +182,11 @@ fn tojson(input: &Value, args: &CallArgs) -> R<Value> {
     let indent = match &indent {
         None | Some(Value::None) => None,
         Some(Value::Str(s)) => Some(s.to_string()),
-        Some(Value::Int(n)) => Some(" ".repeat((*n).max(0) as usize)),
+        Some(Value::Int(n)) => {
+            let width = usize::try_from(*n).unwrap_or(0);
+            super::budget::charge(width)?;
+            Some(" ".repeat(width))
+        }
         Some(Value::Bool(b)) => Some(" ".repeat(*b as usize)),
         Some(other) => {
             return Err(Exc::type_error(format!(
@@ -234,13 +238,17 @@ struct JsonOptions {
 /// Python's `json` nests no deeper than its recursion limit.
 const MAX_JSON_DEPTH: usize = 1000;
 
-fn newline(options: &JsonOptions, level: usize, out: &mut String) {
+/// A newline and `level` indents, charged to the render's memory budget: a
+/// template chooses both the indent and the nesting.
+fn newline(options: &JsonOptions, level: usize, out: &mut String) -> R<()> {
     if let Some(indent) = &options.indent {
+        super::budget::charge(indent.len().saturating_mul(level).saturating_add(1))?;
         out.push('\n');
         for _ in 0..level {
             out.push_str(indent);
         }
     }
+    Ok(())
 }
 
 fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) -> R<()> {
@@ -267,10 +275,10 @@ fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) ->
                 if i > 0 {
                     out.push_str(&options.item_sep);
                 }
-                newline(options, level + 1, out);
+                newline(options, level + 1, out)?;
                 dump(item, options, level + 1, out)?;
             }
-            newline(options, level, out);
+            newline(options, level, out)?;
             out.push(']');
         }
         Value::Dict(d) => {
@@ -296,7 +304,7 @@ fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) ->
                 if i > 0 {
                     out.push_str(&options.item_sep);
                 }
-                newline(options, level + 1, out);
+                newline(options, level + 1, out)?;
                 let key = match k {
                     Value::Str(s) => s.to_string(),
                     Value::None => "null".to_string(),
@@ -314,7 +322,7 @@ fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) ->
                 out.push_str(&options.key_sep);
                 dump(v, options, level + 1, out)?;
             }
-            newline(options, level, out);
+            newline(options, level, out)?;
             out.push('}');
         }
         other => {
