@@ -50,17 +50,11 @@ impl CompiledPrompt for CompiledTemplate {
             ..ApplyOptions::default()
         };
         // The render `apply` and `export` use, answer choices included.
-        CompiledTemplate::render(self, row, &options)
-            .map(|rendered| Rendered {
-                parts: rendered.parts,
-                answer_choices: rendered.answer_choices,
-                spans: rendered.spans,
-            })
-            .map_err(|error| Diagnostic {
-                message: format!("{}: {}", error.kind, error.message),
-                line: error.line,
-                column: None,
-            })
+        CompiledTemplate::render(self, row, &options).map_err(|error| Diagnostic {
+            message: format!("{}: {}", error.kind, error.message),
+            line: error.line,
+            column: None,
+        })
     }
 }
 
