@@ -12,8 +12,8 @@ use std::sync::Arc;
 use super::ast::LoopControl;
 use super::error::Exc;
 use super::eval::{CallArgs, State};
+use super::filters::{json_float, json_key};
 use super::value::{dict_insert, py_cmp, Dict, Func, HashKey, UndefinedReason, Value};
-use crate::core::py::float::float_repr;
 use crate::core::py::strings::str_repr;
 
 type R<T> = Result<T, Exc>;
@@ -305,19 +305,7 @@ fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) ->
                     out.push_str(&options.item_sep);
                 }
                 newline(options, level + 1, out)?;
-                let key = match k {
-                    Value::Str(s) => s.to_string(),
-                    Value::None => "null".to_string(),
-                    Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-                    Value::Int(n) => n.to_string(),
-                    Value::Float(f) => json_float(*f),
-                    other => {
-                        return Err(Exc::type_error(format!(
-                            "keys must be str, int, float, bool or None, not {}",
-                            other.type_name()
-                        )))
-                    }
-                };
+                let key = json_key(k)?;
                 json_string(&key, options.ensure_ascii, out);
                 out.push_str(&options.key_sep);
                 dump(v, options, level + 1, out)?;
@@ -333,16 +321,6 @@ fn dump(value: &Value, options: &JsonOptions, level: usize, out: &mut String) ->
         }
     }
     Ok(())
-}
-
-fn json_float(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".to_string()
-    } else if f.is_infinite() {
-        if f > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-    } else {
-        float_repr(f)
-    }
 }
 
 /// `json.encoder.py_encode_basestring(_ascii)`.

@@ -367,13 +367,7 @@ fn to_json(value: &Value, out: &mut String, indent: Option<usize>, level: usize)
         Value::None => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(n) => out.push_str(&n.to_string()),
-        Value::Float(f) => out.push_str(&if f.is_nan() {
-            "NaN".to_string()
-        } else if f.is_infinite() {
-            if *f > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
-        } else {
-            float_repr(*f)
-        }),
+        Value::Float(f) => out.push_str(&json_float(*f)),
         Value::Str(s) => json_string(s, out),
         Value::List(_) | Value::Tuple(_) => {
             let items = value.iterate()?;
@@ -393,20 +387,7 @@ fn to_json(value: &Value, out: &mut String, indent: Option<usize>, level: usize)
         Value::Dict(d) => {
             let mut entries: Vec<(String, Value)> = Vec::new();
             for (k, v) in d.borrow().values() {
-                let key = match k {
-                    Value::Str(s) => s.to_string(),
-                    Value::None => "null".to_string(),
-                    Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
-                    Value::Int(n) => n.to_string(),
-                    Value::Float(f) => float_repr(*f),
-                    other => {
-                        return Err(Exc::type_error(format!(
-                            "keys must be str, int, float, bool or None, not {}",
-                            other.type_name()
-                        )))
-                    }
-                };
-                entries.push((key, v.clone()));
+                entries.push((json_key(k)?, v.clone()));
             }
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             out.push('{');
@@ -432,6 +413,35 @@ fn to_json(value: &Value, out: &mut String, indent: Option<usize>, level: usize)
         }
     }
     Ok(())
+}
+
+/// A float as Python's `json` writes it (`NaN`, `Infinity`, else `repr`);
+/// shared by PromptSource's `tojson` and the chat templates' `json.dumps`.
+pub(super) fn json_float(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".to_string()
+    } else if f.is_infinite() {
+        if f > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+    } else {
+        float_repr(f)
+    }
+}
+
+/// A dict key as Python's `json` turns it into an object key.
+pub(super) fn json_key(key: &Value) -> Result<String, Exc> {
+    Ok(match key {
+        Value::Str(s) => s.to_string(),
+        Value::None => "null".to_string(),
+        Value::Bool(b) => if *b { "true" } else { "false" }.to_string(),
+        Value::Int(n) => n.to_string(),
+        Value::Float(f) => json_float(*f),
+        other => {
+            return Err(Exc::type_error(format!(
+                "keys must be str, int, float, bool or None, not {}",
+                other.type_name()
+            )))
+        }
+    })
 }
 
 /// Python's `textwrap.wrap` with Jinja2's settings (no tab expansion, no

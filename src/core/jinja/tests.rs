@@ -277,3 +277,12 @@ fn render_time_randomness_is_detected() {
         "{{ xs | join(', ') }} ||| {{ answer_choices[label] }}"
     ));
 }
+
+#[test]
+fn tojson_writes_float_keys_and_values_as_python_json() {
+    // Jinja2 3.1.6 renders this as {"NaN": Infinity} (the key was "nan").
+    assert_eq!(
+        render("{{ {'nan'|float: 1e999} | tojson }}"),
+        r#"{"NaN": Infinity}"#
+    );
+}
