@@ -143,7 +143,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         )),
         None => None,
     };
-    let mut progress = Progress::new(ProgressMode::detect(false));
+    let mut progress = Progress::new(ProgressMode::detect(false)).counting("rows");
     let mut reports = Vec::new();
     for template in &selected {
         let mode = match args.mode {

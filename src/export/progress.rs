@@ -35,6 +35,8 @@ pub struct Progress {
     mode: ProgressMode,
     bar: Option<ProgressBar>,
     label: String,
+    /// What is counted: "renders" for export, "rows" for eval.
+    unit: &'static str,
     total: u64,
     done: u64,
     started: Instant,
@@ -47,6 +49,7 @@ impl Progress {
             mode,
             bar: None,
             label: String::new(),
+            unit: "renders",
             total: 0,
             done: 0,
             started: Instant::now(),
@@ -54,7 +57,13 @@ impl Progress {
         }
     }
 
-    /// Starts a split of `total` renders (rows × templates).
+    /// Counts `unit` instead of renders.
+    pub fn counting(mut self, unit: &'static str) -> Progress {
+        self.unit = unit;
+        self
+    }
+
+    /// Starts a split of `total` units (for export, rows × templates).
     pub fn start(&mut self, label: &str, total: u64) {
         self.label = label.to_string();
         self.total = total;
@@ -64,16 +73,17 @@ impl Progress {
         match self.mode {
             ProgressMode::Bar => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {human_pos}/{human_len} renders {per_sec} ETA {eta}",
-                )
+                let style = ProgressStyle::with_template(&format!(
+                    "{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {} {{per_sec}} ETA {{eta}}",
+                    self.unit
+                ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_message(label.to_string());
                 self.bar = Some(bar);
             }
-            ProgressMode::Lines => self.line(&format!("{label}: {total} renders to do")),
+            ProgressMode::Lines => self.line(&format!("{label}: {total} {} to do", self.unit)),
             ProgressMode::Quiet => {}
         }
     }
@@ -93,8 +103,8 @@ impl Progress {
                 let remaining = self.total.saturating_sub(self.done) as f64 / rate.max(1e-9);
                 let percent = 100.0 * self.done as f64 / (self.total.max(1) as f64);
                 self.line(&format!(
-                    "{}: {}/{} renders ({percent:.0}%), {rate:.0}/s, ETA {remaining:.0}s",
-                    self.label, self.done, self.total
+                    "{}: {}/{} {} ({percent:.0}%), {rate:.0}/s, ETA {remaining:.0}s",
+                    self.label, self.done, self.total, self.unit
                 ));
             }
             _ => {}

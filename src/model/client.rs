@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
@@ -281,9 +281,7 @@ impl Client {
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<f64>().ok())
-            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-            .map(|seconds| Duration::from_secs_f64(seconds).min(MAX_RETRY_AFTER));
+            .and_then(|value| parse_retry_after(value, SystemTime::now()));
         let text = response
             .body_mut()
             .with_config()
@@ -297,7 +295,11 @@ impl Client {
                 message: server_message(&text),
             },
             retry: status == 408 || status == 429 || status >= 500,
-            retry_after: if status == 429 { retry_after } else { None },
+            retry_after: if status == 429 || status == 503 {
+                retry_after
+            } else {
+                None
+            },
         })
     }
 
@@ -383,6 +385,23 @@ fn sleep_unless_cancelled(wait: Duration, cancel: &AtomicBool) {
     }
 }
 
+/// How long a `Retry-After` header asks us to wait: RFC 9110 allows a
+/// number of seconds or an HTTP-date (proxies and some gateways send the
+/// date). A date in the past means "now"; waits are capped so a hostile or
+/// confused server cannot park the run for hours.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => Duration::from_secs_f64(seconds),
+        Ok(_) => return None,
+        Err(_) => {
+            let when = httpdate::parse_http_date(value).ok()?;
+            when.duration_since(now).unwrap_or(Duration::ZERO)
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,5 +426,21 @@ mod tests {
         assert_eq!(server_message(r#"{"error": "bad"}"#), "bad");
         assert_eq!(server_message(r#"{"detail": "Not Found"}"#), "Not Found");
         assert_eq!(server_message("  plain text \n"), "plain text");
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Dec 2026 05:00:00 GMT").unwrap();
+        let wait = |value| parse_retry_after(value, now);
+        assert_eq!(wait("3"), Some(Duration::from_secs(3)));
+        assert_eq!(wait(" 0.5 "), Some(Duration::from_millis(500)));
+        assert_eq!(
+            wait("Sun, 06 Dec 2026 05:00:07 GMT"),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(wait("Sun, 06 Dec 2026 04:59:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(wait("Mon, 07 Dec 2026 05:00:00 GMT"), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait("-1"), None);
+        assert_eq!(wait("soon"), None);
     }
 }

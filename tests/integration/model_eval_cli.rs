@@ -79,8 +79,12 @@ fn rank_classification_on_the_sample_workspace() {
         "--out",
         out.to_str().unwrap(),
     ];
-    let report: Value =
-        serde_json::from_str(&stdout(&promptstudio(home.path(), &args, &[]))).unwrap();
+    let output = promptstudio(home.path(), &args, &[]);
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    // Progress (plain lines when stderr is not a terminal) counts rows, not renders.
+    let progress = String::from_utf8_lossy(&output.stderr);
+    assert!(progress.contains(": 8 rows to do"), "{progress}");
+    assert!(!progress.contains("renders"), "{progress}");
     assert_eq!(report["endpoint"], server.endpoint());
     assert_eq!(report["model"], "fake-model");
     assert_eq!(report["dataset"], "news_topics");
