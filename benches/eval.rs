@@ -9,12 +9,16 @@
 //! it from a fresh response cache: first filling it, then served from it.
 //! `PROMPTSTUDIO_BENCH_ROWS` changes the row count (default 10000),
 //! `PROMPTSTUDIO_BENCH_CONCURRENCY` the requests in flight (default 32).
-//! The peak RSS is the whole process's: the client and the in-process
-//! server, each with one thread per connection.
+//! The peak RSS is then the client's alone: the server runs in a child
+//! process (this same binary, started with `PROMPTSTUDIO_BENCH_SERVE=1`),
+//! so its threads and buffers are not counted. The divan run keeps the
+//! server in-process.
 
 #[path = "../tests/integration/fake_server.rs"]
 mod fake_server;
 
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -62,8 +66,8 @@ fn jobs(count: usize) -> Vec<Job> {
         .collect()
 }
 
-fn evaluator(server: &FakeServer, cache: Option<ResponseCache>) -> Evaluator {
-    let mut connection = Connection::to(&server.endpoint());
+fn evaluator(endpoint: &str, cache: Option<ResponseCache>) -> Evaluator {
+    let mut connection = Connection::to(endpoint);
     connection.concurrency = concurrency();
     connection.timeout = Duration::from_secs(30);
     Evaluator::connect(
@@ -96,7 +100,7 @@ fn score(evaluator: &Evaluator, jobs: &[Job]) -> usize {
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn score_rows_x_4_choices_at_concurrency_32(bencher: divan::Bencher) {
     let server = FakeServer::start_quiet(Config::default());
-    let evaluator = evaluator(&server, None);
+    let evaluator = evaluator(&server.endpoint(), None);
     let jobs = jobs(rows());
     bencher.bench_local(|| score(&evaluator, &jobs));
 }
@@ -120,13 +124,79 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn timed(label: &str, evaluator: &Evaluator, jobs: &[Job], server: &FakeServer) {
+/// The fake server in a child process: answers `posts` on its stdin with
+/// the number of POSTs it has served, and stops when its stdin closes.
+struct ChildServer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<std::process::ChildStdout>,
+    endpoint: String,
+}
+
+impl ChildServer {
+    fn start() -> ChildServer {
+        let mut child = Command::new(std::env::current_exe().expect("this bench's path"))
+            .env("PROMPTSTUDIO_BENCH_SERVE", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the server process starts");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let endpoint = read_line(&mut stdout);
+        ChildServer {
+            child,
+            stdin,
+            stdout,
+            endpoint,
+        }
+    }
+
+    fn posts(&mut self) -> usize {
+        writeln!(self.stdin, "posts").expect("the server process reads");
+        read_line(&mut self.stdout)
+            .parse()
+            .expect("the server process answers a count")
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_line(reader: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .expect("the server process writes");
+    line.trim().to_string()
+}
+
+/// The child side of [`ChildServer`].
+fn serve() {
+    let server = FakeServer::start_quiet(Config::default());
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", server.endpoint()).unwrap();
+    stdout.flush().unwrap();
+    for line in std::io::stdin().lock().lines() {
+        if line.map_or(true, |line| line.trim() != "posts") {
+            break;
+        }
+        writeln!(stdout, "{}", server.posts()).unwrap();
+        stdout.flush().unwrap();
+    }
+}
+
+fn timed(label: &str, evaluator: &Evaluator, jobs: &[Job], server: &mut ChildServer) {
     let posts = server.posts();
     let start = Instant::now();
     let scored = score(evaluator, jobs);
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "{label}: {scored} rows × {} choices in {seconds:.2} s: {:.0} rows/s, {} requests sent; peak RSS {:.1} MB",
+        "{label}: {scored} rows × {} choices in {seconds:.2} s: {:.0} rows/s, {} requests sent; peak RSS of the client process {:.1} MB",
         CHOICES.len(),
         scored as f64 / seconds,
         server.posts() - posts,
@@ -135,27 +205,32 @@ fn timed(label: &str, evaluator: &Evaluator, jobs: &[Job], server: &FakeServer) 
 }
 
 fn main() {
+    if std::env::var_os("PROMPTSTUDIO_BENCH_SERVE").is_some() {
+        serve();
+        return;
+    }
     if std::env::var_os("PROMPTSTUDIO_BENCH_ONCE").is_none() {
         divan::main();
         return;
     }
-    let server = FakeServer::start_quiet(Config::default());
+    let mut server = ChildServer::start();
+    let endpoint = server.endpoint.clone();
     let jobs = jobs(rows());
     println!("before: peak RSS {:.1} MB", peak_rss_mb());
-    timed("no cache", &evaluator(&server, None), &jobs, &server);
+    timed("no cache", &evaluator(&endpoint, None), &jobs, &mut server);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("responses.sqlite");
     let cache = || Some(ResponseCache::open(&path).expect("the cache opens"));
     timed(
         "cache, filling",
-        &evaluator(&server, cache()),
+        &evaluator(&endpoint, cache()),
         &jobs,
-        &server,
+        &mut server,
     );
     timed(
         "cache, served",
-        &evaluator(&server, cache()),
+        &evaluator(&endpoint, cache()),
         &jobs,
-        &server,
+        &mut server,
     );
 }
