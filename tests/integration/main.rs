@@ -24,6 +24,7 @@ mod export_conformance;
 mod export_interrupt;
 mod export_safety;
 mod export_shards;
+mod hostile_probes;
 mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
