@@ -15,6 +15,7 @@ mod data_corrupt_ipc;
 mod data_hub;
 mod data_inspect;
 mod data_parquet;
+mod data_python_json;
 mod data_resolve;
 mod data_sources;
 mod engine_differential;
