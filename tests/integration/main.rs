@@ -9,6 +9,7 @@ mod studio_support;
 mod chat_cli;
 mod chat_templates;
 mod cli;
+mod cli_check_by_name;
 mod conformance;
 mod data_bad_input;
 mod data_corrupt_ipc;
