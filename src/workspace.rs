@@ -113,6 +113,24 @@ impl FolderWorkspace {
     }
 }
 
+/// The workspace a templates path belongs to: the parent of the
+/// `templates/` folder it is in (or is), else the nearest folder around it
+/// with a `data/` folder. `check sample-data/templates/x` finds
+/// `sample-data`.
+pub fn enclosing_workspace(path: &Path) -> Option<PathBuf> {
+    let path = std::path::absolute(path).ok()?;
+    let mut data_root = None;
+    for folder in path.ancestors() {
+        if folder.file_name().is_some_and(|name| name == "templates") {
+            return folder.parent().map(Path::to_path_buf);
+        }
+        if data_root.is_none() && folder.join("data").is_dir() {
+            data_root = Some(folder.to_path_buf());
+        }
+    }
+    data_root
+}
+
 /// `dataset[/subset]`, as the resolver reads names.
 fn dataset_spec(dataset: &str, subset: Option<&str>) -> String {
     match subset {

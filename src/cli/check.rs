@@ -11,6 +11,9 @@ use super::target;
 use super::Outcome;
 use crate::core::catalog::Catalog;
 use crate::core::check::{self, Finding, Severity};
+use crate::core::template::DatasetTemplates;
+use crate::data::Source;
+use crate::workspace::{enclosing_workspace, FolderWorkspace};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -21,9 +24,20 @@ pub struct CheckArgs {
     /// JSON Lines, CSV) and check variables against its columns.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Which dataset --data belongs to (NAME or NAME/SUBSET), when PATHS hold several.
+    /// Which dataset --data belongs to (NAME or NAME/SUBSET), when PATHS hold
+    /// several. Without --data, its rows are found by name as `render` finds
+    /// them (the workspace's data/, then the Hugging Face caches).
     #[arg(long)]
     pub dataset: Option<String>,
+    /// With --dataset and no --data: the split (default: validation, else a
+    /// validation-like split, else train, else test).
+    #[arg(long)]
+    pub split: Option<String>,
+    /// With --dataset and no --data: the workspace whose data/ holds the rows
+    /// (default: the folder holding the checked templates/ folder, else the
+    /// current folder).
+    #[arg(long)]
+    pub workspace: Option<PathBuf>,
     /// With --data: only these rows (START..END).
     #[arg(long)]
     pub rows: Option<String>,
@@ -53,16 +67,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     let mut findings = check::check_catalog(&catalog);
 
-    if let Some(data) = &args.data {
-        let file = match &args.dataset {
-            Some(spec) => target::find_dataset(&catalog, spec)?,
-            None if catalog.files.len() == 1 => catalog.files[0].clone(),
-            None => bail!(
-                "--data needs one dataset, but the paths hold {} templates.yaml files: name one with --dataset",
-                catalog.files.len()
-            ),
-        };
-        let source = crate::data::open(data)?;
+    if let Some((file, source)) = rows_to_check(args, &catalog)? {
         let range =
             target::parse_row_range(args.rows.as_deref(), target::row_count(source.as_ref())?)?;
         let columns: Vec<String> = source
@@ -125,6 +130,39 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The templates file and rows that `--data` or `--dataset` name, if any.
+fn rows_to_check(
+    args: &CheckArgs,
+    catalog: &Catalog,
+) -> anyhow::Result<Option<(DatasetTemplates, Box<dyn Source>)>> {
+    let file = match (&args.dataset, &args.data) {
+        (None, None) => return Ok(None),
+        (Some(spec), _) => target::find_dataset(catalog, spec)?,
+        (None, Some(_)) if catalog.files.len() == 1 => catalog.files[0].clone(),
+        (None, Some(_)) => bail!(
+            "--data needs one dataset, but the paths hold {} templates.yaml files: name one with --dataset",
+            catalog.files.len()
+        ),
+    };
+    let source = match &args.data {
+        Some(data) => crate::data::open(data)?,
+        None => {
+            let root = match &args.workspace {
+                Some(root) => root.clone(),
+                None => args
+                    .paths
+                    .iter()
+                    .find_map(|path| enclosing_workspace(path))
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            };
+            FolderWorkspace::new(&root, None, None)
+                .rows_of(&file, args.split.as_deref())?
+                .open()?
+        }
+    };
+    Ok(Some((file, source)))
 }
 
 fn count(findings: &[Finding], severity: Severity) -> usize {
