@@ -24,6 +24,7 @@ mod export_conformance;
 mod export_interrupt;
 mod export_safety;
 mod export_shards;
+mod fuzz_replay;
 mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
