@@ -14,6 +14,8 @@ pub mod cli;
 pub mod core;
 pub mod data;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod model;
 #[cfg(feature = "tui")]
 pub mod tui;

@@ -27,6 +27,7 @@ mod export_interrupt;
 mod export_safety;
 mod export_shards;
 mod hostile_probes;
+mod fuzz_replay;
 mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
