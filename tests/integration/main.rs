@@ -8,6 +8,7 @@ mod studio_support;
 
 mod chat_cli;
 mod chat_templates;
+mod check_tokens_cli;
 mod cli;
 mod conformance;
 mod data_bad_input;
@@ -24,6 +25,7 @@ mod export_conformance;
 mod export_interrupt;
 mod export_safety;
 mod export_shards;
+mod fewshot_cli;
 mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
