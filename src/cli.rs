@@ -14,6 +14,7 @@ pub mod check;
 pub mod eval;
 pub mod export;
 pub mod fetch;
+pub mod fewshot;
 pub mod fmt;
 pub mod inspect;
 pub mod render;

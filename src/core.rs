@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod chat;
 pub mod check;
 pub mod datum;
+pub mod fewshot;
 pub mod fsutil;
 pub mod jinja;
 pub mod py;

@@ -34,6 +34,7 @@
 //! [`writer`] and [`record`] are what lands on disk.
 
 pub mod engine;
+pub mod fewshot;
 pub mod folders;
 pub mod manifest;
 pub mod merge;

@@ -8,10 +8,12 @@ use clap::Args;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::fewshot::DemoPool;
 use super::target;
 use super::Outcome;
 use crate::core::apply::{ApplyOptions, CompiledTemplate, RenderError};
 use crate::core::datum::Row;
+use crate::core::fewshot::{self, Demonstration};
 use crate::core::template::Template;
 
 #[derive(Debug, Args)]
@@ -37,6 +39,8 @@ pub struct ApplyArgs {
     /// Row range START..END (0-based, END exclusive; either side may be omitted).
     #[arg(long)]
     pub rows: Option<String>,
+    #[command(flatten)]
+    pub fewshot: super::fewshot::FewshotArgs,
 }
 
 /// One line of output.
@@ -50,6 +54,16 @@ struct ApplyRecord<'a> {
     parts: Option<Vec<String>>,
     answer_choices: Option<Vec<String>>,
     error: Option<ErrorRecord>,
+    #[serde(flatten)]
+    fewshot: Option<FewshotRecord>,
+}
+
+/// With `--num-fewshot`: the demonstrations' rows and the assembled input
+/// (`None` when the row's own render failed).
+#[derive(Serialize)]
+struct FewshotRecord {
+    fewshot_rows: Vec<usize>,
+    prompt: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -103,14 +117,20 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         dataset: &file.dataset,
         subset: file.subset.as_deref(),
         options: &options,
+        fewshot: None,
     };
 
     // Templates are the outer loop (the output is ordered by template, then
     // row), so each template reads the rows once, sequentially.
     for (template, compiled) in &compiled {
+        let pool = demo_pool(args, &file, compiled, &options)?;
         if rows.is_empty() {
             break;
         }
+        let context = RecordContext {
+            fewshot: pool.as_ref(),
+            ..context
+        };
         let mut index = rows.start;
         for batch in source.range_batches(rows.start as u64..rows.end as u64, CHUNK_ROWS)? {
             let batch = batch?;
@@ -119,6 +139,9 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 .enumerate()
                 .map(|(offset, row)| context.line(template, compiled, index + offset, row))
                 .collect::<Result<_, _>>()?;
+            if let Some(pool) = &pool {
+                pool.check()?;
+            }
             for line in &lines {
                 out.write_all(line)?;
             }
@@ -128,10 +151,39 @@ pub fn run(args: &ApplyArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// The demonstrations of `compiled`'s rows, rendered as the rows are.
+fn demo_pool<'a>(
+    args: &ApplyArgs,
+    file: &crate::core::template::DatasetTemplates,
+    compiled: &'a CompiledTemplate,
+    options: &'a ApplyOptions,
+) -> anyhow::Result<Option<DemoPool<'a>>> {
+    if args.fewshot.num_fewshot.is_none() {
+        return Ok(None);
+    }
+    let (pool_source, same_split) = args
+        .rows_from
+        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
+    let pool_rows = target::row_count(pool_source.as_ref())?;
+    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
+        return Ok(None);
+    };
+    Ok(Some(DemoPool::new(
+        plan,
+        pool_source,
+        Box::new(move |j, row| {
+            let applied = compiled.apply(row, options).ok()?;
+            Demonstration::from_parts(j, &applied.parts)
+        }),
+    )))
+}
+
+#[derive(Clone, Copy)]
 struct RecordContext<'a> {
     dataset: &'a str,
     subset: Option<&'a str>,
     options: &'a ApplyOptions,
+    fewshot: Option<&'a DemoPool<'a>>,
 }
 
 impl RecordContext<'_> {
@@ -157,6 +209,19 @@ impl RecordContext<'_> {
             Ok(applied) => (Some(applied.parts), None),
             Err(error) => (None, Some(ErrorRecord::from(error))),
         };
+        let fewshot = self.fewshot.map(|pool| {
+            let demos = pool.demonstrations(index);
+            FewshotRecord {
+                fewshot_rows: demos.iter().map(|demo| demo.row).collect(),
+                prompt: parts.as_ref().map(|parts| {
+                    fewshot::join(
+                        &demos,
+                        parts.first().map_or("", String::as_str),
+                        fewshot::DEFAULT_TARGET_DELIMITER,
+                    )
+                }),
+            }
+        });
         let record = ApplyRecord {
             dataset: self.dataset,
             subset: self.subset,
@@ -166,6 +231,7 @@ impl RecordContext<'_> {
             parts,
             answer_choices: answer_choices.unwrap_or(None),
             error,
+            fewshot,
         };
         let mut line = serde_json::to_vec(&record)?;
         line.push(b'\n');

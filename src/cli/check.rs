@@ -41,6 +41,13 @@ pub struct CheckArgs {
     /// With --data: only these rows (START..END).
     #[arg(long)]
     pub rows: Option<String>,
+    /// With --data: count input tokens with this tokenizer.json (a file, a
+    /// model folder or ORG/NAME in the cache), no special tokens added.
+    #[arg(long, value_name = "PATH|ORG/NAME", requires = "data")]
+    pub tokenizer: Option<String>,
+    /// With --tokenizer: report rows whose input has more tokens than N (exit 1).
+    #[arg(long, value_name = "N", requires = "tokenizer")]
+    pub max_input_tokens: Option<usize>,
     /// Print findings as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -79,6 +86,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         // Streamed a batch at a time: a split of any size is checked in the
         // memory of one batch.
         let mut checker = check::RowChecker::new(&file, &columns);
+        if let (Some(spec), Some(max)) = (&args.tokenizer, args.max_input_tokens) {
+            let counter = crate::core::chat::tokens::TokenCounter::load(
+                spec,
+                &crate::data::resolve::hub_cache(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            checker = checker.with_token_budget(check::TokenBudget { counter, max });
+        }
         let mut index = range.start;
         if !range.is_empty() {
             for batch in source.range_batches(range.start as u64..range.end as u64, 4096)? {

@@ -15,8 +15,11 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
 
+use super::fewshot::DemoPool;
 use super::target;
 use super::Outcome;
+use crate::core::chat::{ChatTemplate, Conversation, RenderOptions};
+use crate::core::fewshot;
 use crate::core::template::{DatasetTemplates, Template};
 use crate::data::resolve::Resolver;
 use crate::export::engine::EngineRenderer;
@@ -99,6 +102,18 @@ pub struct EvalArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Score and generate with the prompt this chat template makes of the
+    /// input (a .jinja file, a tokenizer_config.json, a model folder, or
+    /// ORG/NAME in the Hugging Face cache), as lm-evaluation-harness'
+    /// --apply_chat_template: generation prompt on, no target delimiter,
+    /// and `add_special_tokens: false` sent with every request.
+    #[arg(long, value_name = "PATH|ORG/NAME", conflicts_with = "chat")]
+    pub chat_template: Option<String>,
+    /// Which of a tokenizer_config.json's named templates (default: "default").
+    #[arg(long, value_name = "NAME", requires = "chat_template")]
+    pub chat_template_name: Option<String>,
+    #[command(flatten)]
+    pub fewshot: super::fewshot::FewshotArgs,
 }
 
 const RENDER_BATCH_ROWS: usize = 2048;
@@ -143,6 +158,16 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         )),
         None => None,
     };
+    let chat_template = match &args.chat_template {
+        Some(spec) => Some(ChatPrompt::load(spec, args.chat_template_name.as_deref())?),
+        None => None,
+    };
+    let target_delimiter = match chat_template {
+        // lm-evaluation-harness sets the delimiter empty with a chat template:
+        // the generation prompt ends where the answer starts.
+        Some(_) => String::new(),
+        None => args.target_delimiter.clone(),
+    };
     let mut progress = Progress::new(ProgressMode::detect(false)).counting("rows");
     let mut reports = Vec::new();
     for template in &selected {
@@ -161,15 +186,37 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 )
             })?,
         );
-        let (entries, jobs) =
-            render_entries(&renderer, source.as_ref(), rows.clone(), args.seed, mode)?;
+        let pool = demo_pool(args, &file, &renderer)?;
+        let assemble = |row: usize, input: String| -> Result<String, String> {
+            let demos = pool
+                .as_ref()
+                .map(|pool| pool.demonstrations(row))
+                .unwrap_or_default();
+            match &chat_template {
+                Some(chat) => chat.render(&fewshot::messages(&demos, &input)),
+                None if pool.is_some() => Ok(fewshot::join(&demos, &input, &target_delimiter)),
+                None => Ok(input),
+            }
+        };
+        let (entries, jobs) = render_entries(
+            &renderer,
+            source.as_ref(),
+            rows.clone(),
+            args.seed,
+            mode,
+            &assemble,
+        )?;
+        if let Some(pool) = &pool {
+            pool.check()?;
+        }
         let settings = Settings {
             mode,
-            target_delimiter: args.target_delimiter.clone(),
+            target_delimiter: target_delimiter.clone(),
             max_tokens: args.max_tokens,
             stop: args.stop.clone(),
             seed: Some(args.seed),
             chat: args.chat,
+            add_special_tokens: chat_template.as_ref().map(|_| false),
         };
         let mut tally = Tally::new(mode, &template.metadata.metrics);
         let mut writer = OrderedWriter::new(&entries, &jobs, template, mode);
@@ -266,6 +313,7 @@ fn render_entries(
     range: std::ops::Range<usize>,
     seed: u64,
     mode: Mode,
+    assemble: &dyn Fn(usize, String) -> Result<String, String>,
 ) -> anyhow::Result<(Vec<Entry>, Vec<Job>)> {
     let mut entries = Vec::with_capacity(range.len());
     let mut jobs = Vec::with_capacity(range.len());
@@ -293,9 +341,17 @@ fn render_entries(
                     let gold = choices
                         .iter()
                         .position(|choice| record::is_correct(choice, &example.target));
+                    let input = match assemble(index, example.input) {
+                        Ok(input) => input,
+                        Err(message) => {
+                            entries.push(skipped(index, message, None));
+                            index += 1;
+                            continue;
+                        }
+                    };
                     let job = Job {
                         row: index,
-                        input: example.input,
+                        input,
                         target: example.target,
                         choices,
                         gold,
@@ -329,6 +385,75 @@ fn render_entries(
         }
     }
     Ok((entries, jobs))
+}
+
+/// The demonstrations of `renderer`'s rows, rendered as eval renders rows.
+fn demo_pool<'a>(
+    args: &EvalArgs,
+    file: &DatasetTemplates,
+    renderer: &'a EngineRenderer,
+) -> anyhow::Result<Option<DemoPool<'a>>> {
+    if args.fewshot.num_fewshot.is_none() {
+        return Ok(None);
+    }
+    let (pool_source, same_split) = args
+        .rows_from
+        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
+    let pool_rows = target::row_count(pool_source.as_ref())?;
+    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
+        return Ok(None);
+    };
+    let seed = args.seed;
+    Ok(Some(DemoPool::new(
+        plan,
+        pool_source,
+        Box::new(move |j, row| {
+            let rendered = renderer.render(row, seed).ok()?;
+            fewshot::Demonstration::from_parts(j, &rendered.parts)
+        }),
+    )))
+}
+
+/// `--chat-template`: the conversation of a row's prompt rendered with the
+/// generation prompt, as transformers' `apply_chat_template` renders it.
+struct ChatPrompt {
+    template: ChatTemplate,
+    options: RenderOptions,
+    origin: PathBuf,
+}
+
+impl ChatPrompt {
+    fn load(spec: &str, name: Option<&str>) -> anyhow::Result<ChatPrompt> {
+        let prepared = super::chat_template::TemplateArgs {
+            chat_template: spec.to_string(),
+            chat_template_name: name.map(str::to_string),
+            bos_token: None,
+            eos_token: None,
+            now: None,
+        }
+        .prepare(true)?;
+        let origin = prepared.source.origin.clone();
+        let template = ChatTemplate::compile(&prepared.source.text)
+            .map_err(|error| anyhow::anyhow!("{}: {error}", origin.display()))?;
+        Ok(ChatPrompt {
+            template,
+            options: prepared.options,
+            origin,
+        })
+    }
+
+    fn render(&self, messages: &[Value]) -> Result<String, String> {
+        let conversation = Conversation::from_json(Value::Array(messages.to_vec()))?;
+        self.template
+            .render(&conversation, &self.options)
+            .map_err(|error| {
+                format!(
+                    "chat template {} failed: {} error: {error}",
+                    self.origin.display(),
+                    error.kind.as_str()
+                )
+            })
+    }
 }
 
 fn skipped(row: usize, reason: String, job: Option<Job>) -> Entry {

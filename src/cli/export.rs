@@ -13,7 +13,8 @@ use super::{target, Outcome};
 use crate::core::catalog::Catalog;
 use crate::core::template::{DatasetTemplates, Template};
 use crate::data::resolve::{Found, Resolver};
-use crate::export::manifest::Settings;
+use crate::export::fewshot::FewshotRenderer;
+use crate::export::manifest::{FewshotSettings, Settings};
 use crate::export::progress::{Progress, ProgressMode};
 use crate::export::record::Style;
 use crate::export::sources::DataRows;
@@ -107,6 +108,9 @@ pub struct ExportArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub fewshot: super::fewshot::FewshotArgs,
 
     /// Merge the shard folders DIR... into --out instead of exporting.
     #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["dataset", "all"])]
@@ -211,6 +215,11 @@ pub fn execute(
         max_input_tokens: args.max_input_tokens,
         num_shards: args.num_shards.unwrap_or(1),
         shard_index: args.shard_index,
+        fewshot: args.fewshot.num_fewshot.map(|shots| FewshotSettings {
+            shots,
+            seed: args.fewshot.fewshot_seed,
+            split: args.fewshot.fewshot_split.clone(),
+        }),
     };
 
     let cancel = Arc::new(AtomicBool::new(false));
@@ -252,18 +261,30 @@ pub fn execute(
         // Decode only the columns some template reads.
         let variables = variables_read(&renderers);
         for found in splits {
+            let with_demos = fewshot_renderers(args, resolver, &found, &renderers)?;
+            let split_renderers: Vec<&dyn RowRenderer> = if with_demos.is_empty() {
+                renderers.iter().map(|renderer| renderer.as_ref()).collect()
+            } else {
+                with_demos
+                    .iter()
+                    .map(|renderer| renderer as &dyn RowRenderer)
+                    .collect()
+            };
             let job = SplitJob {
                 dataset: file.dataset.clone(),
                 subset: file.subset.clone(),
                 split: found.split.clone(),
                 templates: chosen
                     .iter()
-                    .zip(&renderers)
-                    .map(|(template, renderer)| TemplateJob::new(template, renderer.as_ref()))
+                    .zip(&split_renderers)
+                    .map(|(template, renderer)| TemplateJob::new(template, *renderer))
                     .collect(),
             };
             let source = DataRows::new(found.open()?, variables.as_deref())?;
             exporter.export_split(&job, &mut source.stream())?;
+            for renderer in &with_demos {
+                renderer.check()?;
+            }
             exported_any = true;
         }
     }
@@ -302,6 +323,47 @@ pub fn execute(
         )?;
     }
     Ok(ExportOutcome { report })
+}
+
+/// With `--num-fewshot`, each template's renderer with the split's rows'
+/// demonstrations (from `--fewshot-split`, else the split itself); else none.
+fn fewshot_renderers<'a>(
+    args: &ExportArgs,
+    resolver: &Resolver,
+    found: &Found,
+    renderers: &'a [Box<dyn RowRenderer>],
+) -> anyhow::Result<Vec<FewshotRenderer<'a>>> {
+    if args.fewshot.num_fewshot.is_none() {
+        return Ok(Vec::new());
+    }
+    let pool = match &args.fewshot.fewshot_split {
+        Some(split) => {
+            let spec = match &found.subset {
+                Some(subset) => format!("{}/{subset}", found.dataset),
+                None => found.dataset.clone(),
+            };
+            resolver.resolve(&spec, Some(split))?
+        }
+        None => found.clone(),
+    };
+    let same_split = pool.split == found.split;
+    renderers
+        .iter()
+        .map(|renderer| {
+            let source = pool.open()?;
+            let rows = target::row_count(source.as_ref())?;
+            let plan = args
+                .fewshot
+                .plan(rows, same_split)
+                .context("--num-fewshot is set")?;
+            Ok(FewshotRenderer::new(
+                renderer.as_ref(),
+                args.seed,
+                plan,
+                source,
+            ))
+        })
+        .collect()
 }
 
 /// The (dataset, subset) files to export, found as `apply` finds them.

@@ -8,9 +8,11 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
+use super::fewshot::DemoPool;
 use super::target;
 use super::Outcome;
 use crate::core::apply::{ApplyOptions, CompiledTemplate};
+use crate::core::fewshot;
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -42,6 +44,8 @@ pub struct RenderArgs {
     /// special tokens added.
     #[arg(long, value_name = "PATH|ORG/NAME")]
     pub tokenizer: Option<String>,
+    #[command(flatten)]
+    pub fewshot: super::fewshot::FewshotArgs,
 }
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -71,6 +75,18 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         track_spans: false,
     };
     let applied = compiled.apply(&row, &options);
+    let fewshot = match args.fewshot.num_fewshot {
+        Some(_) => Some(demonstrations(args, &file, &compiled, &options)?),
+        None => None,
+    };
+    let prompt = match (&fewshot, &applied) {
+        (Some(demos), Ok(applied)) => Some(fewshot::join(
+            demos,
+            applied.parts.first().map_or("", String::as_str),
+            fewshot::DEFAULT_TARGET_DELIMITER,
+        )),
+        _ => None,
+    };
     let counter = match &args.tokenizer {
         Some(spec) => Some(
             crate::core::chat::tokens::TokenCounter::load(spec, &crate::data::resolve::hub_cache())
@@ -103,6 +119,10 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             }),
         };
         let mut value = value;
+        if let Some(demos) = &fewshot {
+            value["fewshot_rows"] = json!(demos.iter().map(|d| d.row).collect::<Vec<_>>());
+            value["prompt"] = json!(prompt);
+        }
         if let (Some(counter), Ok(applied)) = (&counter, &applied) {
             let count = |text: &str| counter.count(text).map_err(|e| anyhow::anyhow!(e));
             let input = applied.parts.first().map_or(Ok(0), |p| count(p))?;
@@ -141,6 +161,21 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     };
     let input = applied.parts.first().map(String::as_str).unwrap_or("");
     let targets = applied.parts.get(1..).unwrap_or(&[]);
+    if let (Some(demos), Some(prompt)) = (&fewshot, &prompt) {
+        let rows: Vec<String> = demos.iter().map(|d| d.row.to_string()).collect();
+        writeln!(
+            out,
+            "Few-shot prompt ({} demonstrations: rows {}):",
+            demos.len(),
+            if rows.is_empty() {
+                "none".to_string()
+            } else {
+                rows.join(", ")
+            }
+        )?;
+        write_indented(out, prompt)?;
+        writeln!(out)?;
+    }
     writeln!(out, "Input:")?;
     if input.is_empty() && targets.is_empty() {
         writeln!(out, "  (blank result)")?;
@@ -166,6 +201,33 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// The row's few-shot demonstrations, each rendered as the row itself is.
+fn demonstrations(
+    args: &RenderArgs,
+    file: &crate::core::template::DatasetTemplates,
+    compiled: &CompiledTemplate,
+    options: &ApplyOptions,
+) -> anyhow::Result<Vec<fewshot::Demonstration>> {
+    let (pool_source, same_split) = args
+        .rows_from
+        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
+    let pool_rows = target::row_count(pool_source.as_ref())?;
+    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
+        return Ok(Vec::new());
+    };
+    let pool = DemoPool::new(
+        plan,
+        pool_source,
+        Box::new(|j, row| {
+            let applied = compiled.apply(row, options).ok()?;
+            fewshot::Demonstration::from_parts(j, &applied.parts)
+        }),
+    );
+    let demos = pool.demonstrations(args.row);
+    pool.check()?;
+    Ok(demos)
 }
 
 fn write_indented(out: &mut dyn Write, text: &str) -> std::io::Result<()> {

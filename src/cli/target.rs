@@ -39,6 +39,31 @@ impl DataArgs {
         Ok(found.open()?)
     }
 
+    /// The rows few-shot demonstrations come from, opened apart from the
+    /// rows rendered: `fewshot_split` found by name, else the rows rendered
+    /// again. The flag says whether they are the split rendered.
+    pub fn open_fewshot_pool(
+        &self,
+        file: &DatasetTemplates,
+        fewshot_split: Option<&str>,
+    ) -> anyhow::Result<(Box<dyn Source>, bool)> {
+        let Some(split) = fewshot_split else {
+            if self.data.as_deref() == Some(Path::new("-")) {
+                bail!("--num-fewshot reads rows at random and cannot read them from stdin: pass a file or --fewshot-split");
+            }
+            return Ok((self.open(file)?, true));
+        };
+        let found = self.folder(None).rows_of(file, Some(split))?;
+        let same = match &self.data {
+            Some(_) => self.split.as_deref() == Some(split),
+            None => self
+                .folder(None)
+                .rows_of(file, self.split.as_deref())
+                .is_ok_and(|rendered| rendered.split == found.split),
+        };
+        Ok((found.open()?, same))
+    }
+
     /// `--templates`, else the workspace's `templates/` folder, else the workspace.
     pub fn templates_root(&self, templates: Option<&PathBuf>) -> PathBuf {
         self.folder(templates.cloned()).templates_root

@@ -193,6 +193,14 @@ pub struct RowChecker<'a> {
     options: ApplyOptions,
     templates: Vec<TemplateCheck<'a>>,
     rows_seen: usize,
+    token_budget: Option<TokenBudget>,
+}
+
+/// `check --tokenizer T --max-input-tokens N`: inputs longer than `max`
+/// tokens (special tokens not added) are errors.
+pub struct TokenBudget {
+    pub counter: crate::core::chat::tokens::TokenCounter,
+    pub max: usize,
 }
 
 struct TemplateCheck<'a> {
@@ -240,18 +248,39 @@ impl<'a> RowChecker<'a> {
             options: ApplyOptions::default(),
             templates,
             rows_seen: 0,
+            token_budget: None,
         }
+    }
+
+    /// Also reports rows whose input is over `budget`.
+    pub fn with_token_budget(mut self, budget: TokenBudget) -> Self {
+        self.token_budget = Some(budget);
+        self
     }
 
     /// Renders row `index` through every template and notes what is wrong.
     pub fn check(&mut self, index: usize, row: &Row) {
         self.rows_seen += 1;
         for check in &mut self.templates {
-            note_row(
-                &mut check.tally,
-                check.compiled.apply(row, &self.options),
-                index,
-            );
+            let applied = check.compiled.apply(row, &self.options);
+            if let (Some(budget), Ok(applied)) = (&self.token_budget, &applied) {
+                let input = applied.parts.first().map_or("", String::as_str);
+                match budget.counter.count(input) {
+                    Ok(tokens) if tokens > budget.max => check.tally.note(
+                        Severity::Error,
+                        "over-token-budget",
+                        format!("the input has more than {} tokens", budget.max),
+                        index,
+                    ),
+                    Ok(_) => {}
+                    Err(message) => {
+                        check
+                            .tally
+                            .note(Severity::Error, "tokenizer-error", message, index)
+                    }
+                }
+            }
+            note_row(&mut check.tally, applied, index);
         }
     }
 

@@ -39,6 +39,19 @@ pub struct Settings {
     /// The shard this folder holds; `None` when it holds every row (an
     /// unsharded export, or shards merged with `--merge`).
     pub shard_index: Option<usize>,
+    /// `--num-fewshot`, its seed and split; `None` (and absent from
+    /// manifests written before few-shot existed) without demonstrations.
+    #[serde(default)]
+    pub fewshot: Option<FewshotSettings>,
+}
+
+/// The few-shot settings an export's inputs were assembled with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FewshotSettings {
+    pub shots: usize,
+    pub seed: u64,
+    /// The demonstration split; `None` is each exported split itself.
+    pub split: Option<String>,
 }
 
 /// Row accounting of one output. For every output:
@@ -347,6 +360,7 @@ mod tests {
             max_input_tokens: None,
             num_shards: 1,
             shard_index: None,
+            fewshot: None,
         }
     }
 

@@ -114,6 +114,7 @@ fn settings(format: OutputFormat) -> Settings {
         max_input_tokens: None,
         num_shards: 1,
         shard_index: None,
+        fewshot: None,
     }
 }
 

@@ -51,6 +51,10 @@ pub struct Settings {
     pub seed: Option<u64>,
     /// Generation through `/chat/completions`, the input as one user message.
     pub chat: bool,
+    /// Sent as the request's `add_special_tokens` when set: `false` when the
+    /// prompt was chat-templated and already holds its BOS, so the server
+    /// does not add a second one.
+    pub add_special_tokens: Option<bool>,
 }
 
 impl Default for Settings {
@@ -62,6 +66,7 @@ impl Default for Settings {
             stop: Vec::new(),
             seed: None,
             chat: false,
+            add_special_tokens: None,
         }
     }
 }
@@ -256,6 +261,7 @@ impl Evaluator {
             &job.input,
             &settings.target_delimiter,
             &job.choices,
+            settings.add_special_tokens,
         );
         self.request("/completions", &body, cancel, |response| {
             let loglikelihoods = score::loglikelihoods(response, &spans)?;
@@ -373,6 +379,9 @@ pub fn generation_request(
     }
     if let Some(seed) = settings.seed {
         fields.insert("seed".into(), json!(seed));
+    }
+    if let Some(add) = settings.add_special_tokens {
+        fields.insert("add_special_tokens".into(), json!(add));
     }
     if stream {
         fields.insert("stream".into(), json!(true));

@@ -48,6 +48,7 @@ pub fn scoring_request(
     input: &str,
     delimiter: &str,
     choices: &[String],
+    add_special_tokens: Option<bool>,
 ) -> (String, Vec<ChoiceSpan>) {
     let start = input.chars().count();
     let head = start + delimiter.chars().count();
@@ -60,7 +61,7 @@ pub fn scoring_request(
             end: head + choice.chars().count(),
         });
     }
-    let body = json!({
+    let mut body = json!({
         "model": model,
         "prompt": prompts,
         "echo": true,
@@ -68,6 +69,9 @@ pub fn scoring_request(
         "max_tokens": 1,
         "temperature": 0,
     });
+    if let Some(add) = add_special_tokens {
+        body["add_special_tokens"] = json!(add);
+    }
     (body.to_string(), spans)
 }
 
@@ -201,7 +205,7 @@ mod tests {
 
     #[test]
     fn the_request_lists_one_prompt_per_choice_with_code_point_spans() {
-        let (body, spans) = scoring_request("m", "Où?", " ", &strings(&["là", "ici"]));
+        let (body, spans) = scoring_request("m", "Où?", " ", &strings(&["là", "ici"]), None);
         assert_eq!(
             body,
             r#"{"model":"m","prompt":["Où? là","Où? ici"],"echo":true,"logprobs":1,"max_tokens":1,"temperature":0}"#

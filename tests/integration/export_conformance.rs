@@ -92,6 +92,7 @@ fn settings(style: Style) -> Settings {
         max_input_tokens: None,
         num_shards: 1,
         shard_index: None,
+        fewshot: None,
     }
 }
 

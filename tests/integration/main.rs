@@ -8,6 +8,7 @@ mod studio_support;
 
 mod chat_cli;
 mod chat_templates;
+mod check_tokens_cli;
 mod cli;
 mod cli_check_by_name;
 mod conformance;
@@ -28,6 +29,7 @@ mod export_safety;
 mod export_shards;
 mod hostile_probes;
 mod fuzz_replay;
+mod fewshot_cli;
 mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
