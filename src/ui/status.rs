@@ -40,6 +40,9 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     if app.mouse {
         segments.push((3, Span::styled("  │  mouse", style)));
     }
+    if let Some(model) = super::model::title_segment(ui, app) {
+        segments.push((4, model));
+    }
     let spans = fit_by_priority(segments, area.width as usize);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }
