@@ -261,7 +261,7 @@ fn batch_lines(ui: &Ui, app: &App, batch: &BatchEval) -> Vec<Line<'static>> {
             summary.skipped,
             summary.errors,
             if batch.previous.is_some() {
-                " · (change) against this prompt's previous text"
+                " · (change) since the previous text"
             } else {
                 ""
             }

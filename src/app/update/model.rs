@@ -288,6 +288,7 @@ impl App {
                 }
             }
             ModelEvent::RowText { generation, piece } => {
+                self.model_answered();
                 if let Some(row) = self.model_row_of(generation) {
                     row.streamed.push_str(&piece);
                 }

@@ -287,7 +287,11 @@ impl Shared {
     fn failed(&self, generation: u64, batch: bool, error: RunError) {
         let status = match error {
             RunError::Cancelled | RunError::Request(RequestError::Cancelled) => return,
-            RunError::CannotScore(error) => ModelStatus::CannotScore(error.to_string()),
+            // The studio has no --mode: what it can still do is generate.
+            RunError::CannotScore(error) => ModelStatus::CannotScore(error.to_string().replace(
+                "use --mode generate",
+                "prompts without answer choices are still generated",
+            )),
             other => ModelStatus::Unreachable(other.to_string()),
         };
         self.send(ModelEvent::Failed {
