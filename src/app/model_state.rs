@@ -133,6 +133,16 @@ pub struct BatchEval {
     pub failure: Option<String>,
     /// The evaluation of this template's previous text, to compare with.
     pub previous: Option<Summary>,
+    pub previous_source: Option<PreviousSource>,
+}
+
+/// Where the numbers an evaluation is compared with come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviousSource {
+    /// This template's last other text evaluated since the studio started.
+    Session,
+    /// The text saved on disk, every row's answer found in the response cache.
+    SavedInCache,
 }
 
 impl BatchEval {
@@ -201,6 +211,9 @@ pub enum ModelRequest {
         rows: usize,
         data_epoch: u64,
         settings: Settings,
+        /// The saved text of the template, evaluated from the response
+        /// cache alone to compare with (when the session has no other text).
+        saved: Option<Box<Template>>,
     },
     CancelRow,
     CancelBatch,
@@ -248,5 +261,10 @@ pub enum ModelEvent {
     },
     BatchDone {
         generation: u64,
+    },
+    /// The saved text's numbers, every answer found in the response cache.
+    BatchPrevious {
+        generation: u64,
+        summary: Summary,
     },
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Gauge, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{ellipsize, one_line, Ui};
-use crate::app::model_state::{BatchEval, ModelStatus, RowEval};
+use crate::app::model_state::{BatchEval, ModelStatus, PreviousSource, RowEval};
 use crate::app::{Action, App, Context};
 use crate::model::job::Prepared;
 use crate::model::run::Mode;
@@ -260,10 +260,12 @@ fn batch_lines(ui: &Ui, app: &App, batch: &BatchEval) -> Vec<Line<'static>> {
             summary.scored,
             summary.skipped,
             summary.errors,
-            if batch.previous.is_some() {
-                " · (change) since the previous text"
-            } else {
-                ""
+            match batch.previous_source {
+                Some(PreviousSource::Session) => " · (change) since the previous text",
+                Some(PreviousSource::SavedInCache) => {
+                    " · (change) since the saved text (answers from the cache)"
+                }
+                None => "",
             }
         ),
         ui.style("ui.dim"),

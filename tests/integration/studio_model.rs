@@ -14,7 +14,7 @@ use crate::fake_server::{Config, FakeServer, Fault, Scoring};
 use crate::studio_support::{self, *};
 
 use promptstudio::app::engine::CoreEngine;
-use promptstudio::app::model_state::{ModelEvent, ModelStatus};
+use promptstudio::app::model_state::{ModelEvent, ModelStatus, PreviousSource};
 use promptstudio::app::{
     Action, App, BatchRow, BatchUpdate, Event, Key, KeyChord, Keymap, Rendered,
 };
@@ -82,6 +82,10 @@ struct Live {
 
 impl Live {
     fn open(endpoint: &str) -> Live {
+        Live::open_with_cache(endpoint, None)
+    }
+
+    fn open_with_cache(endpoint: &str, cache: Option<std::path::PathBuf>) -> Live {
         let workspace = model_workspace();
         let (sender, receiver) = mpsc::channel();
         let mut workers = Workers::start(Arc::new(CoreEngine), workspace.clone(), sender);
@@ -91,7 +95,7 @@ impl Live {
         workers.start_model(ModelSetup::Given {
             connection,
             eval_rows: 100,
-            cache: None,
+            cache,
         });
         let mut app = App::new(workspace, Keymap::defaults());
         let effects = app.take_effects();
@@ -305,7 +309,22 @@ fn a_batch_evaluation_shows_wrong_rows_and_the_change_against_the_previous_text(
     assert_eq!(live.app.batch.offset + live.app.batch.selected, 2);
     live.act(Action::Select);
     assert_eq!(live.app.preview.row, 2);
-    // A new text whose target is always Business: every row right.
+    always_business(&mut live);
+    let batch = live.app.model.batch.as_ref().unwrap();
+    assert_eq!(batch.previous_source, Some(PreviousSource::Session));
+    assert_eq!(batch.summary().metric("acc"), Some(1.0));
+    assert_eq!(
+        batch.previous.as_ref().and_then(|p| p.metric("acc")),
+        Some(1.0 / 3.0)
+    );
+    assert!(batch.wrong.is_empty());
+    let screen = format!("{}", draw(&live.app, 160, 48));
+    assert!(screen.contains("acc 1.00 ± 0.00 (+0.67)"), "{screen}");
+}
+
+/// Edits the open prompt so that its target is always Business (every row
+/// right), then evaluates it in the batch view.
+fn always_business(live: &mut Live) {
     live.act(Action::FocusEditor);
     live.act(Action::Bottom);
     live.act(Action::LineEnd);
@@ -318,18 +337,40 @@ fn a_batch_evaluation_shows_wrong_rows_and_the_change_against_the_previous_text(
     live.until("the preview", |app| !app.preview.pending());
     live.act(Action::BatchView);
     live.act(Action::ModelBatch);
-    live.until("the second evaluation", |app| {
+    live.until("the evaluation", |app| {
         app.model.batch.as_ref().is_some_and(|batch| batch.finished)
     });
+}
+
+#[test]
+fn an_edit_is_compared_with_the_saved_text_whose_answers_are_in_the_cache() {
+    let server = scoring_server(Scoring::Full, HashMap::new());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("responses.sqlite");
+    // An earlier session evaluated the saved text.
+    let mut earlier = Live::open_with_cache(&server.endpoint(), Some(cache.clone()));
+    earlier.act(Action::BatchView);
+    earlier.act(Action::ModelBatch);
+    earlier.until("the evaluation", |app| {
+        app.model.batch.as_ref().is_some_and(|batch| batch.finished)
+    });
+    drop(earlier);
+    let posts = server.posts();
+    assert_eq!(posts, 3);
+    let mut live = Live::open_with_cache(&server.endpoint(), Some(cache));
+    always_business(&mut live);
     let batch = live.app.model.batch.as_ref().unwrap();
-    assert_eq!(batch.summary().metric("acc"), Some(1.0));
+    assert_eq!(batch.previous_source, Some(PreviousSource::SavedInCache));
     assert_eq!(
         batch.previous.as_ref().and_then(|p| p.metric("acc")),
         Some(1.0 / 3.0)
     );
-    assert!(batch.wrong.is_empty());
+    // The edit changed only the target: its requests are the saved text's,
+    // so both evaluations came from the cache.
+    assert_eq!(server.posts(), posts, "nothing was asked again");
     let screen = format!("{}", draw(&live.app, 160, 48));
     assert!(screen.contains("acc 1.00 ± 0.00 (+0.67)"), "{screen}");
+    assert!(screen.contains("since the saved text"), "{screen}");
 }
 
 // Snapshots, from hand-fed events (no timing on screen).

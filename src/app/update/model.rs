@@ -197,6 +197,14 @@ impl App {
                     && (record.seed, record.mode, record.rows) == (seed, mode, rows)
             })
             .map(|record| record.summary.clone());
+        // Without one, the saved text, if the cache has its answers.
+        let saved = self
+            .current_file()
+            .and_then(|file| file.on_disk.as_ref())
+            .and_then(|disk| disk.template_by_id(&text.id))
+            .filter(|saved| previous.is_none() && TemplateText::of(saved) != text)
+            .filter(|saved| job::auto_mode(saved) == mode)
+            .map(|saved| Box::new(saved.clone()));
         self.model.batch_generation += 1;
         let generation = self.model.batch_generation;
         self.model.batch = Some(BatchEval {
@@ -212,6 +220,7 @@ impl App {
             wrong: Vec::new(),
             finished: false,
             failure: None,
+            previous_source: previous.as_ref().map(|_| PreviousSource::Session),
             previous,
         });
         self.model_contacting();
@@ -222,6 +231,7 @@ impl App {
             rows,
             data_epoch: self.data_epoch,
             settings: self.model_settings(mode),
+            saved,
         }));
     }
 
@@ -324,6 +334,17 @@ impl App {
                         if let Some(wrong) = wrong_row(eval.mode, job, &result) {
                             eval.wrong.push(wrong);
                         }
+                    }
+                }
+            }
+            ModelEvent::BatchPrevious {
+                generation,
+                summary,
+            } => {
+                if let Some(eval) = self.model_batch_of(generation) {
+                    if eval.previous.is_none() {
+                        eval.previous = Some(summary);
+                        eval.previous_source = Some(PreviousSource::SavedInCache);
                     }
                 }
             }

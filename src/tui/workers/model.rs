@@ -21,6 +21,7 @@ use crate::model::config::{self, Connection, ModelSettings};
 use crate::model::job::{self, Prepared};
 use crate::model::metrics;
 use crate::model::run::{Evaluator, Mode, RowResult, RunError, Settings};
+use crate::model::summary::{Summary, Tally};
 
 use super::{guarded, Incoming, Sources};
 
@@ -128,6 +129,7 @@ impl ModelWorker {
                 rows,
                 data_epoch,
                 settings,
+                saved,
             } => {
                 let flag = cancel(&self.batch_cancel);
                 let shared = self.shared.clone();
@@ -169,6 +171,16 @@ impl ModelWorker {
                         let Some(evaluator) = shared.evaluator(generation, true, &flag) else {
                             return;
                         };
+                        if let Some(saved) = saved.filter(|_| evaluator.has_cache()) {
+                            if let Some(summary) = cached_summary(
+                                &*engine, &*source, &saved, rows, &settings, &evaluator,
+                            ) {
+                                shared.send(ModelEvent::BatchPrevious {
+                                    generation,
+                                    summary,
+                                });
+                            }
+                        }
                         let concurrency = shared
                             .connection
                             .lock()
@@ -369,4 +381,25 @@ fn render_jobs(
         }
     }
     Ok((jobs, skipped))
+}
+
+/// The numbers of `template` on the same rows when the response cache holds
+/// every answer (nothing is sent); None otherwise.
+fn cached_summary(
+    engine: &dyn Engine,
+    source: &dyn crate::app::backend::RowSource,
+    template: &Template,
+    rows: usize,
+    settings: &Settings,
+    evaluator: &Evaluator,
+) -> Option<Summary> {
+    let (jobs, skipped) = render_jobs(engine, source, template, rows, settings).ok()?;
+    let mut tally = Tally::new(settings.mode, &template.metadata.metrics);
+    for job in &jobs {
+        tally.add(job, &evaluator.evaluate_cached(job, settings)?);
+    }
+    for _ in 0..skipped {
+        tally.skip();
+    }
+    Some(tally.summary())
 }
