@@ -240,6 +240,12 @@ pub enum ModelEvent {
         batch: bool,
         status: ModelStatus,
     },
+    /// The batch could not start for a reason of its own (its rows could
+    /// not be read, its template does not compile): the server is not in question.
+    BatchError {
+        generation: u64,
+        message: String,
+    },
     RowText {
         generation: u64,
         piece: String,

@@ -619,3 +619,29 @@ fn evaluate(app: &mut studio_support::TestApp, jobs: &[Job], picks: [usize; 3]) 
     }
     app.update(Event::Model(ModelEvent::BatchDone { generation }));
 }
+
+#[test]
+fn a_template_that_does_not_compile_fails_the_batch_not_the_server() {
+    let server = scoring_server(Scoring::Full, HashMap::new());
+    let mut live = Live::open(&server.endpoint());
+    live.act(Action::FocusEditor);
+    live.act(Action::Bottom);
+    live.act(Action::LineEnd);
+    for c in " {% if".chars() {
+        live.key(Key::Char(c));
+    }
+    live.until("the preview", |app| !app.preview.pending());
+    live.act(Action::ModelBatch);
+    live.until("the failure", |app| {
+        app.model.batch.as_ref().is_some_and(|batch| batch.finished)
+    });
+    let failure = live.app.model.batch.as_ref().unwrap().failure.clone();
+    assert!(
+        failure
+            .as_deref()
+            .is_some_and(|f| f.contains("does not compile")),
+        "{failure:?}"
+    );
+    assert_eq!(live.app.model.status, ModelStatus::Idle);
+    assert_eq!(server.posts(), 0);
+}

@@ -297,6 +297,19 @@ impl App {
                     row.failure = Some(message);
                 }
             }
+            ModelEvent::BatchError {
+                generation,
+                message,
+            } => {
+                if let Some(eval) = self.model_batch_of(generation) {
+                    eval.failure = Some(message);
+                    eval.finished = true;
+                    // Nothing was sent: the server is as unknown as before.
+                    if self.model.status == ModelStatus::Connecting {
+                        self.model.status = ModelStatus::Idle;
+                    }
+                }
+            }
             ModelEvent::RowText { generation, piece } => {
                 self.model_answered();
                 if let Some(row) = self.model_row_of(generation) {

@@ -122,15 +122,7 @@ impl ModelWorker {
                         }
                     });
             }
-            ModelRequest::Batch {
-                generation,
-                template,
-                split,
-                rows,
-                data_epoch,
-                settings,
-                saved,
-            } => {
+            request @ ModelRequest::Batch { .. } => {
                 let flag = cancel(&self.batch_cancel);
                 let shared = self.shared.clone();
                 let engine = self.engine.clone();
@@ -140,73 +132,83 @@ impl ModelWorker {
                     .name("promptstudio-model-batch".into())
                     .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
                     .spawn(move || {
-                        let source = match sources.get(&*workspace, &split, data_epoch) {
-                            Ok(source) => source,
-                            Err(message) => {
-                                return shared.send(ModelEvent::Failed {
-                                    generation,
-                                    batch: true,
-                                    status: ModelStatus::Misconfigured(message),
-                                })
-                            }
-                        };
-                        let jobs = match render_jobs(&*engine, &*source, &template, rows, &settings)
-                        {
-                            Ok(jobs) => jobs,
-                            Err(message) => {
-                                shared.send(ModelEvent::BatchJobs {
-                                    generation,
-                                    jobs: Vec::new(),
-                                    skipped: 0,
-                                });
-                                return shared.failed_with(generation, true, message);
-                            }
-                        };
-                        let (jobs, skipped) = jobs;
-                        shared.send(ModelEvent::BatchJobs {
-                            generation,
-                            jobs: jobs.clone(),
-                            skipped,
-                        });
-                        let Some(evaluator) = shared.evaluator(generation, true, &flag) else {
-                            return;
-                        };
-                        if let Some(saved) = saved.filter(|_| evaluator.has_cache()) {
-                            if let Some(summary) = cached_summary(
-                                &*engine, &*source, &saved, rows, &settings, &evaluator,
-                            ) {
-                                shared.send(ModelEvent::BatchPrevious {
-                                    generation,
-                                    summary,
-                                });
-                            }
-                        }
-                        let concurrency = shared
-                            .connection
-                            .lock()
-                            .ok()
-                            .and_then(|c| c.as_ref().map(|c| c.concurrency))
-                            .unwrap_or(config::DEFAULT_CONCURRENCY);
-                        let outcome = evaluator.run(
-                            &jobs,
-                            &settings,
-                            concurrency,
-                            &flag,
-                            &mut |index, result| {
-                                shared.send(ModelEvent::BatchRow {
-                                    generation,
-                                    index,
-                                    result,
-                                })
-                            },
-                        );
-                        match outcome {
-                            Ok(()) => shared.send(ModelEvent::BatchDone { generation }),
-                            Err(error) => shared.failed(generation, true, error),
-                        }
+                        evaluate_batch(&shared, &*engine, &*workspace, &sources, &flag, request)
                     });
             }
         }
+    }
+}
+
+/// Renders the batch's rows, evaluates them, and reports each answer.
+fn evaluate_batch(
+    shared: &Shared,
+    engine: &dyn Engine,
+    workspace: &dyn Workspace,
+    sources: &Sources,
+    flag: &AtomicBool,
+    request: ModelRequest,
+) {
+    let ModelRequest::Batch {
+        generation,
+        template,
+        split,
+        rows,
+        data_epoch,
+        settings,
+        saved,
+    } = request
+    else {
+        return;
+    };
+    let rendered = sources
+        .get(workspace, &split, data_epoch)
+        .and_then(|source| {
+            let jobs = render_jobs(engine, &*source, &template, rows, &settings)?;
+            Ok((source, jobs))
+        });
+    let (source, jobs) = match rendered {
+        Ok(rendered) => rendered,
+        Err(message) => {
+            return shared.send(ModelEvent::BatchError {
+                generation,
+                message,
+            })
+        }
+    };
+    let (jobs, skipped) = jobs;
+    shared.send(ModelEvent::BatchJobs {
+        generation,
+        jobs: jobs.clone(),
+        skipped,
+    });
+    let Some(evaluator) = shared.evaluator(generation, true, flag) else {
+        return;
+    };
+    if let Some(saved) = saved.filter(|_| evaluator.has_cache()) {
+        if let Some(summary) = cached_summary(engine, &*source, &saved, rows, &settings, &evaluator)
+        {
+            shared.send(ModelEvent::BatchPrevious {
+                generation,
+                summary,
+            });
+        }
+    }
+    let concurrency = shared
+        .connection
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().map(|c| c.concurrency))
+        .unwrap_or(config::DEFAULT_CONCURRENCY);
+    let outcome = evaluator.run(&jobs, &settings, concurrency, flag, &mut |index, result| {
+        shared.send(ModelEvent::BatchRow {
+            generation,
+            index,
+            result,
+        })
+    });
+    match outcome {
+        Ok(()) => shared.send(ModelEvent::BatchDone { generation }),
+        Err(error) => shared.failed(generation, true, error),
     }
 }
 
@@ -310,14 +312,6 @@ impl Shared {
             generation,
             batch,
             status,
-        });
-    }
-
-    fn failed_with(&self, generation: u64, batch: bool, message: String) {
-        self.send(ModelEvent::Failed {
-            generation,
-            batch,
-            status: ModelStatus::Misconfigured(message),
         });
     }
 }
