@@ -17,6 +17,7 @@ pub mod engine;
 pub mod fuzzy;
 pub mod journal;
 pub mod keymap;
+pub mod model_state;
 pub mod state;
 pub mod stats;
 mod update;
@@ -70,6 +71,8 @@ pub enum Event {
     Journal(Result<Vec<crate::core::template::DatasetTemplates>, String>),
     /// A message from a worker for the status line.
     Notice(Notice),
+    /// The model worker's answer.
+    Model(model_state::ModelEvent),
 }
 
 /// The whole studio state.
@@ -86,6 +89,7 @@ pub struct App {
     pub meta_field: usize,
     pub preview: PreviewState,
     pub batch: BatchState,
+    pub model: model_state::ModelState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// The studio's own copy of the last text copied or cut, so a cut is
@@ -136,6 +140,10 @@ impl App {
             meta_field: 0,
             preview: PreviewState::default(),
             batch: BatchState::default(),
+            model: model_state::ModelState {
+                eval_rows: crate::model::config::DEFAULT_STUDIO_EVAL_ROWS,
+                ..model_state::ModelState::default()
+            },
             split_sizes: SplitSizes::default(),
             search: String::new(),
             register: None,

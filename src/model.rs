@@ -4,6 +4,7 @@
 //! - [`config`]: where the server is (`[model]` tables, flags, environment).
 //! - [`client`]: requests with retries and timeouts, server-sent events ([`sse`]).
 //! - [`score`]: rank classification's requests and log-likelihoods.
+//! - [`job`]: a render sorted into a job to send or a skipped row.
 //! - [`run`]: a cancellable, concurrent evaluation of rendered rows, results
 //!   reported row by row through a callback (the `eval` command and the studio).
 //! - [`cache`]: responses kept in SQLite, so a rerun sends no request.
@@ -17,6 +18,7 @@ pub mod bleu;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod job;
 pub mod metrics;
 pub mod rouge;
 pub mod run;

@@ -84,6 +84,7 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
     let (sender, receiver) = mpsc::channel::<Incoming>();
     terminal::spawn_input_thread(sender.clone());
     let mut workers = workers::Workers::start(engine, workspace.clone(), sender.clone());
+    workers.start_model(workers::ModelSetup::Workspace(options.workspace.clone()));
     // Unsaved edits are journaled so a crash (or a kill) does not lose
     // them; the next start in this workspace offers them back.
     if let Some(store) = JournalStore::for_workspace(&options.workspace) {

@@ -166,6 +166,14 @@ actions! {
     DeleteToLineStart = "delete_to_line_start",
     /// Delete the word before the cursor (in one-line prompts)
     DeleteWordBack = "delete_word_back",
+    /// Run the model on the preview's row (score the answer choices, or generate)
+    ModelRun = "model_run",
+    /// Run the model on every row change, or only when asked
+    ModelAuto = "model_auto",
+    /// Evaluate the prompt with the model on the first rows of the split
+    ModelBatch = "model_batch",
+    /// Select the next row the model got wrong (enter opens it)
+    NextWrongRow = "next_wrong_row",
 }
 
 impl Action {

@@ -414,6 +414,8 @@ pub enum Effect {
     Journal(Vec<crate::core::template::DatasetTemplates>),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Ask the model server.
+    Model(super::model_state::ModelRequest),
     SetMouse(bool),
     Quit,
 }

@@ -8,6 +8,7 @@ mod editor;
 mod files;
 mod journal;
 mod metadata;
+mod model;
 mod preview;
 mod prompts;
 
@@ -52,6 +53,7 @@ impl App {
                         self.preview.row_count = Some(count);
                     }
                     self.preview.result = Some(result);
+                    self.model_preview_arrived();
                 }
             }
             Event::Batch(update) => self.batch_update(update),
@@ -62,6 +64,7 @@ impl App {
             Event::Disk(answer) => self.disk_answer(answer),
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),
+            Event::Model(event) => self.model_event(event),
         }
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
@@ -126,6 +129,10 @@ impl App {
                 });
             }
             Action::CopyPrompt => self.copy_prompt(),
+            Action::ModelRun => self.model_run(),
+            Action::ModelAuto => self.model_toggle_auto(),
+            Action::ModelBatch => self.model_batch(),
+            Action::NextWrongRow => self.next_wrong_row(),
             Action::NextRow => self.move_row(|row, _| row.saturating_add(1)),
             Action::PrevRow => self.move_row(|row, _| row.saturating_sub(1)),
             Action::FirstRow => self.move_row(|_, _| 0),

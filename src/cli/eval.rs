@@ -24,11 +24,12 @@ use crate::core::template::{DatasetTemplates, Template};
 use crate::data::resolve::Resolver;
 use crate::export::engine::EngineRenderer;
 use crate::export::progress::{Progress, ProgressMode};
-use crate::export::record::{self, SharedChoices};
+use crate::export::record::SharedChoices;
 use crate::export::RowRenderer;
 use crate::model::cache::{self, ResponseCache};
 use crate::model::client::RetryPolicy;
 use crate::model::config::{self, ModelSettings};
+use crate::model::job::{self, Prepared};
 use crate::model::run::{Evaluator, Job, Mode, Settings};
 use crate::model::summary::{Summary, Tally};
 use records::{Entry, OrderedWriter};
@@ -174,8 +175,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         let mode = match args.mode {
             ModeArg::Rank => Mode::Rank,
             ModeArg::Generate => Mode::Generate,
-            ModeArg::Auto if template.answer_choices.is_some() => Mode::Rank,
-            ModeArg::Auto => Mode::Generate,
+            ModeArg::Auto => job::auto_mode(template),
         };
         let renderer = EngineRenderer::new(
             crate::core::apply::CompiledTemplate::compile(template).map_err(|error| {
@@ -324,61 +324,18 @@ fn render_entries(
     let mut shared = SharedChoices::default();
     for batch in source.range_batches(range.start as u64..range.end as u64, RENDER_BATCH_ROWS)? {
         for row in batch? {
-            let rendered = match renderer.render(&row, seed) {
-                Ok(rendered) => rendered,
-                Err(message) => {
-                    entries.push(skipped(index, format!("render failed: {message}"), None));
-                    index += 1;
-                    continue;
-                }
-            };
-            let entry = match record::classify(index, rendered, &mut shared) {
-                record::RowOutcome::Kept(example) => {
-                    let choices: Vec<String> = example
-                        .answer_choices
-                        .map(|c| c.to_vec())
-                        .unwrap_or_default();
-                    let gold = choices
-                        .iter()
-                        .position(|choice| record::is_correct(choice, &example.target));
-                    let input = match assemble(index, example.input) {
-                        Ok(input) => input,
-                        Err(message) => {
-                            entries.push(skipped(index, message, None));
-                            index += 1;
-                            continue;
-                        }
-                    };
-                    let job = Job {
-                        row: index,
-                        input,
-                        target: example.target,
-                        choices,
-                        gold,
-                    };
-                    match mode {
-                        Mode::Rank if job.choices.is_empty() => {
-                            skipped(index, "no answer choices".to_string(), Some(job))
-                        }
-                        Mode::Rank if job.gold.is_none() => skipped(
-                            index,
-                            "the target is not among the answer choices".to_string(),
-                            Some(job),
-                        ),
-                        _ => {
-                            jobs.push(job);
-                            Entry::Job(jobs.len() - 1)
-                        }
+            let entry = match job::prepare(index, renderer.render(&row, seed), mode, &mut shared) {
+                // Few-shot demonstrations go in front of a row that is sent;
+                // a row that cannot have its K demonstrations is skipped.
+                Prepared::Job(mut job) => match assemble(index, std::mem::take(&mut job.input)) {
+                    Ok(input) => {
+                        job.input = input;
+                        jobs.push(job);
+                        Entry::Job(jobs.len() - 1)
                     }
-                }
-                record::RowOutcome::Error(message) => {
-                    skipped(index, format!("render failed: {message}"), None)
-                }
-                record::RowOutcome::Blank | record::RowOutcome::TooLong => skipped(
-                    index,
-                    "blank render (no input or no target)".to_string(),
-                    None,
-                ),
+                    Err(message) => skipped(index, message, None),
+                },
+                Prepared::Skipped { reason, job } => skipped(index, reason, job),
             };
             entries.push(entry);
             index += 1;

@@ -17,6 +17,8 @@ pub const BASE_URL_VAR: &str = "OPENAI_BASE_URL";
 pub const API_KEY_VAR: &str = "OPENAI_API_KEY";
 pub const DEFAULT_CONCURRENCY: usize = 16;
 pub const DEFAULT_TIMEOUT_S: f64 = 120.0;
+/// Rows the studio's batch evaluation takes from the start of the split.
+pub const DEFAULT_STUDIO_EVAL_ROWS: usize = 100;
 
 /// One `[model]` table, or the flags that override it; every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -49,6 +51,40 @@ impl ModelSettings {
 struct ConfigFile {
     #[serde(default)]
     model: Option<ModelSettings>,
+}
+
+/// The same file as the studio reads it (a bad `[studio]` key must not stop `eval`).
+#[derive(Debug, Default, Deserialize)]
+struct StudioFile {
+    #[serde(default)]
+    studio: Option<StudioTable>,
+}
+
+/// The studio's settings in the workspace's `promptstudio.toml` that
+/// concern the model; other keys of `[studio]` belong to other parts.
+#[derive(Debug, Default, Deserialize)]
+struct StudioTable {
+    eval_rows: Option<usize>,
+}
+
+/// `[studio] eval_rows` of the workspace's `promptstudio.toml` (how many
+/// rows the studio's batch evaluation takes), else 100.
+pub fn studio_eval_rows(workspace: &Path) -> anyhow::Result<usize> {
+    let path = workspace.join("promptstudio.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(DEFAULT_STUDIO_EVAL_ROWS)
+        }
+        Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+    };
+    let file: StudioFile = toml::from_str(&text)
+        .with_context(|| format!("{}: invalid [studio] table", path.display()))?;
+    match file.studio.and_then(|studio| studio.eval_rows) {
+        Some(0) => bail!("{}: [studio] eval_rows must be at least 1", path.display()),
+        Some(rows) => Ok(rows),
+        None => Ok(DEFAULT_STUDIO_EVAL_ROWS),
+    }
 }
 
 /// Reads the `[model]` table of `path`; a missing file is an empty table.
@@ -267,6 +303,18 @@ mod tests {
         let shown = format!("{connection:?} {}", connection.key_description());
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("$K"), "{shown}");
+    }
+
+    #[test]
+    fn the_studio_takes_its_batch_evaluation_size_from_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(studio_eval_rows(dir.path()).unwrap(), 100);
+        let file = dir.path().join("promptstudio.toml");
+        std::fs::write(&file, "[studio]\ntheme = \"dark\"\neval_rows = 25\n").unwrap();
+        assert_eq!(studio_eval_rows(dir.path()).unwrap(), 25);
+        std::fs::write(&file, "[studio]\neval_rows = 0\n").unwrap();
+        let error = format!("{:#}", studio_eval_rows(dir.path()).unwrap_err());
+        assert!(error.contains("eval_rows"), "{error}");
     }
 
     #[test]

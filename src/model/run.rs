@@ -223,8 +223,8 @@ impl Evaluator {
         probe: bool,
     ) -> Result<RowResult, RunError> {
         let outcome = match settings.mode {
-            Mode::Rank => self.rank(job, settings, cancel),
-            Mode::Generate => self.generate(job, settings, cancel),
+            Mode::Rank => self.rank(job, settings, cancel, Sending::Allowed),
+            Mode::Generate => self.generate(job, settings, cancel, Sending::Allowed),
         };
         match outcome {
             Ok(result) => Ok(result),
@@ -250,11 +250,28 @@ impl Evaluator {
         }
     }
 
+    /// One row answered from the response cache alone, sending nothing:
+    /// None when its response is not there (or there is no cache). The
+    /// studio compares an edit with the saved text this way.
+    pub fn evaluate_cached(&self, job: &Job, settings: &Settings) -> Option<RowResult> {
+        let cancel = AtomicBool::new(false);
+        let outcome = match settings.mode {
+            Mode::Rank => self.rank(job, settings, &cancel, Sending::CacheOnly),
+            Mode::Generate => self.generate(job, settings, &cancel, Sending::CacheOnly),
+        };
+        outcome.ok()
+    }
+
+    pub fn has_cache(&self) -> bool {
+        self.cache.is_some()
+    }
+
     fn rank(
         &self,
         job: &Job,
         settings: &Settings,
         cancel: &AtomicBool,
+        send: Sending,
     ) -> Result<RowResult, RowFailure> {
         let (body, spans) = score::scoring_request(
             &self.model,
@@ -263,7 +280,7 @@ impl Evaluator {
             &job.choices,
             settings.add_special_tokens,
         );
-        self.request("/completions", &body, cancel, |response| {
+        self.request("/completions", &body, cancel, send, |response| {
             let loglikelihoods = score::loglikelihoods(response, &spans)?;
             let pred_index = metrics::argmax(&loglikelihoods);
             let pred_norm_index =
@@ -282,9 +299,10 @@ impl Evaluator {
         job: &Job,
         settings: &Settings,
         cancel: &AtomicBool,
+        send: Sending,
     ) -> Result<RowResult, RowFailure> {
         let (path, body) = generation_request(&self.model, &job.input, settings, false);
-        self.request(path, &body, cancel, |response| {
+        self.request(path, &body, cancel, send, |response| {
             let response: Value = serde_json::from_str(response)
                 .map_err(|error| ScoreError::Row(format!("unexpected response: {error}")))?;
             let completion = completion_text(&response).ok_or_else(|| {
@@ -326,6 +344,7 @@ impl Evaluator {
         path: &str,
         body: &str,
         cancel: &AtomicBool,
+        send: Sending,
         interpret: impl Fn(&str) -> Result<RowResult, ScoreError>,
     ) -> Result<RowResult, RowFailure> {
         let endpoint = self.client.endpoint();
@@ -339,6 +358,9 @@ impl Evaluator {
             if let Ok(result) = interpret(&response) {
                 return Ok(result);
             }
+        }
+        if send == Sending::CacheOnly {
+            return Err(RowFailure::NotCached);
         }
         let response = self.client.post_json(path, body, cancel)?;
         let result = interpret(&response)?;
@@ -357,6 +379,15 @@ enum RowFailure {
     Request(#[from] RequestError),
     #[error(transparent)]
     Score(#[from] ScoreError),
+    #[error("not in the response cache")]
+    NotCached,
+}
+
+/// Whether a request missing from the cache is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    Allowed,
+    CacheOnly,
 }
 
 /// The path and body of a generation request.

@@ -23,6 +23,9 @@ use crate::core::template::Template;
 use super::journal::{JournalWriter, JOURNAL_THREAD};
 use super::Incoming;
 
+mod model;
+pub use model::ModelSetup;
+
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
 pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD, DISK_THREAD, JOURNAL_THREAD];
@@ -128,6 +131,7 @@ pub struct Workers {
     stats_token: Arc<AtomicU64>,
     disk: Option<Sender<DiskRequest>>,
     journal: Option<JournalWriter>,
+    model: Option<model::ModelWorker>,
 }
 
 impl Workers {
@@ -145,6 +149,7 @@ impl Workers {
             stats_token: Arc::new(AtomicU64::new(0)),
             disk: None,
             journal: None,
+            model: None,
         };
         workers.spawn_preview_thread();
         workers.disk = workers.spawn_disk_thread();
@@ -182,8 +187,25 @@ impl Workers {
                     journal.replace(files);
                 }
             }
+            Effect::Model(request) => {
+                if let Some(model) = &self.model {
+                    model.run(request);
+                }
+            }
             Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
         }
+    }
+
+    /// Starts answering [`Effect::Model`]: the connection is read now (off
+    /// this thread) and the server contacted on the first request.
+    pub fn start_model(&mut self, setup: ModelSetup) {
+        self.model = Some(model::ModelWorker::start(
+            setup,
+            self.engine.clone(),
+            self.workspace.clone(),
+            self.sources.clone(),
+            self.sender.clone(),
+        ));
     }
 
     fn spawn_preview_thread(&self) {

@@ -29,6 +29,15 @@ pub fn draw_batch(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
                 .areas(bottom);
         (top, detail, stats)
     };
+    let list_area = if app.model.batch.is_some() {
+        let [list, eval] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(list_area);
+        super::model::draw_batch_eval(ui, frame, eval, app);
+        list
+    } else {
+        list_area
+    };
     draw_page(ui, frame, list_area, app);
     draw_detail(ui, frame, detail_area, app);
     draw_stats(ui, frame, stats_area, app);
@@ -68,7 +77,8 @@ fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
                 std::cell::Cell::new(batch.selected.saturating_sub(height.saturating_sub(1)));
             let top = scroll_into_view(&scroll, batch.selected, height);
             for (index, row) in rows.iter().enumerate().skip(top).take(height) {
-                let number = format!("{:>6} ", row.index);
+                let wrong = super::model::wrong_mark(app, row.index);
+                let number = format!("{:>6}{}", row.index, if wrong { "✗" } else { " " });
                 let text = match &row.outcome {
                     Ok(rendered) if rendered.parts.iter().all(String::is_empty) => {
                         "∅∅∅ Blank result".to_owned()

@@ -33,6 +33,7 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
         (Some(_), None) => lines.push(Line::styled("Rendering…", ui.style("ui.dim"))),
         (Some(_), Some(result)) => {
             outcome_lines(ui, result, app, &mut lines);
+            super::model::section_lines(ui, app, &mut lines);
             if include_row {
                 if let Some(row) = &result.row {
                     lines.push(Line::default());

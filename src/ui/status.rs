@@ -40,6 +40,11 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     if app.mouse {
         segments.push((3, Span::styled("  │  mouse", style)));
     }
+    if let Some(model) = super::model::title_segment(ui, app) {
+        // A server that cannot be used matters more than where the row is.
+        let priority = if app.model.status.is_problem() { 6 } else { 4 };
+        segments.push((priority, model));
+    }
     let spans = fit_by_priority(segments, area.width as usize);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
 }

@@ -65,6 +65,7 @@ impl App {
     /// in the model yet (answer choices while they are typed).
     pub(in crate::app) fn request_preview_of(&mut self, template: crate::core::template::Template) {
         self.preview.generation += 1;
+        self.model_preview_requested(&template);
         if self.preview.resolving {
             // Asked again once the splits are known; the bumped generation
             // already marks the shown preview as out of date.
