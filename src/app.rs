@@ -10,6 +10,8 @@
 
 pub mod action;
 pub mod backend;
+pub mod chat;
+pub mod chat_state;
 pub mod confirm;
 pub mod disk;
 pub mod editor;
@@ -70,6 +72,8 @@ pub enum Event {
     Journal(Result<Vec<crate::core::template::DatasetTemplates>, String>),
     /// A message from a worker for the status line.
     Notice(Notice),
+    /// The model worker's answer to [`Effect::Chat`].
+    Chat(chat::ChatAnswer),
 }
 
 /// The whole studio state.
@@ -86,6 +90,8 @@ pub struct App {
     pub meta_field: usize,
     pub preview: PreviewState,
     pub batch: BatchState,
+    /// The model the chat view and the token counts use.
+    pub chat: chat_state::ChatState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// The studio's own copy of the last text copied or cut, so a cut is
@@ -136,6 +142,7 @@ impl App {
             meta_field: 0,
             preview: PreviewState::default(),
             batch: BatchState::default(),
+            chat: chat_state::ChatState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
             register: None,
@@ -180,7 +187,7 @@ impl App {
         match &self.overlay {
             Overlay::Help { .. } => return Context::Help,
             Overlay::Prompt(_) | Overlay::Confirm(_) => return Context::Prompt,
-            Overlay::Picker(_) => return Context::Picker,
+            Overlay::Picker(_) | Overlay::ModelPicker(_) => return Context::Picker,
             Overlay::None => {}
         }
         match self.view {

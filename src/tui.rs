@@ -5,6 +5,7 @@
 //! the watcher, and redraws only after something arrived: an idle studio
 //! uses no CPU.
 
+mod chat_worker;
 mod clipboard;
 mod journal;
 mod terminal;
@@ -90,6 +91,7 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
         workers.journal_to(store);
     }
     let mut app = App::new(workspace.clone(), keymap);
+    app.open_chat_settings(options.workspace.clone());
     let mut roots = workspace.watch_roots();
     // Each templates file's own folder, so atomic saves into it are seen
     // even when the templates root is not watched recursively.

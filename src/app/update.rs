@@ -3,6 +3,7 @@
 
 mod batch;
 mod catalog;
+mod chat;
 mod confirm;
 mod editor;
 mod files;
@@ -52,6 +53,7 @@ impl App {
                         self.preview.row_count = Some(count);
                     }
                     self.preview.result = Some(result);
+                    self.chat_after_preview();
                 }
             }
             Event::Batch(update) => self.batch_update(update),
@@ -62,6 +64,7 @@ impl App {
             Event::Disk(answer) => self.disk_answer(answer),
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),
+            Event::Chat(answer) => self.chat_answer(answer),
         }
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
@@ -81,6 +84,9 @@ impl App {
         match self.context() {
             super::Context::Help => return self.help_action(action),
             super::Context::Prompt => return self.prompt_action(action),
+            super::Context::Picker if matches!(self.overlay, Overlay::ModelPicker(_)) => {
+                return self.model_picker_action(action)
+            }
             super::Context::Picker => return self.picker_action(action),
             _ => {}
         }
@@ -126,6 +132,8 @@ impl App {
                 });
             }
             Action::CopyPrompt => self.copy_prompt(),
+            Action::ChatView => self.toggle_chat_view(),
+            Action::PickModel => self.open_model_picker(),
             Action::NextRow => self.move_row(|row, _| row.saturating_add(1)),
             Action::PrevRow => self.move_row(|row, _| row.saturating_sub(1)),
             Action::FirstRow => self.move_row(|_, _| 0),

@@ -122,6 +122,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             api_key_env: args.api_key_env.clone(),
             concurrency: args.concurrency,
             timeout_s: args.timeout,
+            ..ModelSettings::default()
         },
         Some(&args.rows_from.workspace),
         &env,
