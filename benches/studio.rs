@@ -2,13 +2,18 @@
 //!
 //! - keystroke to updated preview on an ag_news-like workspace (120,000 rows,
 //!   ClassLabel features): the update, the worker's compile and apply, and
-//!   the redraw, as percentiles over many keystrokes (goal: p99 < 16 ms);
+//!   the redraw, as percentiles over many keystrokes (goal: p99 < 16 ms),
+//!   then again with the chat view and token counts on (sample-data's
+//!   tiny-chat model: each preview also rendered through its chat template
+//!   and its input, target and prompt counted with its tokenizer);
 //! - start to first frame, and to the first frame with the preview, on a
 //!   10-million-row Parquet workspace (goal: < 150 ms);
 //! - the studio binary's CPU use while idle, read from /proc (goal: ~0),
 //!   and its start to first complete frame in a pseudo-terminal.
 //!
-//! `cargo bench --bench studio`. The binary is `promptstudio` (or
+//! `cargo bench --bench studio` (`STUDIO_BENCH_KEYSTROKES_ONLY=1` stops
+//! after the keystroke percentiles, skipping the 10-million-row workspace,
+//! the binary and divan). The binary is `promptstudio` (or
 //! `PROMPTSTUDIO_STUDIO_BIN`); the process measurements are skipped when it
 //! does not open the studio.
 
@@ -43,7 +48,11 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-bench");
     let ag_news = root.join("ag_news_like");
     write_workspace(&ag_news, "ag_news", 120_000, 1);
-    keystroke_percentiles(&ag_news);
+    keystroke_percentiles(&ag_news, None);
+    keystroke_percentiles(&ag_news, Some(&chat_settings(&root)));
+    if std::env::var_os("STUDIO_BENCH_KEYSTROKES_ONLY").is_some() {
+        return;
+    }
     let large = root.join("large");
     write_workspace(&large, "large", 10_000_000, 4);
     first_frame(&large);
@@ -115,6 +124,23 @@ fn write_workspace(root: &Path, name: &str, rows: usize, repeat_text: usize) {
     std::fs::rename(partial, data_path).unwrap();
 }
 
+/// A folder whose promptstudio.toml names sample-data's tiny-chat model
+/// (its chat template and tokenizer).
+fn chat_settings(root: &Path) -> PathBuf {
+    let folder = root.join("chat-settings");
+    std::fs::create_dir_all(&folder).unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/models/tiny-chat");
+    std::fs::write(
+        folder.join("promptstudio.toml"),
+        format!(
+            "[model]\nchat_template = {:?}\n",
+            model.display().to_string()
+        ),
+    )
+    .unwrap();
+    folder
+}
+
 struct Studio {
     app: App,
     ui: Ui,
@@ -150,9 +176,27 @@ impl Studio {
         }
     }
 
-    /// Feeds worker events to the app until the newest preview is shown.
+    /// Loads the model `settings` names and turns the chat view on.
+    fn with_chat(&mut self, settings: &Path) {
+        self.app.open_chat_settings(settings.to_path_buf());
+        let effects = self.app.take_effects();
+        self.run(effects);
+        while self.app.chat.loading.is_some() {
+            let Incoming::App(event) = self.receiver.recv().unwrap() else {
+                continue;
+            };
+            let effects = self.app.update(event);
+            self.run(effects);
+        }
+        assert!(self.app.chat.model.is_some(), "{:?}", self.app.chat.problem);
+        let effects = self.app.update(Event::Action(Action::ChatView));
+        self.run(effects);
+    }
+
+    /// Feeds worker events to the app until the newest preview is shown
+    /// (through the model too, when there is one).
     fn wait_for_preview(&mut self) {
-        while self.app.preview.pending() {
+        while self.app.preview.pending() || self.app.chat_pending() {
             let Incoming::App(event) = self.receiver.recv().unwrap() else {
                 continue;
             };
@@ -167,10 +211,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn keystroke_percentiles(workspace: &Path) {
+fn keystroke_percentiles(workspace: &Path, chat: Option<&Path>) {
     let mut studio = Studio::open(workspace);
     let effects = studio.app.take_effects();
     studio.run(effects);
+    if let Some(settings) = chat {
+        studio.with_chat(settings);
+    }
     studio.wait_for_preview();
     studio.app.update(Event::Action(Action::FocusEditor));
     let mut samples = Vec::new();
@@ -192,8 +239,13 @@ fn keystroke_percentiles(workspace: &Path) {
         samples.push(started.elapsed());
     }
     samples.sort();
+    let with = if chat.is_some() {
+        ", chat view and token counts on (tiny-chat)"
+    } else {
+        ""
+    };
     println!(
-        "keystroke to updated preview (ag_news-like, 120,000 rows, 160x48, {} keystrokes): p50 {:?}, p99 {:?}, max {:?} (goal p99 < 16 ms)",
+        "keystroke to updated preview (ag_news-like, 120,000 rows, 160x48{with}, {} keystrokes): p50 {:?}, p99 {:?}, max {:?} (goal p99 < 16 ms)",
         samples.len(),
         percentile(&samples, 0.5),
         percentile(&samples, 0.99),
@@ -307,12 +359,24 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 /// The same pipeline as the percentiles, under divan's statistics.
 #[divan::bench(sample_count = 200)]
 fn keystroke_to_preview(bencher: divan::Bencher) {
-    let workspace = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("studio-bench")
-        .join("ag_news_like");
+    keystrokes_under_divan(bencher, false);
+}
+
+/// The same with the chat view and token counts on.
+#[divan::bench(sample_count = 200)]
+fn keystroke_to_preview_with_chat(bencher: divan::Bencher) {
+    keystrokes_under_divan(bencher, true);
+}
+
+fn keystrokes_under_divan(bencher: divan::Bencher, chat: bool) {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("studio-bench");
+    let workspace = root.join("ag_news_like");
     let mut studio = Studio::open(&workspace);
     let effects = studio.app.take_effects();
     studio.run(effects);
+    if chat {
+        studio.with_chat(&chat_settings(&root));
+    }
     studio.wait_for_preview();
     studio.app.update(Event::Action(Action::FocusEditor));
     let mut typed = false;

@@ -142,6 +142,11 @@ fn the_chat_view_shows_the_prompt_as_the_model_reads_it() {
     assert_eq!(shown.target_tokens, Some(count("Sports")));
     assert_eq!(shown.prompt_tokens, Some(count(&expected)));
     snapshot("chat_view", &app);
+    let effects = app.update(Event::Action(Action::CopyPrompt));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy(text)] if *text == expected),
+        "{effects:?}"
+    );
 
     // Special tokens are dimmed, the text between them is not.
     let ui = Ui::new(Theme::default_for(ColorDepth::TrueColor));

@@ -176,6 +176,25 @@ impl App {
         }
     }
 
+    /// In the chat view, copies the prompt as the model reads it; false
+    /// when there is none to copy (the parts are copied instead).
+    pub(super) fn copy_chat_prompt(&mut self) -> bool {
+        if !self.chat.view || self.chat_pending() {
+            return false;
+        }
+        let Some(Some(Ok(text))) = self.chat.shown.as_ref().map(|shown| &shown.prompt) else {
+            return false;
+        };
+        let text = text.clone();
+        self.notify(format!(
+            "Copied {} characters (the prompt as the model reads it)",
+            text.chars().count()
+        ));
+        self.register = Some(text.clone());
+        self.effects.push(Effect::Copy(text));
+        true
+    }
+
     /// Asks for the current row through the model, once a preview arrived
     /// (or a model did).
     pub(super) fn chat_after_preview(&mut self) {
