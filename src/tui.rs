@@ -105,6 +105,10 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
             }
         }
     }
+    // The workspace's promptstudio.toml names the studio's model.
+    if !roots.iter().any(|(root, _)| *root == options.workspace) {
+        roots.push((options.workspace.clone(), false));
+    }
     let watcher = watcher::watch(&roots, sender);
     app.mouse = options.mouse;
     if let Err(error) = &watcher {

@@ -60,7 +60,11 @@ impl App {
             Event::SplitSize { title, split, rows } => {
                 self.split_sizes.sizes.push((title, split, rows))
             }
-            Event::FileChanged(path) => self.file_changed(&path),
+            Event::FileChanged(path) => {
+                if !self.chat_settings_changed(&path) {
+                    self.file_changed(&path)
+                }
+            }
             Event::Disk(answer) => self.disk_answer(answer),
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),

@@ -374,6 +374,36 @@ fn a_template_that_raises_on_the_row_says_so_with_its_file() {
 }
 
 #[test]
+fn a_changed_promptstudio_toml_loads_the_model_it_now_names() {
+    let folder = settings_folder("[model]\nchat_template = \"models/tiny-chat\"\n");
+    std::fs::write(
+        folder.path().join("plain.jinja"),
+        "[{{ messages[0].content }}]",
+    )
+    .unwrap();
+    let mut app = app(workspace());
+    open_settings(&mut app, folder.path());
+    preview(&mut app, INPUT, "Sports");
+    std::fs::write(
+        folder.path().join("promptstudio.toml"),
+        "[model]\nchat_template = \"plain.jinja\"\n",
+    )
+    .unwrap();
+    let effects = app.update(Event::FileChanged(folder.path().join("promptstudio.toml")));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Chat(ChatRequest::Settings { .. })]
+        ),
+        "{effects:?}"
+    );
+    settle_chat(&mut app, effects);
+    assert_eq!(app.chat.model.as_ref().unwrap().name, "plain.jinja");
+    let shown = app.chat.shown.as_ref().unwrap();
+    assert_eq!(shown.prompt, Some(Ok(format!("[{INPUT}]"))));
+}
+
+#[test]
 fn without_a_model_the_chat_view_says_how_to_get_one() {
     let mut app = app(workspace());
     preview(&mut app, INPUT, "Sports");

@@ -23,6 +23,23 @@ impl App {
         }));
     }
 
+    /// Loads the model again when the watcher saw promptstudio.toml change;
+    /// false for any other file.
+    pub(super) fn chat_settings_changed(&mut self, path: &std::path::Path) -> bool {
+        let Some(workspace) = self.chat.workspace.clone() else {
+            return false;
+        };
+        let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or(p.to_path_buf());
+        let is_settings = path.file_name().is_some_and(|n| n == SETTINGS_FILE)
+            && path
+                .parent()
+                .is_some_and(|parent| absolute(parent) == absolute(&workspace));
+        if is_settings {
+            self.open_chat_settings(workspace);
+        }
+        is_settings
+    }
+
     /// True while the shown row's render through the model is on its way.
     pub fn chat_pending(&self) -> bool {
         let Some(model) = &self.chat.model else {
