@@ -10,6 +10,8 @@
 
 pub mod action;
 pub mod backend;
+pub mod chat;
+pub mod chat_state;
 pub mod confirm;
 pub mod disk;
 pub mod editor;
@@ -73,6 +75,8 @@ pub enum Event {
     Notice(Notice),
     /// The model worker's answer.
     Model(model_state::ModelEvent),
+    /// The model worker's answer to [`Effect::Chat`].
+    Chat(chat::ChatAnswer),
 }
 
 /// The whole studio state.
@@ -90,6 +94,8 @@ pub struct App {
     pub preview: PreviewState,
     pub batch: BatchState,
     pub model: model_state::ModelState,
+    /// The model the chat view and the token counts use.
+    pub chat: chat_state::ChatState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// The studio's own copy of the last text copied or cut, so a cut is
@@ -144,6 +150,7 @@ impl App {
                 eval_rows: crate::model::config::DEFAULT_STUDIO_EVAL_ROWS,
                 ..model_state::ModelState::default()
             },
+            chat: chat_state::ChatState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
             register: None,
@@ -188,7 +195,7 @@ impl App {
         match &self.overlay {
             Overlay::Help { .. } => return Context::Help,
             Overlay::Prompt(_) | Overlay::Confirm(_) => return Context::Prompt,
-            Overlay::Picker(_) => return Context::Picker,
+            Overlay::Picker(_) | Overlay::ModelPicker(_) => return Context::Picker,
             Overlay::None => {}
         }
         match self.view {

@@ -5,6 +5,7 @@
 //! the watcher, and redraws only after something arrived: an idle studio
 //! uses no CPU.
 
+mod chat_worker;
 mod clipboard;
 mod journal;
 mod terminal;
@@ -91,6 +92,7 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
         workers.journal_to(store);
     }
     let mut app = App::new(workspace.clone(), keymap);
+    app.open_chat_settings(options.workspace.clone());
     let mut roots = workspace.watch_roots();
     // Each templates file's own folder, so atomic saves into it are seen
     // even when the templates root is not watched recursively.
@@ -103,6 +105,10 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
                 roots.push((folder.to_path_buf(), false));
             }
         }
+    }
+    // The workspace's promptstudio.toml names the studio's model.
+    if !roots.iter().any(|(root, _)| *root == options.workspace) {
+        roots.push((options.workspace.clone(), false));
     }
     let watcher = watcher::watch(&roots, sender);
     app.mouse = options.mouse;

@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod chat_view;
 pub mod editor;
 pub mod highlight;
 pub mod model;

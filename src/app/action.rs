@@ -66,6 +66,10 @@ actions! {
     ToggleMouse = "toggle_mouse",
     /// Copy the rendered prompt to the clipboard (OSC 52)
     CopyPrompt = "copy_prompt",
+    /// Show the prompt as the model reads it, or back
+    ChatView = "chat_view",
+    /// Pick the model from the Hugging Face cache
+    PickModel = "pick_model",
     /// Next row
     NextRow = "next_row",
     /// Previous row

@@ -169,10 +169,14 @@ impl Picker {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Confirm(Confirm),
     Prompt(PromptInput),
     Picker(Picker),
+    /// The models of the Hugging Face cache, to pick one.
+    ModelPicker(super::chat_state::ModelPicker),
 }
 
 /// One line of the catalog list.
@@ -358,6 +362,8 @@ pub struct BatchRequest {
     /// Also compute [`SplitStats`] over the whole split.
     pub with_stats: bool,
     pub data_epoch: u64,
+    /// Counts input tokens in the statistics when it has a tokenizer.
+    pub chat: Option<Arc<super::chat::ChatModel>>,
 }
 
 #[derive(Debug, Clone)]
@@ -417,6 +423,8 @@ pub enum Effect {
     /// Ask the model server.
     Model(super::model_state::ModelRequest),
     SetMouse(bool),
+    /// Load a model, list the cached ones, or render a row through one.
+    Chat(super::chat::ChatRequest),
     Quit,
 }
 

@@ -21,6 +21,9 @@ pub struct SplitStats {
     /// The first error seen, with its row.
     pub first_error: Option<(usize, String)>,
     pub finished: bool,
+    /// Input token lengths, when the studio's model has a tokenizer.
+    /// (Boxed: statistics travel in events, most of them without it.)
+    pub tokens: Option<Box<super::chat::TokenStats>>,
 }
 
 impl SplitStats {

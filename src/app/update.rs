@@ -3,6 +3,7 @@
 
 mod batch;
 mod catalog;
+mod chat;
 mod confirm;
 mod editor;
 mod files;
@@ -54,17 +55,23 @@ impl App {
                     }
                     self.preview.result = Some(result);
                     self.model_preview_arrived();
+                    self.chat_after_preview();
                 }
             }
             Event::Batch(update) => self.batch_update(update),
             Event::SplitSize { title, split, rows } => {
                 self.split_sizes.sizes.push((title, split, rows))
             }
-            Event::FileChanged(path) => self.file_changed(&path),
+            Event::FileChanged(path) => {
+                if !self.chat_settings_changed(&path) {
+                    self.file_changed(&path)
+                }
+            }
             Event::Disk(answer) => self.disk_answer(answer),
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),
             Event::Model(event) => self.model_event(event),
+            Event::Chat(answer) => self.chat_answer(answer),
         }
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
@@ -84,6 +91,9 @@ impl App {
         match self.context() {
             super::Context::Help => return self.help_action(action),
             super::Context::Prompt => return self.prompt_action(action),
+            super::Context::Picker if matches!(self.overlay, Overlay::ModelPicker(_)) => {
+                return self.model_picker_action(action)
+            }
             super::Context::Picker => return self.picker_action(action),
             _ => {}
         }
@@ -133,6 +143,8 @@ impl App {
             Action::ModelAuto => self.model_toggle_auto(),
             Action::ModelBatch => self.model_batch(),
             Action::NextWrongRow => self.next_wrong_row(),
+            Action::ChatView => self.toggle_chat_view(),
+            Action::PickModel => self.open_model_picker(),
             Action::NextRow => self.move_row(|row, _| row.saturating_add(1)),
             Action::PrevRow => self.move_row(|row, _| row.saturating_sub(1)),
             Action::FirstRow => self.move_row(|_, _| 0),

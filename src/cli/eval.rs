@@ -138,6 +138,7 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             api_key_env: args.api_key_env.clone(),
             concurrency: args.concurrency,
             timeout_s: args.timeout,
+            ..ModelSettings::default()
         },
         Some(&args.rows_from.workspace),
         &env,

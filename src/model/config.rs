@@ -30,6 +30,11 @@ pub struct ModelSettings {
     pub api_key_env: Option<String>,
     pub concurrency: Option<usize>,
     pub timeout_s: Option<f64>,
+    /// The chat template the studio's chat view renders through (a path
+    /// relative to the workspace, or ORG/NAME in the Hugging Face cache).
+    pub chat_template: Option<String>,
+    /// The tokenizer.json the studio counts tokens with (same forms).
+    pub tokenizer: Option<String>,
 }
 
 impl ModelSettings {
@@ -41,6 +46,8 @@ impl ModelSettings {
             api_key_env: self.api_key_env.or(lower.api_key_env),
             concurrency: self.concurrency.or(lower.concurrency),
             timeout_s: self.timeout_s.or(lower.timeout_s),
+            chat_template: self.chat_template.or(lower.chat_template),
+            tokenizer: self.tokenizer.or(lower.tokenizer),
         }
     }
 }

@@ -28,7 +28,13 @@ pub use model::ModelSetup;
 
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
-pub const GUARDED_THREADS: &[&str] = &[PREVIEW_THREAD, BATCH_THREAD, DISK_THREAD, JOURNAL_THREAD];
+pub const GUARDED_THREADS: &[&str] = &[
+    PREVIEW_THREAD,
+    BATCH_THREAD,
+    DISK_THREAD,
+    JOURNAL_THREAD,
+    super::chat_worker::CHAT_THREAD,
+];
 const PREVIEW_THREAD: &str = "promptstudio-preview";
 const BATCH_THREAD: &str = "promptstudio-batch";
 const DISK_THREAD: &str = "promptstudio-disk";
@@ -132,6 +138,7 @@ pub struct Workers {
     disk: Option<Sender<DiskRequest>>,
     journal: Option<JournalWriter>,
     model: Option<model::ModelWorker>,
+    chat: super::chat_worker::ChatWorker,
 }
 
 impl Workers {
@@ -144,12 +151,13 @@ impl Workers {
             engine,
             workspace,
             sources: Arc::new(Sources::default()),
-            sender,
+            sender: sender.clone(),
             preview_slot: Arc::new((Mutex::new(None), Condvar::new())),
             stats_token: Arc::new(AtomicU64::new(0)),
             disk: None,
             journal: None,
             model: None,
+            chat: super::chat_worker::ChatWorker::start(sender.clone()),
         };
         workers.spawn_preview_thread();
         workers.disk = workers.spawn_disk_thread();
@@ -192,6 +200,7 @@ impl Workers {
                     model.run(request);
                 }
             }
+            Effect::Chat(request) => self.chat.run(request),
             Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
         }
     }
@@ -497,6 +506,9 @@ fn batch(
         for (i, row) in rows.iter().enumerate() {
             let outcome = guarded(|| compiled.apply(row, Some(request.seed), false));
             stats.add(start + i, &outcome);
+            if let Some(model) = &request.chat {
+                crate::app::chat::count_row_tokens(model, &outcome, &mut stats.tokens);
+            }
         }
         start += rows.len();
         if last_sent.elapsed() >= PROGRESS_EVERY {
@@ -801,6 +813,7 @@ mod tests {
             seed: 0,
             with_stats: true,
             data_epoch: 0,
+            chat: None,
         }));
         let Event::Batch(BatchUpdate::Page {
             generation,

@@ -203,6 +203,15 @@ fn draw_stats(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(count_lines(ui, stats)).wrap(Wrap { trim: true }),
         counts,
     );
+    let chart = match &stats.tokens {
+        Some(tokens) => {
+            let [characters, tokens_area] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(chart);
+            super::chat_view::token_histogram(ui, frame, tokens_area, tokens);
+            characters
+        }
+        None => chart,
+    };
     let bars: Vec<Bar> = stats
         .histogram
         .iter()

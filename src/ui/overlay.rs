@@ -16,6 +16,7 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
         Overlay::Confirm(confirm) => confirm_dialog(ui, frame, area, app, confirm),
         Overlay::Prompt(input) => prompt(ui, frame, area, input),
         Overlay::Picker(picker) => picker_dialog(ui, frame, area, picker),
+        Overlay::ModelPicker(picker) => super::chat_view::model_picker(ui, frame, area, picker),
     }
 }
 

@@ -21,6 +21,9 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
             result.elapsed.as_secs_f64() * 1000.0
         );
     }
+    if let Some(chat_title) = super::chat_view::title(app) {
+        title = chat_title;
+    }
     if preview.pending() && app.current.is_some() {
         title.push_str("⋯ ");
     }
@@ -32,7 +35,12 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
         (None, _) => lines.push(Line::styled("No prompt open.", ui.style("ui.dim"))),
         (Some(_), None) => lines.push(Line::styled("Rendering…", ui.style("ui.dim"))),
         (Some(_), Some(result)) => {
-            outcome_lines(ui, result, app, &mut lines);
+            super::chat_view::counts_lines(ui, app, result, &mut lines);
+            if app.chat.view && result.outcome.is_ok() {
+                super::chat_view::chat_lines(ui, app, result, &mut lines);
+            } else {
+                outcome_lines(ui, result, app, &mut lines);
+            }
             super::model::section_lines(ui, app, &mut lines);
             if include_row {
                 if let Some(row) = &result.row {

@@ -37,6 +37,7 @@ mod model_metrics;
 mod pty_e2e;
 mod studio_app;
 mod studio_model;
+mod studio_chat;
 mod studio_screens;
 mod yaml_promptsource;
 mod yaml_pyyaml;

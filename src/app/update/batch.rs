@@ -74,6 +74,7 @@ impl App {
             seed: self.preview.seed,
             with_stats,
             data_epoch: self.data_epoch,
+            chat: self.chat.counting_model(),
         }));
     }
 

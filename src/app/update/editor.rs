@@ -105,6 +105,10 @@ impl App {
                 picker.filter.push(c);
                 picker.selected = 0;
             }
+            Overlay::ModelPicker(picker) => {
+                picker.filter.push(c);
+                picker.selected = 0;
+            }
             Overlay::None
                 if self.view == View::Main
                     && self.focus == Focus::Editor
@@ -119,7 +123,7 @@ impl App {
 
     pub(super) fn paste(&mut self, text: &str) {
         match &mut self.overlay {
-            Overlay::Prompt(_) | Overlay::Picker(_) => {
+            Overlay::Prompt(_) | Overlay::Picker(_) | Overlay::ModelPicker(_) => {
                 for c in text.chars().filter(|c| !c.is_control()) {
                     self.type_char(c);
                 }

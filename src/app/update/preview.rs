@@ -82,6 +82,9 @@ impl App {
     }
 
     pub(super) fn copy_prompt(&mut self) {
+        if self.copy_chat_prompt() {
+            return;
+        }
         match self.preview.result.as_ref().map(|r| &r.outcome) {
             Some(Ok(rendered)) => {
                 let text = rendered.parts.join("\n\n");

@@ -34,6 +34,20 @@ impl TokenCounter {
             .map(|encoding| encoding.get_ids().len())
             .map_err(|e| format!("tokenizer failed: {e}"))
     }
+
+    /// The texts of the tokenizer's special added tokens (`<|im_start|>`,
+    /// `<s>`, ...), the ones a chat template writes as markup.
+    pub fn special_tokens(&self) -> Vec<String> {
+        let mut tokens: Vec<String> = self
+            .tokenizer
+            .get_added_tokens_decoder()
+            .into_values()
+            .filter(|token| token.special && !token.content.is_empty())
+            .map(|token| token.content)
+            .collect();
+        tokens.sort();
+        tokens
+    }
 }
 
 fn resolve(spec: &str, hub_cache: &Path) -> Result<PathBuf, String> {
