@@ -17,6 +17,7 @@ pub mod engine;
 pub mod fuzzy;
 pub mod journal;
 pub mod keymap;
+pub mod merge;
 pub mod state;
 pub mod stats;
 mod update;

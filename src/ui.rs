@@ -5,6 +5,7 @@ pub mod batch;
 pub mod catalog;
 pub mod editor;
 pub mod highlight;
+pub mod merge;
 pub mod overlay;
 pub mod preview;
 pub mod status;

@@ -7,6 +7,7 @@ mod confirm;
 mod editor;
 mod files;
 mod journal;
+mod merge;
 mod metadata;
 mod preview;
 mod prompts;

@@ -1,0 +1,213 @@
+//! What a day of real work with the studio needs (issue 9): outside
+//! changes merged by template id, files deleted on disk, checks while
+//! typing. Driven through `App::update`, screens through `TestBackend`.
+
+use crate::studio_support;
+
+use promptstudio::app::{Action, Confirm, Event, Key, KeyChord, Overlay};
+use studio_support::*;
+
+fn key(c: char) -> Event {
+    Event::Key(KeyChord::plain(Key::Char(c)))
+}
+
+fn typed(app: &mut TestApp, text: &str) {
+    for c in text.chars() {
+        app.update(key(c));
+    }
+}
+
+fn jinja_of(app: &TestApp, file: usize, name: &str) -> Option<String> {
+    app.catalog.files[file]
+        .templates
+        .template_by_name(name)
+        .map(|t| t.jinja.to_string())
+}
+
+#[cfg(feature = "tui")]
+fn screen(app: &promptstudio::app::App, width: u16, height: u16) -> String {
+    use promptstudio::ui::{ColorDepth, Theme, Ui};
+    let ui = Ui::new(Theme::default_for(ColorDepth::None));
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// Edits here to one prompt, and another program's edits to another prompt
+/// and a prompt it added: both survive, without a question, and saving
+/// writes both.
+#[test]
+fn outside_changes_to_other_prompts_merge_with_unsaved_edits() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        let which = files[0]
+            .templates
+            .iter_mut()
+            .find(|t| &*t.name == "which_section")
+            .unwrap();
+        which.jinja = "theirs ||| {{answer_choices[label]}}".into();
+        files[0]
+            .templates
+            .push(template("added_there", "{{text}} ||| x", None));
+        files[0].templates.retain(|t| &*t.name != "recommend");
+    }
+    app.update(Event::FileChanged(path));
+    assert_eq!(app.overlay, Overlay::None, "nothing to ask");
+    assert!(app.editor.text().starts_with("mine What label"));
+    assert_eq!(
+        jinja_of(&app, 0, "which_section").as_deref(),
+        Some("theirs ||| {{answer_choices[label]}}")
+    );
+    assert!(jinja_of(&app, 0, "added_there").is_some());
+    assert!(jinja_of(&app, 0, "recommend").is_none());
+    let notice = app.notice.clone().unwrap().text;
+    assert!(notice.contains("`which_section`"), "{notice}");
+    assert!(notice.contains("`recommend` (deleted)"), "{notice}");
+    assert!(app.any_dirty());
+
+    app.update(Event::Action(Action::Save));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1);
+    let saved = &saves[0];
+    assert!(saved.templates.iter().any(|t| t.jinja.starts_with("mine ")));
+    assert!(saved
+        .templates
+        .iter()
+        .any(|t| t.jinja.starts_with("theirs ")));
+    assert!(saved.templates.iter().any(|t| &*t.name == "added_there"));
+    assert!(!app.any_dirty());
+}
+
+/// The same prompt changed on both sides: the dialog names it and shows
+/// both versions; each conflicting prompt is decided on its own.
+#[test]
+fn the_same_prompt_changed_on_both_sides_asks_with_both_versions() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0].templates[0].jinja = "theirs {{text}} ||| x".into();
+        files[0].templates[2].jinja = "other theirs ||| x".into();
+    }
+    app.update(Event::FileChanged(path.clone()));
+    let Overlay::Confirm(Confirm::OutsideChange { merge, .. }) = &app.overlay else {
+        panic!("expected the merge dialog, got {:?}", app.overlay);
+    };
+    assert_eq!(merge.conflicts.len(), 1);
+    assert_eq!(merge.pending().unwrap().name(), "classify_question_first");
+    #[cfg(feature = "tui")]
+    {
+        let shown = screen(&app, 120, 30);
+        assert!(shown.contains("`classify_question_first`"), "{shown}");
+        assert!(shown.contains("mine What label best describes"), "{shown}");
+        assert!(shown.contains("theirs {{text}} ||| x"), "{shown}");
+        assert!(shown.contains("took theirs: `which_section`"), "{shown}");
+        insta::assert_snapshot!("merge_dialog_120x30", shown);
+    }
+    app.update(key('t'));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.editor.text(), "theirs {{text}} ||| x");
+    assert_eq!(
+        jinja_of(&app, 0, "which_section").as_deref(),
+        Some("other theirs ||| x")
+    );
+    assert!(!app.any_dirty(), "theirs everywhere: nothing left to save");
+
+    // Mine this time.
+    app.update(Event::Action(Action::Top));
+    app.update(Event::Action(Action::LineStart));
+    typed(&mut app, "again ");
+    workspace.files.lock().unwrap()[0].templates[0].jinja = "theirs again ||| y".into();
+    app.update(Event::FileChanged(path.clone()));
+    app.update(key('m'));
+    assert_eq!(app.editor.text(), "again theirs {{text}} ||| x");
+    assert!(app.any_dirty());
+    app.update(Event::Action(Action::Save));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1, "the merge's base is the disk's version");
+    assert_eq!(&*saves[0].templates[0].jinja, "again theirs {{text}} ||| x");
+}
+
+/// Esc decides nothing: the disk's change is not taken, and saving still
+/// asks before overwriting it, offering the merge again.
+#[test]
+fn deciding_later_keeps_the_outside_change_protected() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0].templates[0].jinja = "theirs ||| x".into();
+        files[0].templates[1].jinja = "their other ||| x".into();
+    }
+    app.update(Event::FileChanged(path.clone()));
+    app.update(Event::Key(KeyChord::plain(Key::Esc)));
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(app.editor.text().starts_with("mine "));
+    workspace.changed_on_disk.lock().unwrap().push(path);
+    app.update(Event::Action(Action::Save));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm(Confirm::OverwriteChanged { .. })
+    ));
+    assert!(workspace.saves.lock().unwrap().is_empty());
+    app.update(key('m'));
+    assert!(
+        matches!(app.overlay, Overlay::Confirm(Confirm::OutsideChange { .. })),
+        "{:?}",
+        app.overlay
+    );
+    app.update(key('m'));
+    assert_eq!(
+        jinja_of(&app, 0, "recommend").as_deref(),
+        Some("their other ||| x")
+    );
+    assert!(app.editor.text().starts_with("mine "));
+}
+
+/// A file deleted on disk is said to be deleted, and can be written again
+/// from the studio's copy or closed.
+#[test]
+fn a_file_deleted_on_disk_is_reported_and_can_be_saved_again_or_closed() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    let removed = workspace.files.lock().unwrap().remove(0);
+    app.update(Event::FileChanged(path.clone()));
+    assert_eq!(
+        app.overlay,
+        Overlay::Confirm(Confirm::DeletedOutside { file: 0 })
+    );
+    #[cfg(feature = "tui")]
+    {
+        let shown = screen(&app, 100, 30);
+        assert!(shown.contains("was deleted on disk"), "{shown}");
+        assert!(!shown.contains("changed on disk"), "{shown}");
+    }
+    app.update(key('s'));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1, "written again");
+    assert_eq!(saves[0].templates, removed.templates);
+    assert!(!app.any_dirty());
+
+    workspace.files.lock().unwrap().retain(|f| f.path != path);
+    app.update(Event::FileChanged(path.clone()));
+    app.update(key('c'));
+    assert_eq!(app.catalog.files.len(), 1, "closed");
+    assert_eq!(
+        app.current_file().map(|f| f.templates.dataset.as_str()),
+        Some("super_glue")
+    );
+    assert_eq!(app.overlay, Overlay::None);
+}
