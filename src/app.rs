@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod backend;
+pub mod checks;
 pub mod confirm;
 pub mod disk;
 pub mod editor;
@@ -89,6 +90,8 @@ pub struct App {
     pub batch: BatchState,
     pub split_sizes: SplitSizes,
     pub search: String,
+    /// Checks while typing, for the prompt and file in the editor.
+    pub checks: checks::Checks,
     /// The studio's own copy of the last text copied or cut, so a cut is
     /// never lost when no terminal clipboard takes OSC 52.
     pub register: Option<String>,
@@ -139,6 +142,7 @@ impl App {
             batch: BatchState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
+            checks: checks::Checks::default(),
             register: None,
             mouse: false,
             notice: None,

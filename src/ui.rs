@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod catalog;
+pub mod checks;
 pub mod editor;
 pub mod highlight;
 pub mod merge;

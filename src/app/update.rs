@@ -3,6 +3,7 @@
 
 mod batch;
 mod catalog;
+mod checks;
 mod confirm;
 mod editor;
 mod files;
@@ -64,6 +65,7 @@ impl App {
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),
         }
+        self.refresh_checks();
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
         // state above all) is handed over before the loop ends.

@@ -211,3 +211,137 @@ fn a_file_deleted_on_disk_is_reported_and_can_be_saved_again_or_closed() {
     );
     assert_eq!(app.overlay, Overlay::None);
 }
+
+fn show_row(app: &mut TestApp, row: promptstudio::core::datum::Row) {
+    answer(
+        app,
+        Ok(promptstudio::app::Rendered {
+            parts: vec!["x".into(), "y".into()],
+            answer_choices: None,
+            spans: Vec::new(),
+        }),
+        Some(row),
+    );
+}
+
+/// A variable that is not a column is named, with the closest columns, as
+/// it is typed, and marked in the editor.
+#[test]
+fn a_variable_that_is_not_a_column_is_flagged_with_the_closest_names() {
+    let mut app = app(workspace());
+    show_row(&mut app, ag_news_row("Some news", 2));
+    assert!(app.checks.unknown.is_empty(), "{:?}", app.checks.unknown);
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "{{ lable }} ");
+    assert_eq!(app.checks.unknown.len(), 1);
+    assert_eq!(app.checks.unknown[0].name, "lable");
+    assert_eq!(app.checks.unknown[0].suggestions, vec!["label"]);
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages[0],
+        "`lable` is not a column: did you mean `label`?"
+    );
+    #[cfg(feature = "tui")]
+    {
+        use promptstudio::ui::{ColorDepth, Theme, Ui};
+        let ui = Ui::new(Theme::default_for(ColorDepth::None));
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let shown = terminal.backend().to_string();
+        assert!(
+            shown.contains("⚠ `lable` is not a column: did you mean `label`?"),
+            "{shown}"
+        );
+        // The variable's cells are underlined (colour-free: NO_COLOR).
+        let (x, y) = (0..buffer.area.height)
+            .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                buffer[(x, y)].symbol() == "l"
+                    && buffer[(x + 1, y)].symbol() == "a"
+                    && buffer[(x + 2, y)].symbol() == "b"
+                    && buffer[(x + 3, y)].symbol() == "l"
+            })
+            .expect("the variable on screen");
+        assert!(buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::UNDERLINED));
+    }
+    // Fixed: the mark goes.
+    for _ in 0..4 {
+        app.update(Event::Action(Action::Left));
+    }
+    for _ in 0..2 {
+        app.update(Event::Action(Action::Backspace));
+    }
+    typed(&mut app, "el");
+    assert!(
+        app.editor.text().starts_with("{{ label }}"),
+        "{}",
+        app.editor.text()
+    );
+    assert!(app.checks.unknown.is_empty(), "{:?}", app.checks.unknown);
+}
+
+/// A hyphenated column is written with an underscore in templates, as
+/// PromptSource renames it.
+#[test]
+fn a_hyphenated_column_written_with_its_hyphen_is_explained() {
+    use promptstudio::core::datum::{Datum, Row};
+    let mut app = app(workspace());
+    show_row(
+        &mut app,
+        Row::new(vec![
+            ("question-X".into(), Datum::str("why?")),
+            ("label".into(), Datum::Int(0)),
+        ]),
+    );
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "{{question-X}} ");
+    let messages = app.checks.messages(app.current_template());
+    assert!(
+        messages.contains(
+            &"`question-X` reads as `question - X`: templates write this column `question_X`"
+                .to_owned()
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.starts_with("`question` is not")),
+        "the hyphen explains it: {messages:?}"
+    );
+}
+
+/// `check`'s findings for the open file show before saving: a duplicated
+/// prompt's jinja, a duplicate name.
+#[test]
+fn check_findings_for_the_open_file_show_before_saving() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    assert!(app.checks.findings.is_empty(), "{:?}", app.checks.findings);
+    app.update(key('c'));
+    app.update(Event::Key(KeyChord::plain(Key::Enter)));
+    let codes: Vec<&str> = app.checks.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, vec!["duplicate-jinja"]);
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages[0],
+        "classify_question_first (copy): same jinja as template 'classify_question_first' [duplicate-jinja]"
+    );
+    assert!(workspace.saves.lock().unwrap().is_empty());
+}
+
+/// A class index outside the ClassLabel's names (a test split's -1) is flagged.
+#[test]
+fn a_label_out_of_range_on_the_row_is_flagged() {
+    let mut app = app(workspace());
+    show_row(&mut app, ag_news_row("Hidden label", -1));
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages,
+        vec!["`label` is -1 on this row, not a class (0 to 3): no real target here"]
+    );
+    show_row(&mut app, ag_news_row("Real label", 3));
+    assert!(app.checks.out_of_range.is_empty());
+}
