@@ -10,6 +10,7 @@ mod files;
 mod journal;
 mod merge;
 mod metadata;
+mod mouse;
 mod preview;
 mod prompts;
 
@@ -43,7 +44,10 @@ impl App {
                 }
             }
             Event::Paste(text) => self.paste(&text),
-            Event::Click { column, row } => self.click(column, row),
+            Event::Click { column, row } => {
+                self.click(column, row);
+                self.select_clicked(column, row);
+            }
             Event::Scroll { column, row, down } => {
                 self.click(column, row);
                 self.act(if down { Action::Down } else { Action::Up });

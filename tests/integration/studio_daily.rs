@@ -345,3 +345,41 @@ fn a_label_out_of_range_on_the_row_is_flagged() {
     show_row(&mut app, ag_news_row("Real label", 3));
     assert!(app.checks.out_of_range.is_empty());
 }
+
+/// Where `text` is on a drawn screen: (column, row) of its first cell.
+#[cfg(feature = "tui")]
+fn find_on_screen(app: &promptstudio::app::App, text: &str) -> (u16, u16) {
+    let shown = screen(app, 160, 48);
+    let lines: Vec<&str> = shown.lines().collect();
+    for (y, line) in lines.iter().enumerate() {
+        let line = line.trim_matches('"');
+        if let Some(at) = line.find(text) {
+            return (line[..at].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("`{text}` not on screen:\n{shown}");
+}
+
+/// With `--mouse`, a click selects the item under it, not only its pane.
+#[cfg(feature = "tui")]
+#[test]
+fn a_click_selects_the_catalog_row_metadata_field_or_editor_place_under_it() {
+    let mut app = app(workspace());
+    let (x, y) = find_on_screen(&app, "which_section");
+    app.update(Event::Click { column: x, row: y });
+    assert_eq!(&*app.current_template().unwrap().name, "which_section");
+
+    let (x, y) = find_on_screen(&app, "Languages");
+    app.update(Event::Click { column: x, row: y });
+    assert_eq!(app.focus, promptstudio::app::Focus::Metadata);
+    assert_eq!(app.meta_field, 6);
+
+    let (x, y) = find_on_screen(&app, "Which section of");
+    app.update(Event::Click {
+        column: x + 6,
+        row: y,
+    });
+    assert_eq!(app.focus, promptstudio::app::Focus::Editor);
+    let cursor = app.editor.cursor();
+    assert_eq!((cursor.line, cursor.column), (1, 6));
+}
