@@ -96,6 +96,8 @@ pub struct App {
     /// never lost when no terminal clipboard takes OSC 52.
     pub register: Option<String>,
     pub mouse: bool,
+    /// The workspace folder, shown in the title (set by the terminal layer).
+    pub workspace_path: Option<PathBuf>,
     pub notice: Option<Notice>,
     /// Pane rectangles of the last frame, for mouse clicks.
     pub areas: Cell<PaneAreas>,
@@ -145,6 +147,7 @@ impl App {
             checks: checks::Checks::default(),
             register: None,
             mouse: false,
+            workspace_path: None,
             notice: None,
             areas: Cell::new(PaneAreas::default()),
             data_epoch: 0,

@@ -383,3 +383,16 @@ fn a_click_selects_the_catalog_row_metadata_field_or_editor_place_under_it() {
     let cursor = app.editor.cursor();
     assert_eq!((cursor.line, cursor.column), (1, 6));
 }
+
+/// The workspace folder is on screen, so two studios on two workspaces
+/// cannot be mixed up.
+#[cfg(feature = "tui")]
+#[test]
+fn the_workspace_path_is_in_the_title() {
+    let mut app = app(workspace());
+    app.workspace_path = Some("/work/projects/news-prompts".into());
+    let shown = screen(&app, 160, 48);
+    let title = shown.lines().next().unwrap();
+    assert!(title.contains(" /work/projects/news-prompts "), "{title}");
+    assert!(title.contains("classify_question_first"), "{title}");
+}
