@@ -12,6 +12,7 @@ pub mod action;
 pub mod backend;
 pub mod chat;
 pub mod chat_state;
+pub mod checks;
 pub mod confirm;
 pub mod disk;
 pub mod editor;
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod fuzzy;
 pub mod journal;
 pub mod keymap;
+pub mod merge;
 pub mod model_state;
 pub mod state;
 pub mod stats;
@@ -98,10 +100,14 @@ pub struct App {
     pub chat: chat_state::ChatState,
     pub split_sizes: SplitSizes,
     pub search: String,
+    /// Checks while typing, for the prompt and file in the editor.
+    pub checks: checks::Checks,
     /// The studio's own copy of the last text copied or cut, so a cut is
     /// never lost when no terminal clipboard takes OSC 52.
     pub register: Option<String>,
     pub mouse: bool,
+    /// The workspace folder, shown in the title (set by the terminal layer).
+    pub workspace_path: Option<PathBuf>,
     pub notice: Option<Notice>,
     /// Pane rectangles of the last frame, for mouse clicks.
     pub areas: Cell<PaneAreas>,
@@ -153,8 +159,10 @@ impl App {
             chat: chat_state::ChatState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
+            checks: checks::Checks::default(),
             register: None,
             mouse: false,
+            workspace_path: None,
             notice: None,
             areas: Cell::new(PaneAreas::default()),
             data_epoch: 0,

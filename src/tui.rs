@@ -112,6 +112,9 @@ pub fn run_with_engine(options: StudioOptions, engine: Arc<dyn Engine>) -> anyho
     }
     let watcher = watcher::watch(&roots, sender);
     app.mouse = options.mouse;
+    app.workspace_path = Some(
+        std::fs::canonicalize(&options.workspace).unwrap_or_else(|_| options.workspace.clone()),
+    );
     if let Err(error) = &watcher {
         app.notice = Some(Notice {
             text: format!("File watching is off ({error}): outside changes will not show"),

@@ -4,8 +4,10 @@
 pub mod batch;
 pub mod catalog;
 pub mod chat_view;
+pub mod checks;
 pub mod editor;
 pub mod highlight;
+pub mod merge;
 pub mod model;
 pub mod overlay;
 pub mod preview;

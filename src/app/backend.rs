@@ -171,6 +171,11 @@ pub trait Workspace: Send + Sync {
     fn discover(&self) -> (Vec<DatasetTemplates>, Vec<LoadError>);
     /// Reads one file again (after an outside change).
     fn reload(&self, path: &Path) -> Result<DatasetTemplates, LoadError>;
+    /// Whether a file is there (a reload that failed because it was deleted
+    /// is told apart from one that failed to parse).
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
     /// Writes a file atomically, refusing when it changed on disk since it
     /// was last read or written, unless `overwrite`; on success the file's
     /// fingerprint is updated to what was written.

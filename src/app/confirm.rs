@@ -5,6 +5,8 @@
 
 use crate::core::template::DatasetTemplates;
 
+use super::merge::Merge;
+
 use super::keymap::{Key, KeyChord};
 use super::Action;
 
@@ -16,11 +18,16 @@ pub enum Confirm {
         template: usize,
     },
     QuitUnsaved,
-    /// A file changed on disk while it has unsaved edits here; `theirs` is
-    /// what the disk now holds, kept until the user chooses.
+    /// A file changed on disk while it has unsaved edits here, and some
+    /// prompt changed on both sides: the merge asks about each such prompt
+    /// in turn (everything else is already combined in it).
     OutsideChange {
         file: usize,
-        theirs: Box<DatasetTemplates>,
+        merge: Box<Merge>,
+    },
+    /// A file open here was deleted on disk.
+    DeletedOutside {
+        file: usize,
     },
     /// Saving found the file changed on disk since it was loaded.
     OverwriteChanged {
@@ -48,6 +55,12 @@ pub enum Choice {
     Cancel,
     Restore,
     Discard,
+    TakeTheirs,
+    DecideLater,
+    Merge,
+    SaveAgain,
+    CloseFile,
+    KeepOpen,
 }
 
 /// One answer of a dialog: the keys that give it (letters in either case)
@@ -89,16 +102,25 @@ const QUIT_UNSAVED: &[Answer] = &[
     answer(&[Key::Esc, Key::Char('n')], Choice::Stay, "stay"),
 ];
 
+// Per conflicting prompt. Esc leaves the file as it was before the change
+// arrived (nothing merged): saving then asks before overwriting, and that
+// dialog offers the merge again, so no answer drops the disk's changes
+// unseen.
 const OUTSIDE_CHANGE: &[Answer] = &[
-    answer(
-        &[Key::Char('r')],
-        Choice::ReloadTheirs,
-        "reload theirs (drop my edits)",
-    ),
-    answer(&[Key::Char('k'), Key::Esc], Choice::KeepMine, "keep mine"),
+    answer(&[Key::Char('m')], Choice::KeepMine, "keep mine"),
+    answer(&[Key::Char('t')], Choice::TakeTheirs, "take theirs"),
+    answer(&[Key::Esc], Choice::DecideLater, "decide later"),
+];
+
+// Esc keeps the studio's copy open and unsaved: saving writes it back.
+const DELETED_OUTSIDE: &[Answer] = &[
+    answer(&[Key::Char('s')], Choice::SaveAgain, "save it again"),
+    answer(&[Key::Char('c')], Choice::CloseFile, "close it"),
+    answer(&[Key::Esc], Choice::KeepOpen, "keep it open, unsaved"),
 ];
 
 const OVERWRITE_CHANGED: &[Answer] = &[
+    answer(&[Key::Char('m')], Choice::Merge, "merge with theirs"),
     answer(&[Key::Char('o')], Choice::Overwrite, "overwrite with mine"),
     answer(&[Key::Char('r')], Choice::ReloadTheirs, "reload theirs"),
     answer(&[Key::Esc, Key::Char('n')], Choice::Cancel, "cancel"),
@@ -122,6 +144,7 @@ impl Confirm {
             Confirm::DeletePrompt { .. } => DELETE_PROMPT,
             Confirm::QuitUnsaved => QUIT_UNSAVED,
             Confirm::OutsideChange { .. } => OUTSIDE_CHANGE,
+            Confirm::DeletedOutside { .. } => DELETED_OUTSIDE,
             Confirm::OverwriteChanged { .. } => OVERWRITE_CHANGED,
             Confirm::RestoreJournal { .. } => RESTORE_JOURNAL,
         }
@@ -203,6 +226,7 @@ mod tests {
             },
             Confirm::QuitUnsaved,
             Confirm::OverwriteChanged { file: 0 },
+            Confirm::DeletedOutside { file: 0 },
             Confirm::RestoreJournal {
                 files: Vec::new(),
                 prompts: Vec::new(),

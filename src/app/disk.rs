@@ -58,10 +58,12 @@ pub enum DiskAnswer {
         templates: DatasetTemplates,
         result: Result<(), SaveError>,
     },
+    /// `deleted`: the file could not be read because it is gone.
     Reloaded {
         path: PathBuf,
         reason: ReloadReason,
-        result: Result<DatasetTemplates, LoadError>,
+        result: Result<Box<DatasetTemplates>, LoadError>,
+        deleted: bool,
     },
 }
 
@@ -93,6 +95,7 @@ impl DiskRequest {
                     column: None,
                     message: message.to_owned(),
                 }),
+                deleted: false,
             },
         }
     }
@@ -120,11 +123,15 @@ impl DiskRequest {
                     result,
                 }
             }
-            DiskRequest::Reload { path, reason } => DiskAnswer::Reloaded {
-                result: workspace.reload(&path),
-                path,
-                reason,
-            },
+            DiskRequest::Reload { path, reason } => {
+                let result = workspace.reload(&path).map(Box::new);
+                DiskAnswer::Reloaded {
+                    deleted: result.is_err() && !workspace.exists(&path),
+                    result,
+                    path,
+                    reason,
+                }
+            }
         }
     }
 }

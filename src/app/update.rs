@@ -4,12 +4,15 @@
 mod batch;
 mod catalog;
 mod chat;
+mod checks;
 mod confirm;
 mod editor;
 mod files;
 mod journal;
+mod merge;
 mod metadata;
 mod model;
+mod mouse;
 mod preview;
 mod prompts;
 
@@ -43,7 +46,10 @@ impl App {
                 }
             }
             Event::Paste(text) => self.paste(&text),
-            Event::Click { column, row } => self.click(column, row),
+            Event::Click { column, row } => {
+                self.click(column, row);
+                self.select_clicked(column, row);
+            }
             Event::Scroll { column, row, down } => {
                 self.click(column, row);
                 self.act(if down { Action::Down } else { Action::Up });
@@ -73,6 +79,7 @@ impl App {
             Event::Model(event) => self.model_event(event),
             Event::Chat(answer) => self.chat_answer(answer),
         }
+        self.refresh_checks();
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
         // state above all) is handed over before the loop ends.

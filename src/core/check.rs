@@ -102,7 +102,23 @@ pub fn check_file(file: &DatasetTemplates) -> Vec<Finding> {
     check_file_with_lines(file, &template_lines(&file.path))
 }
 
+/// [`check_file`] for a file being edited: neither reads the disk (the
+/// findings carry no line) nor compiles the templates (an editor shows
+/// compile errors as they are typed), so it is cheap enough for every
+/// keystroke.
+pub fn check_file_unsaved(file: &DatasetTemplates) -> Vec<Finding> {
+    check_file_parts(file, &HashMap::new(), false)
+}
+
 fn check_file_with_lines(file: &DatasetTemplates, lines: &HashMap<String, usize>) -> Vec<Finding> {
+    check_file_parts(file, lines, true)
+}
+
+fn check_file_parts(
+    file: &DatasetTemplates,
+    lines: &HashMap<String, usize>,
+    compile: bool,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut names: HashMap<&str, &str> = HashMap::new();
     let mut jinjas: HashMap<&str, &str> = HashMap::new();
@@ -112,7 +128,7 @@ fn check_file_with_lines(file: &DatasetTemplates, lines: &HashMap<String, usize>
                 file, lines, template, severity, code, message,
             ))
         };
-        if let Err(error) = CompiledTemplate::compile(template) {
+        if let Some(Err(error)) = compile.then(|| CompiledTemplate::compile(template)) {
             report(
                 Severity::Error,
                 "syntax-error",

@@ -25,8 +25,19 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
             ui.style("editor.error"),
         ));
     }
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    let problems = super::checks::lines(ui, app, inner.width as usize, inner.height as usize);
+    if !problems.is_empty() {
+        let rows = problems.len() as u16;
+        inner.height -= rows;
+        let below = Rect {
+            y: inner.y + inner.height,
+            height: rows,
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(problems), below);
+    }
     if app.current.is_none() {
         frame.render_widget(
             Paragraph::new(
@@ -98,7 +109,7 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool) {
                 Some(from..to)
             }),
         };
-        spans.extend(styled_line(ui, line, &tokens[index], row, &marks));
+        spans.extend(styled_line(ui, app, line, &tokens[index], row, &marks));
         out.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(out), inner);
@@ -149,6 +160,7 @@ fn search_matches(line: &str, needle: &str) -> Vec<std::ops::Range<usize>> {
 /// the line) the error style.
 fn styled_line(
     ui: &Ui,
+    app: &App,
     line: &str,
     tokens: &[super::highlight::Token],
     row: &ScreenRow,
@@ -158,7 +170,12 @@ fn styled_line(
     let mut spans = Vec::new();
     let mut column = 0;
     for (range, class) in tokens {
-        let style = ui.style(class.theme_key());
+        let mut style = ui.style(class.theme_key());
+        if *class == super::highlight::Class::Variable
+            && super::checks::is_unknown(app, &line[range.clone()])
+        {
+            style = style.patch(ui.style("editor.warning"));
+        }
         for c in line[range.clone()].chars() {
             if row.columns.contains(&column) {
                 let style = if Some(column) == error_column {

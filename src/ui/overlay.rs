@@ -30,7 +30,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     rect
 }
 
-fn dialog_block<'a>(ui: &Ui, title: impl Into<Line<'a>>) -> Block<'a> {
+pub(super) fn dialog_block<'a>(ui: &Ui, title: impl Into<Line<'a>>) -> Block<'a> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(ui.style("dialog.border"))
@@ -153,15 +153,21 @@ fn confirm_dialog(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, confirm: &C
                 format!("Unsaved changes in: {}.", dirty.join(", ")),
             )
         }
-        Confirm::OutsideChange { file, .. } => (
-            " Changed on disk ",
+        Confirm::OutsideChange { .. } => return super::merge::draw(ui, frame, area, app, confirm),
+        Confirm::DeletedOutside { file } => (
+            " Deleted on disk ",
             format!(
-                "{} changed on disk, and you have unsaved edits here. Which version do you keep?",
+                "{} was deleted on disk. The studio still has it{}.",
                 app.catalog.files.get(*file).map_or("?".to_owned(), |f| f
                     .templates
                     .path
                     .display()
-                    .to_string())
+                    .to_string()),
+                if app.catalog.files.get(*file).is_some_and(|f| f.dirty) {
+                    ", with unsaved edits"
+                } else {
+                    ""
+                }
             ),
         ),
         Confirm::RestoreJournal { .. } => return,

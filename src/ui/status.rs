@@ -14,6 +14,9 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     // (priority, span): on a narrow terminal whole segments go, least
     // important first, rather than the line being cut mid-word.
     let mut segments = vec![(9, Span::styled(" promptstudio ", ui.style("status.key")))];
+    if let Some(path) = &app.workspace_path {
+        segments.push((4, Span::styled(format!(" {} ", shown_path(path)), style)));
+    }
     if let Some(file) = app.current_file() {
         segments.push((7, Span::styled(format!(" {}", file_title(file)), style)));
         if file.dirty {
@@ -47,6 +50,18 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     }
     let spans = fit_by_priority(segments, area.width as usize);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+}
+
+/// A path with the home folder written `~`.
+pub fn shown_path(path: &std::path::Path) -> String {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    match home
+        .as_deref()
+        .and_then(|home| path.strip_prefix(home).ok())
+    {
+        Some(rest) if !rest.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => path.display().to_string(),
+    }
 }
 
 /// Drops the lowest-priority segments (the later one first among equals)

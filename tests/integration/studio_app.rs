@@ -424,13 +424,14 @@ fn outside_changes_reload_and_keep_the_selection_or_ask_when_dirty() {
         app.overlay,
         Overlay::Confirm(Confirm::OutsideChange { .. })
     ));
-    app.update(key('k'));
+    app.update(key('m'));
     assert!(app.editor.text().starts_with("mine "));
     assert!(app.any_dirty());
 
+    workspace.files.lock().unwrap()[0].templates[1].jinja = "theirs again".into();
     app.update(Event::FileChanged(path));
-    app.update(key('r'));
-    assert_eq!(app.editor.text(), "theirs");
+    app.update(key('t'));
+    assert_eq!(app.editor.text(), "theirs again");
     assert!(!app.any_dirty());
 }
 

@@ -60,6 +60,9 @@ impl Workspace for MemoryWorkspace {
                 message: "not found".into(),
             })
     }
+    fn exists(&self, path: &Path) -> bool {
+        self.files.lock().unwrap().iter().any(|f| f.path == path)
+    }
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError> {
         let mut changed = self.changed_on_disk.lock().unwrap();
         if !overwrite && changed.contains(&templates.path) {
@@ -75,8 +78,9 @@ impl Workspace for MemoryWorkspace {
         ));
         self.saves.lock().unwrap().push(templates.clone());
         let mut files = self.files.lock().unwrap();
-        if let Some(file) = files.iter_mut().find(|f| f.path == templates.path) {
-            *file = templates.clone();
+        match files.iter_mut().find(|f| f.path == templates.path) {
+            Some(file) => *file = templates.clone(),
+            None => files.push(templates.clone()),
         }
         Ok(())
     }

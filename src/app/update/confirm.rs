@@ -41,15 +41,16 @@ impl App {
                 self.journal_due = true;
                 self.notify("Discarded the unsaved edits of the last session");
             }
-            (Confirm::OutsideChange { file, theirs }, Choice::ReloadTheirs) => {
-                self.replace_file(file, *theirs);
-                self.notify("Reloaded the version on disk");
+            (Confirm::OutsideChange { file, merge }, choice) => {
+                self.answer_merge(file, merge, choice)
             }
-            (Confirm::OutsideChange { file, .. }, Choice::KeepMine) => {
-                self.notify(format!(
-                    "Kept your edits of {}; saving will ask before overwriting",
-                    file_title(&self.catalog.files[file])
-                ));
+            (Confirm::DeletedOutside { file }, choice) => self.answer_deleted(file, choice),
+            (Confirm::OverwriteChanged { file }, Choice::Merge) => {
+                let path = self.catalog.files[file].templates.path.clone();
+                self.effects.push(Effect::Disk(DiskRequest::Reload {
+                    path,
+                    reason: ReloadReason::ChangedOnDisk,
+                }));
             }
             (Confirm::OverwriteChanged { file }, Choice::Overwrite) => self.save_file(file, true),
             (Confirm::OverwriteChanged { file }, Choice::ReloadTheirs) => {

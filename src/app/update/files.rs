@@ -55,16 +55,18 @@ impl App {
                 path,
                 reason,
                 result,
+                deleted,
             } => match result {
+                Err(_) if deleted => self.deleted_on_disk(&path),
                 Err(problem) => self.notify_error(format!(
                     "{}: {}",
                     problem.path.display(),
                     located_message(&problem)
                 )),
                 Ok(templates) => match reason {
-                    ReloadReason::ChangedOnDisk => self.reloaded(&path, templates),
+                    ReloadReason::ChangedOnDisk => self.reloaded(&path, *templates),
                     ReloadReason::DropMine { file } => {
-                        self.replace_file(file, templates);
+                        self.replace_file(file, *templates);
                         self.notify("Reloaded the version on disk; your edits were dropped");
                     }
                 },
@@ -145,10 +147,7 @@ impl App {
             return;
         }
         if self.catalog.files[file].dirty {
-            self.overlay = Overlay::Confirm(Confirm::OutsideChange {
-                file,
-                theirs: Box::new(templates),
-            });
+            self.merge_outside_change(file, templates);
         } else {
             self.replace_file(file, templates);
             self.notify(format!("Reloaded {} (changed on disk)", path.display()));
@@ -175,11 +174,16 @@ impl App {
         file: usize,
         templates: crate::core::template::DatasetTemplates,
     ) {
+        self.install_file(file, TemplatesFile::loaded(templates));
+    }
+
+    /// [`App::replace_file`] with any new state of the file (a merge's, say).
+    pub(super) fn install_file(&mut self, file: usize, entry: TemplatesFile) {
         let current = self.current.filter(|s| s.file == file).map(|s| {
             let old = &self.catalog.files[file].templates.templates[s.template];
             (old.id.clone(), old.name.clone())
         });
-        self.catalog.files[file] = TemplatesFile::loaded(templates);
+        self.catalog.files[file] = entry;
         self.journal_due = true;
         if let Some((id, name)) = current {
             let templates = &self.catalog.files[file].templates.templates;

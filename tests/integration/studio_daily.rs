@@ -1,0 +1,398 @@
+//! What a day of real work with the studio needs (issue 9): outside
+//! changes merged by template id, files deleted on disk, checks while
+//! typing. Driven through `App::update`, screens through `TestBackend`.
+
+use crate::studio_support;
+
+use promptstudio::app::{Action, Confirm, Event, Key, KeyChord, Overlay};
+use studio_support::*;
+
+fn key(c: char) -> Event {
+    Event::Key(KeyChord::plain(Key::Char(c)))
+}
+
+fn typed(app: &mut TestApp, text: &str) {
+    for c in text.chars() {
+        app.update(key(c));
+    }
+}
+
+fn jinja_of(app: &TestApp, file: usize, name: &str) -> Option<String> {
+    app.catalog.files[file]
+        .templates
+        .template_by_name(name)
+        .map(|t| t.jinja.to_string())
+}
+
+#[cfg(feature = "tui")]
+fn screen(app: &promptstudio::app::App, width: u16, height: u16) -> String {
+    use promptstudio::ui::{ColorDepth, Theme, Ui};
+    let ui = Ui::new(Theme::default_for(ColorDepth::None));
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| ui.draw(frame, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// Edits here to one prompt, and another program's edits to another prompt
+/// and a prompt it added: both survive, without a question, and saving
+/// writes both.
+#[test]
+fn outside_changes_to_other_prompts_merge_with_unsaved_edits() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        let which = files[0]
+            .templates
+            .iter_mut()
+            .find(|t| &*t.name == "which_section")
+            .unwrap();
+        which.jinja = "theirs ||| {{answer_choices[label]}}".into();
+        files[0]
+            .templates
+            .push(template("added_there", "{{text}} ||| x", None));
+        files[0].templates.retain(|t| &*t.name != "recommend");
+    }
+    app.update(Event::FileChanged(path));
+    assert_eq!(app.overlay, Overlay::None, "nothing to ask");
+    assert!(app.editor.text().starts_with("mine What label"));
+    assert_eq!(
+        jinja_of(&app, 0, "which_section").as_deref(),
+        Some("theirs ||| {{answer_choices[label]}}")
+    );
+    assert!(jinja_of(&app, 0, "added_there").is_some());
+    assert!(jinja_of(&app, 0, "recommend").is_none());
+    let notice = app.notice.clone().unwrap().text;
+    assert!(notice.contains("`which_section`"), "{notice}");
+    assert!(notice.contains("`recommend` (deleted)"), "{notice}");
+    assert!(app.any_dirty());
+
+    app.update(Event::Action(Action::Save));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1);
+    let saved = &saves[0];
+    assert!(saved.templates.iter().any(|t| t.jinja.starts_with("mine ")));
+    assert!(saved
+        .templates
+        .iter()
+        .any(|t| t.jinja.starts_with("theirs ")));
+    assert!(saved.templates.iter().any(|t| &*t.name == "added_there"));
+    assert!(!app.any_dirty());
+}
+
+/// The same prompt changed on both sides: the dialog names it and shows
+/// both versions; each conflicting prompt is decided on its own.
+#[test]
+fn the_same_prompt_changed_on_both_sides_asks_with_both_versions() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0].templates[0].jinja = "theirs {{text}} ||| x".into();
+        files[0].templates[2].jinja = "other theirs ||| x".into();
+    }
+    app.update(Event::FileChanged(path.clone()));
+    let Overlay::Confirm(Confirm::OutsideChange { merge, .. }) = &app.overlay else {
+        panic!("expected the merge dialog, got {:?}", app.overlay);
+    };
+    assert_eq!(merge.conflicts.len(), 1);
+    assert_eq!(merge.pending().unwrap().name(), "classify_question_first");
+    #[cfg(feature = "tui")]
+    {
+        let shown = screen(&app, 120, 30);
+        assert!(shown.contains("`classify_question_first`"), "{shown}");
+        assert!(shown.contains("mine What label best describes"), "{shown}");
+        assert!(shown.contains("theirs {{text}} ||| x"), "{shown}");
+        assert!(shown.contains("took theirs: `which_section`"), "{shown}");
+        insta::assert_snapshot!("merge_dialog_120x30", shown);
+    }
+    app.update(key('t'));
+    assert_eq!(app.overlay, Overlay::None);
+    assert_eq!(app.editor.text(), "theirs {{text}} ||| x");
+    assert_eq!(
+        jinja_of(&app, 0, "which_section").as_deref(),
+        Some("other theirs ||| x")
+    );
+    assert!(!app.any_dirty(), "theirs everywhere: nothing left to save");
+
+    // Mine this time.
+    app.update(Event::Action(Action::Top));
+    app.update(Event::Action(Action::LineStart));
+    typed(&mut app, "again ");
+    workspace.files.lock().unwrap()[0].templates[0].jinja = "theirs again ||| y".into();
+    app.update(Event::FileChanged(path.clone()));
+    app.update(key('m'));
+    assert_eq!(app.editor.text(), "again theirs {{text}} ||| x");
+    assert!(app.any_dirty());
+    app.update(Event::Action(Action::Save));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1, "the merge's base is the disk's version");
+    assert_eq!(&*saves[0].templates[0].jinja, "again theirs {{text}} ||| x");
+}
+
+/// Esc decides nothing: the disk's change is not taken, and saving still
+/// asks before overwriting it, offering the merge again.
+#[test]
+fn deciding_later_keeps_the_outside_change_protected() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "mine ");
+    {
+        let mut files = workspace.files.lock().unwrap();
+        files[0].templates[0].jinja = "theirs ||| x".into();
+        files[0].templates[1].jinja = "their other ||| x".into();
+    }
+    app.update(Event::FileChanged(path.clone()));
+    app.update(Event::Key(KeyChord::plain(Key::Esc)));
+    assert_eq!(app.overlay, Overlay::None);
+    assert!(app.editor.text().starts_with("mine "));
+    workspace.changed_on_disk.lock().unwrap().push(path);
+    app.update(Event::Action(Action::Save));
+    assert!(matches!(
+        app.overlay,
+        Overlay::Confirm(Confirm::OverwriteChanged { .. })
+    ));
+    assert!(workspace.saves.lock().unwrap().is_empty());
+    app.update(key('m'));
+    assert!(
+        matches!(app.overlay, Overlay::Confirm(Confirm::OutsideChange { .. })),
+        "{:?}",
+        app.overlay
+    );
+    app.update(key('m'));
+    assert_eq!(
+        jinja_of(&app, 0, "recommend").as_deref(),
+        Some("their other ||| x")
+    );
+    assert!(app.editor.text().starts_with("mine "));
+}
+
+/// A file deleted on disk is said to be deleted, and can be written again
+/// from the studio's copy or closed.
+#[test]
+fn a_file_deleted_on_disk_is_reported_and_can_be_saved_again_or_closed() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    let path = app.current_file().unwrap().templates.path.clone();
+    let removed = workspace.files.lock().unwrap().remove(0);
+    app.update(Event::FileChanged(path.clone()));
+    assert_eq!(
+        app.overlay,
+        Overlay::Confirm(Confirm::DeletedOutside { file: 0 })
+    );
+    #[cfg(feature = "tui")]
+    {
+        let shown = screen(&app, 100, 30);
+        assert!(shown.contains("was deleted on disk"), "{shown}");
+        assert!(!shown.contains("changed on disk"), "{shown}");
+    }
+    app.update(key('s'));
+    let saves = workspace.saves.lock().unwrap().clone();
+    assert_eq!(saves.len(), 1, "written again");
+    assert_eq!(saves[0].templates, removed.templates);
+    assert!(!app.any_dirty());
+
+    workspace.files.lock().unwrap().retain(|f| f.path != path);
+    app.update(Event::FileChanged(path.clone()));
+    app.update(key('c'));
+    assert_eq!(app.catalog.files.len(), 1, "closed");
+    assert_eq!(
+        app.current_file().map(|f| f.templates.dataset.as_str()),
+        Some("super_glue")
+    );
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+fn show_row(app: &mut TestApp, row: promptstudio::core::datum::Row) {
+    answer(
+        app,
+        Ok(promptstudio::app::Rendered {
+            parts: vec!["x".into(), "y".into()],
+            answer_choices: None,
+            spans: Vec::new(),
+        }),
+        Some(row),
+    );
+}
+
+/// A variable that is not a column is named, with the closest columns, as
+/// it is typed, and marked in the editor.
+#[test]
+fn a_variable_that_is_not_a_column_is_flagged_with_the_closest_names() {
+    let mut app = app(workspace());
+    show_row(&mut app, ag_news_row("Some news", 2));
+    assert!(app.checks.unknown.is_empty(), "{:?}", app.checks.unknown);
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "{{ lable }} ");
+    assert_eq!(app.checks.unknown.len(), 1);
+    assert_eq!(app.checks.unknown[0].name, "lable");
+    assert_eq!(app.checks.unknown[0].suggestions, vec!["label"]);
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages[0],
+        "`lable` is not a column: did you mean `label`?"
+    );
+    #[cfg(feature = "tui")]
+    {
+        use promptstudio::ui::{ColorDepth, Theme, Ui};
+        let ui = Ui::new(Theme::default_for(ColorDepth::None));
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        terminal.draw(|frame| ui.draw(frame, &app)).unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let shown = terminal.backend().to_string();
+        assert!(
+            shown.contains("⚠ `lable` is not a column: did you mean `label`?"),
+            "{shown}"
+        );
+        // The variable's cells are underlined (colour-free: NO_COLOR).
+        let (x, y) = (0..buffer.area.height)
+            .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                buffer[(x, y)].symbol() == "l"
+                    && buffer[(x + 1, y)].symbol() == "a"
+                    && buffer[(x + 2, y)].symbol() == "b"
+                    && buffer[(x + 3, y)].symbol() == "l"
+            })
+            .expect("the variable on screen");
+        assert!(buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::UNDERLINED));
+    }
+    // Fixed: the mark goes.
+    for _ in 0..4 {
+        app.update(Event::Action(Action::Left));
+    }
+    for _ in 0..2 {
+        app.update(Event::Action(Action::Backspace));
+    }
+    typed(&mut app, "el");
+    assert!(
+        app.editor.text().starts_with("{{ label }}"),
+        "{}",
+        app.editor.text()
+    );
+    assert!(app.checks.unknown.is_empty(), "{:?}", app.checks.unknown);
+}
+
+/// A hyphenated column is written with an underscore in templates, as
+/// PromptSource renames it.
+#[test]
+fn a_hyphenated_column_written_with_its_hyphen_is_explained() {
+    use promptstudio::core::datum::{Datum, Row};
+    let mut app = app(workspace());
+    show_row(
+        &mut app,
+        Row::new(vec![
+            ("question-X".into(), Datum::str("why?")),
+            ("label".into(), Datum::Int(0)),
+        ]),
+    );
+    app.update(Event::Action(Action::FocusEditor));
+    typed(&mut app, "{{question-X}} ");
+    let messages = app.checks.messages(app.current_template());
+    assert!(
+        messages.contains(
+            &"`question-X` reads as `question - X`: templates write this column `question_X`"
+                .to_owned()
+        ),
+        "{messages:?}"
+    );
+    assert!(
+        !messages.iter().any(|m| m.starts_with("`question` is not")),
+        "the hyphen explains it: {messages:?}"
+    );
+}
+
+/// `check`'s findings for the open file show before saving: a duplicated
+/// prompt's jinja, a duplicate name.
+#[test]
+fn check_findings_for_the_open_file_show_before_saving() {
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    assert!(app.checks.findings.is_empty(), "{:?}", app.checks.findings);
+    app.update(key('c'));
+    app.update(Event::Key(KeyChord::plain(Key::Enter)));
+    let codes: Vec<&str> = app.checks.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, vec!["duplicate-jinja"]);
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages[0],
+        "classify_question_first (copy): same jinja as template 'classify_question_first' [duplicate-jinja]"
+    );
+    assert!(workspace.saves.lock().unwrap().is_empty());
+}
+
+/// A class index outside the ClassLabel's names (a test split's -1) is flagged.
+#[test]
+fn a_label_out_of_range_on_the_row_is_flagged() {
+    let mut app = app(workspace());
+    show_row(&mut app, ag_news_row("Hidden label", -1));
+    let messages = app.checks.messages(app.current_template());
+    assert_eq!(
+        messages,
+        vec!["`label` is -1 on this row, not a class (0 to 3): no real target here"]
+    );
+    show_row(&mut app, ag_news_row("Real label", 3));
+    assert!(app.checks.out_of_range.is_empty());
+}
+
+/// Where `text` is on a drawn screen: (column, row) of its first cell.
+#[cfg(feature = "tui")]
+fn find_on_screen(app: &promptstudio::app::App, text: &str) -> (u16, u16) {
+    let shown = screen(app, 160, 48);
+    let lines: Vec<&str> = shown.lines().collect();
+    for (y, line) in lines.iter().enumerate() {
+        let line = line.trim_matches('"');
+        if let Some(at) = line.find(text) {
+            return (line[..at].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("`{text}` not on screen:\n{shown}");
+}
+
+/// With `--mouse`, a click selects the item under it, not only its pane.
+#[cfg(feature = "tui")]
+#[test]
+fn a_click_selects_the_catalog_row_metadata_field_or_editor_place_under_it() {
+    let mut app = app(workspace());
+    let (x, y) = find_on_screen(&app, "which_section");
+    app.update(Event::Click { column: x, row: y });
+    assert_eq!(&*app.current_template().unwrap().name, "which_section");
+
+    let (x, y) = find_on_screen(&app, "Languages");
+    app.update(Event::Click { column: x, row: y });
+    assert_eq!(app.focus, promptstudio::app::Focus::Metadata);
+    assert_eq!(app.meta_field, 6);
+
+    let (x, y) = find_on_screen(&app, "Which section of");
+    app.update(Event::Click {
+        column: x + 6,
+        row: y,
+    });
+    assert_eq!(app.focus, promptstudio::app::Focus::Editor);
+    let cursor = app.editor.cursor();
+    assert_eq!((cursor.line, cursor.column), (1, 6));
+}
+
+/// The workspace folder is on screen, so two studios on two workspaces
+/// cannot be mixed up.
+#[cfg(feature = "tui")]
+#[test]
+fn the_workspace_path_is_in_the_title() {
+    let mut app = app(workspace());
+    app.workspace_path = Some("/work/projects/news-prompts".into());
+    let shown = screen(&app, 160, 48);
+    let title = shown.lines().next().unwrap();
+    assert!(title.contains(" /work/projects/news-prompts "), "{title}");
+    assert!(title.contains("classify_question_first"), "{title}");
+}
