@@ -218,7 +218,13 @@ fn eval(home: &Path, server: &FakeServer, extra: &[&str]) -> Vec<Value> {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    stdout(&promptstudio(home, &args));
+    let report: Value = serde_json::from_str(&stdout(&promptstudio(home, &args))).unwrap();
+    let shots = extra
+        .iter()
+        .position(|arg| *arg == "--num-fewshot")
+        .map(|at| extra[at + 1].parse::<u64>().unwrap());
+    assert_eq!(report["num_fewshot"].as_u64(), shots);
+    assert_eq!(report["fewshot_seed"].as_u64(), shots.map(|_| 1234));
     json_lines(&std::fs::read_to_string(&out).unwrap())
 }
 
