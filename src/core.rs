@@ -13,4 +13,5 @@ pub mod jinja;
 pub mod py;
 pub mod stats;
 pub mod template;
+pub mod token_lengths;
 pub mod yaml;

@@ -33,6 +33,7 @@
 //! [`manifest`], [`merge`], [`folders`] (paths that stay inside), [`naming`],
 //! [`writer`] and [`record`] are what lands on disk.
 
+pub mod chat_text;
 pub mod engine;
 pub mod fewshot;
 pub mod folders;

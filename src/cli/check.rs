@@ -42,7 +42,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub rows: Option<String>,
     /// With --data: count input tokens with this tokenizer.json (a file, a
-    /// model folder or ORG/NAME in the cache), no special tokens added.
+    /// model folder or ORG/NAME in the cache), no special tokens added, and
+    /// show each template's token-length histogram.
     #[arg(long, value_name = "PATH|ORG/NAME", requires = "data")]
     pub tokenizer: Option<String>,
     /// With --tokenizer: report rows whose input has more tokens than N (exit 1).
@@ -73,6 +74,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         bail!("no templates.yaml found under the given paths");
     }
     let mut findings = check::check_catalog(&catalog);
+    let mut input_tokens = Vec::new();
 
     if let Some((file, source)) = rows_to_check(args, &catalog)? {
         let range =
@@ -86,7 +88,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         // Streamed a batch at a time: a split of any size is checked in the
         // memory of one batch.
         let mut checker = check::RowChecker::new(&file, &columns);
-        if let (Some(spec), Some(max)) = (&args.tokenizer, args.max_input_tokens) {
+        if let Some(spec) = &args.tokenizer {
+            let max = args.max_input_tokens;
             let counter = crate::core::chat::tokens::TokenCounter::load(
                 spec,
                 &crate::data::resolve::hub_cache(),
@@ -103,6 +106,13 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
                 }
             }
         }
+        input_tokens = checker
+            .input_token_summaries()
+            .into_iter()
+            .map(|(template, summary)| {
+                (template.name.to_string(), template.id.to_string(), summary)
+            })
+            .collect();
         findings.extend(checker.finish());
     }
 
@@ -125,11 +135,23 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             "warnings": warnings,
             "findings": findings,
         });
+        let mut report = report;
+        if args.tokenizer.is_some() {
+            report["input_tokens"] = input_tokens
+                .iter()
+                .map(|(name, id, summary)| {
+                    json!({"template_name": name, "template_id": id, "summary": summary})
+                })
+                .collect();
+        }
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
         for finding in &findings {
             writeln!(out, "{finding}")?;
+        }
+        for (name, _, summary) in &input_tokens {
+            write!(out, "input tokens of template '{name}', {}", summary.text())?;
         }
         writeln!(
             out,

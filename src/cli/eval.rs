@@ -275,6 +275,10 @@ pub fn run(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
             "dataset": file.dataset,
             "subset": file.subset,
             "split": split_name(args, &file),
+            "num_fewshot": args.fewshot.num_fewshot,
+            "fewshot_seed": args.fewshot.num_fewshot.map(|_| args.fewshot.fewshot_seed),
+            "fewshot_split": args.fewshot.fewshot_split,
+            "chat_template": chat_template.as_ref().map(|chat| chat.origin.display().to_string()),
             "templates": templates,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&object)?)?;

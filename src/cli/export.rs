@@ -11,8 +11,10 @@ use clap::{Args, ValueEnum};
 
 use super::{target, Outcome};
 use crate::core::catalog::Catalog;
+use crate::core::chat::ChatTemplate;
 use crate::core::template::{DatasetTemplates, Template};
 use crate::data::resolve::{Found, Resolver};
+use crate::export::chat_text::ChatText;
 use crate::export::fewshot::FewshotRenderer;
 use crate::export::manifest::{FewshotSettings, Settings};
 use crate::export::progress::{Progress, ProgressMode};
@@ -112,6 +114,18 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub fewshot: super::fewshot::FewshotArgs,
 
+    /// With --style messages: add a `text` field, the conversation rendered
+    /// by this chat template without a generation prompt (as TRL's SFT
+    /// trainer reads it), and with --tokenizer its token count `text_tokens`.
+    /// A .jinja file, a tokenizer_config.json, a model folder, or ORG/NAME
+    /// in the Hugging Face cache.
+    #[arg(long, value_name = "PATH|ORG/NAME")]
+    pub chat_template: Option<String>,
+
+    /// Which of a tokenizer_config.json's named templates (default: "default").
+    #[arg(long, value_name = "NAME", requires = "chat_template")]
+    pub chat_template_name: Option<String>,
+
     /// Merge the shard folders DIR... into --out instead of exporting.
     #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["dataset", "all"])]
     pub merge: Vec<PathBuf>,
@@ -177,11 +191,23 @@ pub fn execute(
     if args.dataset.is_empty() && !args.all {
         anyhow::bail!("say which datasets to export: --dataset NAME[/SUBSET] or --all");
     }
-    if args.tokenizer.is_some() && args.style != StyleArg::P3 && args.max_input_tokens.is_none() {
+    if args.chat_template.is_some() && args.style != StyleArg::Messages {
+        anyhow::bail!("--chat-template adds the text field of --style messages only");
+    }
+    if args.tokenizer.is_some()
+        && args.style != StyleArg::P3
+        && args.max_input_tokens.is_none()
+        && args.chat_template.is_none()
+    {
         anyhow::bail!(
-            "--tokenizer adds token ids to --style p3 only; with another style it serves --max-input-tokens"
+            "--tokenizer adds token ids to --style p3 (or text_tokens to --style messages with --chat-template); otherwise it serves --max-input-tokens"
         );
     }
+    let chat_text = args
+        .chat_template
+        .as_deref()
+        .map(|spec| chat_text(spec, args.chat_template_name.as_deref()))
+        .transpose()?;
     if args.threads == Some(0) {
         anyhow::bail!("--threads must be at least 1");
     }
@@ -215,6 +241,7 @@ pub fn execute(
         max_input_tokens: args.max_input_tokens,
         num_shards: args.num_shards.unwrap_or(1),
         shard_index: args.shard_index,
+        chat_template_sha256: chat_text.as_ref().map(|(_, sha)| sha.clone()),
         fewshot: args.fewshot.num_fewshot.map(|shots| FewshotSettings {
             shots,
             seed: args.fewshot.fewshot_seed,
@@ -235,6 +262,9 @@ pub fn execute(
         cancel,
         Progress::new(ProgressMode::detect(args.quiet)),
     )?;
+    if let Some((chat_text, _)) = chat_text {
+        exporter = exporter.with_chat_text(chat_text)?;
+    }
 
     let mut exported_any = false;
     for file in &files {
@@ -323,6 +353,22 @@ pub fn execute(
         )?;
     }
     Ok(ExportOutcome { report })
+}
+
+/// `--chat-template`, compiled, and the SHA-256 of its text (for the manifest).
+fn chat_text(spec: &str, name: Option<&str>) -> anyhow::Result<(ChatText, String)> {
+    let prepared = super::chat_template::TemplateArgs {
+        chat_template: spec.to_string(),
+        chat_template_name: name.map(str::to_string),
+        bos_token: None,
+        eos_token: None,
+        now: None,
+    }
+    .prepare(false)?;
+    let template = ChatTemplate::compile(&prepared.source.text)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", prepared.source.origin.display()))?;
+    let sha = crate::export::tokenize::hex_sha256(prepared.source.text.as_bytes());
+    Ok((ChatText::new(template, prepared.options), sha))
 }
 
 /// With `--num-fewshot`, each template's renderer with the split's rows'

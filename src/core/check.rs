@@ -10,6 +10,7 @@ use crate::core::apply::{ApplyOptions, CompiledTemplate, RenderError, Rendered, 
 use crate::core::catalog::Catalog;
 use crate::core::datum::Row;
 use crate::core::template::{DatasetTemplates, Template, METRICS};
+use crate::core::token_lengths::{TokenLengths, TokenSummary};
 
 /// T0 dropped tasks whose inputs were mostly over 1,024 tokens; at about four
 /// characters a token, this many characters is where a prompt gets risky.
@@ -212,11 +213,11 @@ pub struct RowChecker<'a> {
     token_budget: Option<TokenBudget>,
 }
 
-/// `check --tokenizer T --max-input-tokens N`: inputs longer than `max`
-/// tokens (special tokens not added) are errors.
+/// `check --tokenizer T [--max-input-tokens N]`: inputs are counted
+/// (special tokens not added); those longer than `max` tokens are errors.
 pub struct TokenBudget {
     pub counter: crate::core::chat::tokens::TokenCounter,
-    pub max: usize,
+    pub max: Option<usize>,
 }
 
 struct TemplateCheck<'a> {
@@ -224,6 +225,7 @@ struct TemplateCheck<'a> {
     compiled: CompiledTemplate,
     findings: Vec<Finding>,
     tally: RowTally,
+    input_tokens: TokenLengths,
 }
 
 impl<'a> RowChecker<'a> {
@@ -256,6 +258,7 @@ impl<'a> RowChecker<'a> {
                 compiled,
                 findings,
                 tally: RowTally::default(),
+                input_tokens: TokenLengths::default(),
             });
         }
         RowChecker {
@@ -282,13 +285,17 @@ impl<'a> RowChecker<'a> {
             if let (Some(budget), Ok(applied)) = (&self.token_budget, &applied) {
                 let input = applied.parts.first().map_or("", String::as_str);
                 match budget.counter.count(input) {
-                    Ok(tokens) if tokens > budget.max => check.tally.note(
-                        Severity::Error,
-                        "over-token-budget",
-                        format!("the input has more than {} tokens", budget.max),
-                        index,
-                    ),
-                    Ok(_) => {}
+                    Ok(tokens) => {
+                        check.input_tokens.add(tokens);
+                        if let Some(max) = budget.max.filter(|&max| tokens > max) {
+                            check.tally.note(
+                                Severity::Error,
+                                "over-token-budget",
+                                format!("the input has more than {max} tokens"),
+                                index,
+                            );
+                        }
+                    }
                     Err(message) => {
                         check
                             .tally
@@ -298,6 +305,14 @@ impl<'a> RowChecker<'a> {
             }
             note_row(&mut check.tally, applied, index);
         }
+    }
+
+    /// Per template (name, id), its inputs' token lengths, when counted.
+    pub fn input_token_summaries(&self) -> Vec<(&'a Template, TokenSummary)> {
+        self.templates
+            .iter()
+            .filter_map(|check| Some((check.template, check.input_tokens.summary()?)))
+            .collect()
     }
 
     /// The findings, per template: undeclared variables, then each row

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rayon::prelude::*;
 
+use super::chat_text::ChatText;
 use super::manifest::{self, Counts, Manifest, OutputEntry, Settings};
 use super::pipeline::{OpenOutput, RenderContext, SplitPass};
 use super::plan::{ActiveTemplate, PendingOutput};
@@ -35,6 +36,7 @@ pub struct Exporter {
     progress: Progress,
     pool: rayon::ThreadPool,
     report: Report,
+    chat_text: Option<ChatText>,
 }
 
 impl Exporter {
@@ -98,7 +100,20 @@ impl Exporter {
             progress,
             pool,
             report: Report::default(),
+            chat_text: None,
         })
+    }
+
+    /// Adds the `text` field to style messages records; the settings must
+    /// name the template's hash.
+    pub fn with_chat_text(mut self, chat_text: ChatText) -> anyhow::Result<Exporter> {
+        if self.manifest.settings.chat_template_sha256.is_none()
+            || self.manifest.settings.style != Style::Messages
+        {
+            anyhow::bail!("--chat-template writes the text field of --style messages only");
+        }
+        self.chat_text = Some(chat_text);
+        Ok(self)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -148,6 +163,7 @@ impl Exporter {
                 max_input_tokens: settings.max_input_tokens,
                 want_token_ids: self.tokens.is_some() && settings.style == Style::P3,
                 want_choice_tokens: settings.rank_classification,
+                chat_text: self.chat_text.as_ref(),
             },
             strict: self.options.strict,
         };
@@ -279,6 +295,7 @@ impl Exporter {
                     variant: pending.variant,
                     format: settings.format,
                     with_tokens: self.tokens.is_some(),
+                    with_text: self.chat_text.is_some(),
                     template_id: template.id.clone(),
                     template_name: template.name.clone(),
                     dataset: job.dataset.clone(),

@@ -43,6 +43,10 @@ pub struct Settings {
     /// manifests written before few-shot existed) without demonstrations.
     #[serde(default)]
     pub fewshot: Option<FewshotSettings>,
+    /// SHA-256 of the chat template that wrote the `text` field, when one
+    /// was given (absent from manifests written before it existed).
+    #[serde(default)]
+    pub chat_template_sha256: Option<String>,
 }
 
 /// The few-shot settings an export's inputs were assembled with.
@@ -361,6 +365,7 @@ mod tests {
             num_shards: 1,
             shard_index: None,
             fewshot: None,
+            chat_template_sha256: None,
         }
     }
 

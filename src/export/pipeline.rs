@@ -230,6 +230,7 @@ pub(super) struct RenderContext<'a> {
     pub(super) max_input_tokens: Option<usize>,
     pub(super) want_token_ids: bool,
     pub(super) want_choice_tokens: bool,
+    pub(super) chat_text: Option<&'a super::chat_text::ChatText>,
 }
 
 impl RenderContext<'_> {
@@ -250,6 +251,20 @@ impl RenderContext<'_> {
             RowOutcome::Kept(example) => example,
             other => return other,
         };
+        if let Some(chat) = self.chat_text {
+            match chat.render(&example.input, &example.target) {
+                Ok(text) => {
+                    if let Some(counter) = self.tokens {
+                        match counter.count_without_special_tokens(&text) {
+                            Ok(count) => example.text_tokens = Some(count),
+                            Err(message) => return RowOutcome::Error(message),
+                        }
+                    }
+                    example.text = Some(text);
+                }
+                Err(message) => return RowOutcome::Error(message),
+            }
+        }
         let Some(counter) = self.tokens else {
             return RowOutcome::Kept(example);
         };

@@ -79,6 +79,11 @@ pub struct Example {
     pub target: String,
     pub answer_choices: Option<Choices>,
     pub tokens: Option<Tokens>,
+    /// The conversation rendered by `--chat-template` (style messages).
+    pub text: Option<String>,
+    /// `text`'s token count with `--tokenizer`, special tokens not added
+    /// (the template writes its own).
+    pub text_tokens: Option<usize>,
 }
 
 /// Why a row did not make it, or the example it became.
@@ -117,6 +122,8 @@ pub fn classify(row: usize, rendered: Rendered, shared: &mut SharedChoices) -> R
         target,
         answer_choices: answer_choices.map(|choices| shared.share(choices)),
         tokens: None,
+        text: None,
+        text_tokens: None,
     })
 }
 

@@ -115,6 +115,7 @@ fn settings(format: OutputFormat) -> Settings {
         num_shards: 1,
         shard_index: None,
         fewshot: None,
+        chat_template_sha256: None,
     }
 }
 

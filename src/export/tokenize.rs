@@ -29,6 +29,15 @@ impl TokenCounter {
         &self.sha256
     }
 
+    /// How many tokens `text` is with no special tokens added (a
+    /// chat-templated text holds its own).
+    pub fn count_without_special_tokens(&self, text: &str) -> Result<usize, String> {
+        self.tokenizer
+            .encode(text, false)
+            .map(|encoding| encoding.get_ids().len())
+            .map_err(|error| format!("tokenizer failed: {error}"))
+    }
+
     /// Token ids of `text`, with the tokenizer's own special tokens (its
     /// post-processor, e.g. T5's closing `</s>`), as `tokenizer(text)` gives
     /// them in Python.

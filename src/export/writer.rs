@@ -56,6 +56,9 @@ pub struct OutputSpec {
     pub format: OutputFormat,
     /// `inputs`/`targets` token id columns (style p3 with `--tokenizer`).
     pub with_tokens: bool,
+    /// Style messages with `--chat-template`: a `text` field (and with
+    /// `--tokenizer`, `text_tokens`).
+    pub with_text: bool,
     pub template_id: String,
     pub template_name: String,
     pub dataset: String,
@@ -234,6 +237,12 @@ pub fn arrow_schema(spec: &OutputSpec) -> SchemaRef {
             fields
         }
     };
+    if spec.with_text && spec.style == Style::Messages {
+        fields.push(text("text"));
+        if spec.with_tokens {
+            fields.push(Field::new("text_tokens", DataType::Int64, false));
+        }
+    }
     if spec.with_tokens && spec.style == Style::P3 {
         fields.push(list_of("inputs", DataType::Int32));
         fields.push(list_of("targets", DataType::Int32));
@@ -399,6 +408,18 @@ fn record_batch(
             columns
         }
     };
+    if spec.with_text && spec.style == Style::Messages {
+        columns.push(text_column(&views, |view| {
+            view.example.text.as_deref().unwrap_or_default()
+        }));
+        if spec.with_tokens {
+            let mut counts = Int64Builder::with_capacity(views.len());
+            for view in &views {
+                counts.append_value(row_number(view.example.text_tokens.unwrap_or_default())?);
+            }
+            columns.push(Arc::new(counts.finish()));
+        }
+    }
     if spec.with_tokens && spec.style == Style::P3 {
         columns.push(token_lists(&views, |view| view.input_tokens())?);
         columns.push(token_lists(&views, |view| view.target_tokens())?);
@@ -469,6 +490,10 @@ struct MessageJson<'a> {
 #[derive(Serialize)]
 struct MessagesJson<'a> {
     messages: [MessageJson<'a>; 2],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text_tokens: Option<usize>,
 }
 
 fn write_jsonl(
@@ -499,6 +524,8 @@ fn write_jsonl(
                             content: view.target(),
                         },
                     ],
+                    text: view.example.text.as_deref().filter(|_| spec.with_text),
+                    text_tokens: view.example.text_tokens.filter(|_| spec.with_text),
                 },
             )?,
             Style::P3 => {

@@ -1,5 +1,6 @@
 //! `check --data --tokenizer T --max-input-tokens N`: rows over a token
-//! budget are errors naming the template and the first row.
+//! budget are errors naming the template and the first row; each
+//! template's input token lengths as a histogram.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +9,7 @@ fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data")
 }
 
-fn check(max_tokens: &str) -> (Option<i32>, String) {
+fn check(extra: &[&str]) -> (Option<i32>, String) {
     let sample = sample();
     let output = Command::new(env!("CARGO_BIN_EXE_promptstudio"))
         .args([
@@ -21,9 +22,8 @@ fn check(max_tokens: &str) -> (Option<i32>, String) {
                 .unwrap(),
             "--tokenizer",
             sample.join("models/tiny-chat").to_str().unwrap(),
-            "--max-input-tokens",
-            max_tokens,
         ])
+        .args(extra)
         .output()
         .unwrap();
     (
@@ -34,7 +34,7 @@ fn check(max_tokens: &str) -> (Option<i32>, String) {
 
 #[test]
 fn inputs_over_the_budget_are_errors_naming_template_and_row() {
-    let (code, text) = check("3");
+    let (code, text) = check(&["--max-input-tokens", "3"]);
     assert_eq!(code, Some(1), "{text}");
     let line = text
         .lines()
@@ -45,7 +45,41 @@ fn inputs_over_the_budget_are_errors_naming_template_and_row() {
     assert!(line.contains("row 0"), "{line}");
     assert!(line.contains("more than 3 tokens (8 of 8 rows)"), "{line}");
 
-    let (code, text) = check("100000");
+    let (code, text) = check(&["--max-input-tokens", "100000"]);
     assert!(!text.contains("over-token-budget"), "{text}");
     assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn a_tokenizer_shows_each_templates_input_token_lengths() {
+    let (code, text) = check(&["--json"]);
+    assert_eq!(code, Some(0), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let lengths = report["input_tokens"].as_array().unwrap();
+    let classify = lengths
+        .iter()
+        .find(|entry| entry["template_name"] == "classify_with_choices")
+        .unwrap();
+    let summary = &classify["summary"];
+    assert_eq!(summary["rows"], 8);
+    let (min, max) = (
+        summary["min"].as_u64().unwrap(),
+        summary["max"].as_u64().unwrap(),
+    );
+    assert!(3 < min && min <= max, "{summary}");
+    let bucketed: u64 = summary["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bucket| bucket["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bucketed, 8);
+
+    let (_, text) = check(&[]);
+    assert!(
+        text.contains(&format!(
+            "input tokens of template 'classify_with_choices', 8 rows: min {min}, median"
+        )),
+        "{text}"
+    );
 }

@@ -93,6 +93,7 @@ fn settings(style: Style) -> Settings {
         num_shards: 1,
         shard_index: None,
         fewshot: None,
+        chat_template_sha256: None,
     }
 }
 

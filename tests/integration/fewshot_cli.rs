@@ -218,7 +218,13 @@ fn eval(home: &Path, server: &FakeServer, extra: &[&str]) -> Vec<Value> {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    stdout(&promptstudio(home, &args));
+    let report: Value = serde_json::from_str(&stdout(&promptstudio(home, &args))).unwrap();
+    let shots = extra
+        .iter()
+        .position(|arg| *arg == "--num-fewshot")
+        .map(|at| extra[at + 1].parse::<u64>().unwrap());
+    assert_eq!(report["num_fewshot"].as_u64(), shots);
+    assert_eq!(report["fewshot_seed"].as_u64(), shots.map(|_| 1234));
     json_lines(&std::fs::read_to_string(&out).unwrap())
 }
 
@@ -328,8 +334,6 @@ fn export(home: &Path, out: &Path, extra: &[&str]) -> Output {
         "classify_with_choices",
         "--split",
         "validation",
-        "--style",
-        "completion",
         "--format",
         "jsonl",
         "--quiet",
@@ -337,6 +341,9 @@ fn export(home: &Path, out: &Path, extra: &[&str]) -> Output {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--style") {
+        args.extend_from_slice(&["--style", "completion"]);
+    }
     promptstudio(home, &args)
 }
 
@@ -357,4 +364,74 @@ fn export_writes_the_few_shot_prompt_and_refuses_to_mix_settings() {
     assert_eq!(again.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("fewshot"), "{stderr}");
+}
+
+#[test]
+fn export_messages_with_a_chat_template_adds_the_rendered_text_and_its_tokens() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("export");
+    let model = sample().join("models/tiny-chat");
+    let plain = apply(home.path(), &[]);
+    stdout(&export(
+        home.path(),
+        &out,
+        &[
+            "--style",
+            "messages",
+            "--chat-template",
+            model.to_str().unwrap(),
+            "--tokenizer",
+            model.join("tokenizer.json").to_str().unwrap(),
+        ],
+    ));
+    let records = exported_records(&out);
+    assert_eq!(records.len(), 8);
+    for (record, applied) in records.iter().zip(&plain) {
+        let (input, target) = parts(applied);
+        // No generation prompt: the conversation ends with the assistant's turn.
+        let expected = format!(
+            "<s><|im_start|>system\nYou are a helpful assistant.<|im_end|>\n\
+             <|im_start|>user\n{input}<|im_end|>\n<|im_start|>assistant\n{target}<|im_end|>\n"
+        );
+        assert_eq!(record["text"], expected);
+        assert_eq!(record["messages"][0]["content"], input);
+    }
+
+    // The count is chat-template render's prompt_tokens for the same conversation.
+    let conversation = home.path().join("conversation.json");
+    let (input, target) = parts(&plain[0]);
+    std::fs::write(
+        &conversation,
+        serde_json::json!({"messages": [
+            {"role": "user", "content": input},
+            {"role": "assistant", "content": target},
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let rendered: Value = serde_json::from_str(&stdout(&promptstudio(
+        home.path(),
+        &[
+            "chat-template",
+            "render",
+            "--chat-template",
+            model.to_str().unwrap(),
+            "--conversation",
+            conversation.to_str().unwrap(),
+            "--tokenizer",
+            model.to_str().unwrap(),
+            "--json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(rendered["output"], records[0]["text"]);
+    assert!(rendered["prompt_tokens"].as_u64().unwrap() > 10);
+    assert_eq!(records[0]["text_tokens"], rendered["prompt_tokens"]);
+
+    let wrong_style = export(
+        home.path(),
+        &home.path().join("other"),
+        &["--chat-template", model.to_str().unwrap()],
+    );
+    assert_eq!(wrong_style.status.code(), Some(2));
 }
