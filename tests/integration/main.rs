@@ -32,6 +32,7 @@ mod model_eval_cli;
 mod model_metrics;
 mod pty_e2e;
 mod studio_app;
+mod studio_row_count;
 mod studio_screens;
 mod yaml_promptsource;
 mod yaml_pyyaml;
