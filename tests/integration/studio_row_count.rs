@@ -145,3 +145,76 @@ fn catalog_statistics_wait_for_a_split_to_be_counted() {
     };
     assert_eq!(rows, Ok(3), "not the rows counted so far (none)");
 }
+
+/// The repro of the issue on real files: a JSON Lines split larger than the
+/// sample read at open, selected first at start-up.
+#[test]
+fn a_large_json_lines_split_selected_first_shows_its_rows() {
+    use promptstudio::workspace::FolderWorkspace;
+
+    const ROWS: usize = 50_000;
+    let root = tempfile::tempdir().expect("temp");
+    let data = root.path().join("data/big_news/_");
+    std::fs::create_dir_all(&data).expect("folders");
+    let lines: String = (0..ROWS)
+        .map(|index| {
+            format!(
+                "{{\"text\": \"story {index}\", \"label\": {}}}\n",
+                index % 4
+            )
+        })
+        .collect();
+    std::fs::write(data.join("train.jsonl"), lines).expect("rows");
+    let mut file = DatasetTemplates::new(
+        root.path().join("templates/big_news/templates.yaml"),
+        "big_news",
+        None,
+    );
+    file.templates = vec![crate::studio_support::template(
+        "topic",
+        "{{text}} ||| {{label}}",
+        None,
+    )];
+    std::fs::create_dir_all(root.path().join("templates/big_news")).expect("folders");
+    std::fs::write(&file.path, file.to_yaml()).expect("templates");
+
+    let folder = Arc::new(FolderWorkspace::new(root.path(), None, None));
+    let (sender, events) = channel();
+    let workers = Workers::start(Arc::new(CoreEngine), folder.clone(), sender);
+    workers.run(Effect::SplitSizes(vec![(
+        "big_news".into(),
+        "big_news".into(),
+        None,
+    )]));
+    let mut app = TestApp::new(folder);
+    let previews: Vec<Effect> = app
+        .take_effects()
+        .into_iter()
+        .filter(|effect| matches!(effect, Effect::Preview(_)))
+        .collect();
+    assert!(!previews.is_empty(), "the first prompt is previewed");
+    for effect in previews {
+        workers.run(effect);
+    }
+    loop {
+        let event = next_event(&events, |event| matches!(event, Event::Preview(_)));
+        app.update(event);
+        if !app.preview.pending() {
+            break;
+        }
+    }
+    let result = app.preview.result.as_ref().expect("a preview");
+    assert!(result.outcome.is_ok(), "{:?}", result.outcome);
+    assert!(app.preview.row_count.is_some_and(|count| count >= 1));
+    if app.preview.counting {
+        let counted = next_event(&events, |event| matches!(event, Event::RowsCounted { .. }));
+        app.update(counted);
+    }
+    assert_eq!(app.preview.row_count, Some(ROWS));
+    assert!(!app.preview.counting);
+    let size = next_event(&events, |event| matches!(event, Event::SplitSize { .. }));
+    let Event::SplitSize { rows, .. } = size else {
+        unreachable!()
+    };
+    assert_eq!(rows, Ok(ROWS));
+}
