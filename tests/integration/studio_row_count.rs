@@ -75,12 +75,32 @@ impl Workspace for CountingWorkspace {
     }
 }
 
-fn next_event(events: &Receiver<Incoming>, wanted: impl Fn(&Event) -> bool) -> Event {
-    loop {
-        match events.recv_timeout(Duration::from_secs(10)) {
-            Ok(Incoming::App(event)) if wanted(&event) => return event,
-            Ok(_) => {}
-            Err(error) => panic!("no event from the workers: {error}"),
+/// The workers' events, in order; those a test is not waiting for yet are
+/// kept for later.
+struct Events {
+    receiver: Receiver<Incoming>,
+    kept: Vec<Event>,
+}
+
+impl Events {
+    fn new(receiver: Receiver<Incoming>) -> Events {
+        Events {
+            receiver,
+            kept: Vec::new(),
+        }
+    }
+
+    fn next(&mut self, wanted: impl Fn(&Event) -> bool) -> Event {
+        if let Some(index) = self.kept.iter().position(&wanted) {
+            return self.kept.remove(index);
+        }
+        loop {
+            match self.receiver.recv_timeout(Duration::from_secs(10)) {
+                Ok(Incoming::App(event)) if wanted(&event) => return event,
+                Ok(Incoming::App(event)) => self.kept.push(event),
+                Ok(_) => {}
+                Err(error) => panic!("no event from the workers: {error}"),
+            }
         }
     }
 }
@@ -96,7 +116,8 @@ fn a_split_still_counting_shows_its_row_then_its_count() {
         inner: memory,
         rows: rows.clone(),
     });
-    let (sender, events) = channel();
+    let (sender, receiver) = channel();
+    let mut events = Events::new(receiver);
     let workers = Workers::start(Arc::new(CoreEngine), counting.clone(), sender);
     let mut app = TestApp::new(counting);
     for effect in app.take_effects() {
@@ -104,7 +125,7 @@ fn a_split_still_counting_shows_its_row_then_its_count() {
             workers.run(effect);
         }
     }
-    let preview = next_event(&events, |event| matches!(event, Event::Preview(_)));
+    let preview = events.next(|event| matches!(event, Event::Preview(_)));
     app.update(preview);
     let result = app.preview.result.as_ref().expect("a preview");
     assert!(result.outcome.is_ok(), "{:?}", result.outcome);
@@ -113,7 +134,7 @@ fn a_split_still_counting_shows_its_row_then_its_count() {
     assert_eq!(app.preview.row_count, Some(1), "the row read is known");
 
     rows.counted.store(true, Ordering::SeqCst);
-    let counted = next_event(&events, |event| matches!(event, Event::RowsCounted { .. }));
+    let counted = events.next(|event| matches!(event, Event::RowsCounted { .. }));
     app.update(counted);
     assert!(!app.preview.counting);
     assert_eq!(app.preview.row_count, Some(3));
@@ -130,7 +151,8 @@ fn catalog_statistics_wait_for_a_split_to_be_counted() {
         inner: memory,
         rows: rows.clone(),
     });
-    let (sender, events) = channel();
+    let (sender, receiver) = channel();
+    let mut events = Events::new(receiver);
     let workers = Workers::start(Arc::new(CoreEngine), counting, sender);
     workers.run(Effect::SplitSizes(vec![(
         "ag_news".into(),
@@ -139,7 +161,7 @@ fn catalog_statistics_wait_for_a_split_to_be_counted() {
     )]));
     std::thread::sleep(Duration::from_millis(50));
     rows.counted.store(true, Ordering::SeqCst);
-    let size = next_event(&events, |event| matches!(event, Event::SplitSize { .. }));
+    let size = events.next(|event| matches!(event, Event::SplitSize { .. }));
     let Event::SplitSize { rows, .. } = size else {
         unreachable!()
     };
@@ -179,7 +201,8 @@ fn a_large_json_lines_split_selected_first_shows_its_rows() {
     std::fs::write(&file.path, file.to_yaml()).expect("templates");
 
     let folder = Arc::new(FolderWorkspace::new(root.path(), None, None));
-    let (sender, events) = channel();
+    let (sender, receiver) = channel();
+    let mut events = Events::new(receiver);
     let workers = Workers::start(Arc::new(CoreEngine), folder.clone(), sender);
     workers.run(Effect::SplitSizes(vec![(
         "big_news".into(),
@@ -197,7 +220,7 @@ fn a_large_json_lines_split_selected_first_shows_its_rows() {
         workers.run(effect);
     }
     loop {
-        let event = next_event(&events, |event| matches!(event, Event::Preview(_)));
+        let event = events.next(|event| matches!(event, Event::Preview(_)));
         app.update(event);
         if !app.preview.pending() {
             break;
@@ -207,12 +230,12 @@ fn a_large_json_lines_split_selected_first_shows_its_rows() {
     assert!(result.outcome.is_ok(), "{:?}", result.outcome);
     assert!(app.preview.row_count.is_some_and(|count| count >= 1));
     if app.preview.counting {
-        let counted = next_event(&events, |event| matches!(event, Event::RowsCounted { .. }));
+        let counted = events.next(|event| matches!(event, Event::RowsCounted { .. }));
         app.update(counted);
     }
     assert_eq!(app.preview.row_count, Some(ROWS));
     assert!(!app.preview.counting);
-    let size = next_event(&events, |event| matches!(event, Event::SplitSize { .. }));
+    let size = events.next(|event| matches!(event, Event::SplitSize { .. }));
     let Event::SplitSize { rows, .. } = size else {
         unreachable!()
     };
