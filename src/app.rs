@@ -32,7 +32,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 
 pub use action::Action;
-pub use backend::{Diagnostic, Engine, Rendered, RowSource, SplitRef, Workspace};
+pub use backend::{Diagnostic, Engine, Rendered, SplitRef, Workspace};
 pub use keymap::{Context, Key, KeyChord, Keymap, Mods};
 pub use state::*;
 
@@ -65,6 +65,13 @@ pub enum Event {
         title: String,
         split: String,
         rows: Result<usize, String>,
+    },
+    /// A split whose preview showed it still counting has been counted.
+    RowsCounted {
+        /// The split's files and the data epoch it was opened in.
+        split: Vec<PathBuf>,
+        data_epoch: u64,
+        rows: usize,
     },
     /// A file under the workspace changed on disk (debounced).
     FileChanged(PathBuf),

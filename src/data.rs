@@ -1,6 +1,7 @@
 //! Dataset sources: rows as the Hugging Face `datasets` library yields them.
 //!
 //! - [`source`]: the [`Source`] trait every reader implements, its schema and shards.
+//! - [`split_rows`]: [`SplitRows`], a split's rows by index, as the studio and `export` read them.
 //! - [`mod@open`]: [`open()`], which picks the reader for a path.
 //! - [`parquet`]: Parquet files read lazily (footer, then only the row group of a row).
 //! - [`arrow_ipc`]: Arrow IPC, the `datasets` cache and `save_to_disk` folders.
@@ -21,9 +22,11 @@ pub mod open;
 pub mod parquet;
 pub mod resolve;
 pub mod source;
+pub mod split_rows;
 pub mod text;
 pub mod value;
 
 pub use error::DataError;
 pub use open::open;
 pub use source::{RowBatches, Source};
+pub use split_rows::{SharedSource, SplitRows};

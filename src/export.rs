@@ -56,19 +56,13 @@ mod tallies;
 
 pub use exporter::Exporter;
 
-use std::ops::Range;
-
 use crate::core::apply::Rendered;
 use crate::core::datum::Row;
 use crate::core::template::Template;
 use manifest::Counts;
 
-/// Rows of one split, from the data layer.
-pub trait SplitRows {
-    fn num_rows(&self) -> usize;
-    /// Rows `range` of the split, in order.
-    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>>;
-}
+// Rows of one split: the data layer's trait, which the studio reads too.
+use crate::data::SplitRows;
 
 /// One template, compiled once, applied to rows from any thread.
 pub trait RowRenderer: Send + Sync {

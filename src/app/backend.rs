@@ -1,17 +1,17 @@
 //! The seams between the studio and the rest of the crate: the template
-//! engine, the templates files and the row sources. The studio's state and
+//! engine, the templates files and the workspace (rows are the data layer's
+//! [`SplitRows`]). The studio's state and
 //! workers only talk to these traits, so tests drive them with doubles and
 //! the real implementations (in [`super::workspace`]) stay a thin adapter
 //! over `core` and `data`.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::core::datum::Row;
 use crate::core::template::{DatasetTemplates, Template};
-use crate::data::features::Feature;
 use crate::data::resolve::Found;
+use crate::data::SplitRows;
 
 /// A template problem with its location (1-based, when the engine knows it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,29 +50,6 @@ pub trait CompiledPrompt: Send + Sync {
 /// The template engine.
 pub trait Engine: Send + Sync {
     fn compile(&self, template: &Template) -> Result<Arc<dyn CompiledPrompt>, Diagnostic>;
-}
-
-/// A loaded split: random access to its rows, shared by the studio's
-/// workers. Not `data::Source` itself: a source is `Send` but not `Sync`
-/// and answers for its file (schema, batches, formats), while the workers
-/// need a handle many threads can read at once, and the studio's tests a
-/// seam they can fill with rows held in memory. The real one wraps a
-/// `data::Source` (see [`super::workspace`]).
-pub trait RowSource: Send + Sync {
-    fn len(&self) -> usize;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    fn row(&self, index: usize) -> anyhow::Result<Row>;
-    /// Rows `range` (clamped to the split); sources that read in blocks
-    /// override this so whole-split scans do not seek row by row.
-    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
-        (range.start..range.end.min(self.len()))
-            .map(|i| self.row(i))
-            .collect()
-    }
-    /// The Hugging Face features of the columns that declare one.
-    fn features(&self) -> Vec<(String, Feature)>;
 }
 
 /// A split of a (dataset, subset) that the workspace can open.
@@ -182,8 +159,9 @@ pub trait Workspace: Send + Sync {
     fn save(&self, templates: &mut DatasetTemplates, overwrite: bool) -> Result<(), SaveError>;
     /// The splits with rows for a (dataset, subset).
     fn splits(&self, dataset: &str, subset: Option<&str>) -> Vec<SplitRef>;
-    /// Opens a split. May be slow (it reads a file footer): called off the UI thread.
-    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>>;
+    /// Opens a split, shared by the workers. May be slow (it reads a file
+    /// footer): called off the UI thread.
+    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn SplitRows + Send + Sync>>;
     /// The folders to watch for outside changes, and whether to watch the
     /// folders under them too.
     fn watch_roots(&self) -> Vec<(PathBuf, bool)>;

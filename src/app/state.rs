@@ -290,6 +290,9 @@ pub struct PreviewResult {
     pub outcome: Result<Rendered, PreviewError>,
     pub row: Option<Row>,
     pub row_count: Option<usize>,
+    /// The split's rows are still being counted: `row_count` is those known
+    /// so far, and [`crate::app::Event::RowsCounted`] follows.
+    pub counting: bool,
     /// The features of the split's columns (ClassLabel names and such).
     pub features: Vec<(String, crate::data::features::Feature)>,
     /// How long compile + apply took, for the status bar.
@@ -321,6 +324,8 @@ pub struct PreviewState {
     pub split: usize,
     pub row: usize,
     pub row_count: Option<usize>,
+    /// `row_count` is a lower bound: the split is still being counted.
+    pub counting: bool,
     pub seed: u64,
     /// The generation of the newest request; older answers are dropped.
     pub generation: u64,

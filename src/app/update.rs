@@ -58,6 +58,7 @@ impl App {
                 if result.generation == self.preview.generation {
                     if let Some(count) = result.row_count {
                         self.preview.row_count = Some(count);
+                        self.preview.counting = result.counting;
                     }
                     self.preview.result = Some(result);
                     self.model_preview_arrived();
@@ -68,6 +69,11 @@ impl App {
             Event::SplitSize { title, split, rows } => {
                 self.split_sizes.sizes.push((title, split, rows))
             }
+            Event::RowsCounted {
+                split,
+                data_epoch,
+                rows,
+            } => self.rows_counted(&split, data_epoch, rows),
             Event::FileChanged(path) => {
                 if !self.chat_settings_changed(&path) {
                     self.file_changed(&path)

@@ -1,16 +1,14 @@
 //! The studio's [`Workspace`] seam on the real workspace folder
 //! ([`crate::workspace::FolderWorkspace`], which finds templates and rows by
 //! name): saves that refuse to overwrite an outside change, the folders to
-//! watch, and `data` sources shared by the studio's workers.
+//! watch, and the splits' rows as the data layer's [`SharedSource`].
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use super::backend::{LoadError, RowSource, SaveError, SplitRef, Workspace};
-use crate::core::datum::Row;
+use super::backend::{LoadError, SaveError, SplitRef, Workspace};
 use crate::core::template::DatasetTemplates;
-use crate::data::features::Feature;
-use crate::data::source::{RowCount, Source};
+use crate::data::{SharedSource, SplitRows};
 use crate::workspace::FolderWorkspace;
 
 impl Workspace for FolderWorkspace {
@@ -42,18 +40,8 @@ impl Workspace for FolderWorkspace {
             .collect()
     }
 
-    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
-        let source = split.found.open()?;
-        let features = source
-            .schema()
-            .columns
-            .iter()
-            .filter_map(|column| Some((column.name.clone(), column.feature.clone()?)))
-            .collect();
-        Ok(Arc::new(DataSource {
-            source: Mutex::new(source),
-            features,
-        }))
+    fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn SplitRows + Send + Sync>> {
+        Ok(Arc::new(SharedSource::new(split.found.open()?)))
     }
 
     fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
@@ -70,52 +58,5 @@ impl Workspace for FolderWorkspace {
             roots.push((data, true));
         }
         roots
-    }
-}
-
-/// A data-layer source shared by the workers. Sources are `Send` but not
-/// `Sync`; reads are short (one row, or one block of a scan), so a mutex
-/// costs little.
-struct DataSource {
-    source: Mutex<Box<dyn Source>>,
-    features: Vec<(String, Feature)>,
-}
-
-impl DataSource {
-    fn with<T>(&self, read: impl FnOnce(&dyn Source) -> anyhow::Result<T>) -> anyhow::Result<T> {
-        let source = self
-            .source
-            .lock()
-            .map_err(|_| anyhow::anyhow!("a reader of this split crashed"))?;
-        read(source.as_ref())
-    }
-}
-
-impl RowSource for DataSource {
-    fn len(&self) -> usize {
-        // Text formats count in the background: show what is known so far.
-        self.with(|source| {
-            Ok(match source.row_count() {
-                RowCount::Exact(n) | RowCount::AtLeast(n) => {
-                    usize::try_from(n).unwrap_or(usize::MAX)
-                }
-            })
-        })
-        .unwrap_or(0)
-    }
-
-    fn row(&self, index: usize) -> anyhow::Result<Row> {
-        self.with(|source| Ok(source.row(index as u64)?))
-    }
-
-    fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Row>> {
-        if range.start >= self.len() {
-            return Ok(Vec::new());
-        }
-        self.with(|source| Ok(source.rows(range.start as u64..range.end as u64)?))
-    }
-
-    fn features(&self) -> Vec<(String, Feature)> {
-        self.features.clone()
     }
 }

@@ -311,7 +311,7 @@ pub fn execute(
                     .collect(),
             };
             let source = DataRows::new(found.open()?, variables.as_deref())?;
-            exporter.export_split(&job, &mut source.stream())?;
+            exporter.export_split(&job, &source.stream())?;
             for renderer in &with_demos {
                 renderer.check()?;
             }

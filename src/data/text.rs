@@ -18,7 +18,9 @@
 //!   of first appearance); values that disagree leave the type unknown and
 //!   are kept as they are. Rows list the columns in that order, a missing
 //!   key is `None`, an int in a float column is a float, and keys first seen
-//!   after the sample come last.
+//!   after the sample come last. Lines are JSON as Python's `json` reads
+//!   it: `NaN`, `Infinity`, `-Infinity` and `1e999` are floats, and an
+//!   integer outside `i64` is Python's `int` (no Arrow type: kept as is).
 //! - CSV/TSV: an empty field and pandas' missing markers (`NA`, `NaN`,
 //!   `null`, `None`, `N/A`, ...) are `None`. A column is int when every other
 //!   sampled value is an integer (float if it also has missing values, as

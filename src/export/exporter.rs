@@ -130,12 +130,8 @@ impl Exporter {
 
     /// Exports one split for the job's templates, skipping outputs a previous
     /// run completed.
-    pub fn export_split(
-        &mut self,
-        job: &SplitJob,
-        source: &mut dyn SplitRows,
-    ) -> anyhow::Result<()> {
-        let split_rows = source.num_rows();
+    pub fn export_split(&mut self, job: &SplitJob, source: &dyn SplitRows) -> anyhow::Result<()> {
+        let split_rows = source.row_count().known();
         let rows = self.rows_of_split(split_rows)?;
         let label = match &job.subset {
             Some(subset) => format!("{}/{subset} {}", job.dataset, job.split),

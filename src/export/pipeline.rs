@@ -63,7 +63,7 @@ impl SplitPass<'_> {
         cancel: &AtomicBool,
         progress: &mut Progress,
         outputs: &mut [OpenOutput],
-        source: &mut dyn SplitRows,
+        source: &dyn SplitRows,
     ) -> anyhow::Result<()> {
         let mut entries = Vec::with_capacity(outputs.len());
         let mut lanes = Vec::with_capacity(outputs.len());
@@ -104,7 +104,7 @@ impl SplitPass<'_> {
         entries: &mut [(usize, &mut OutputEntry)],
         lanes: &'scope [Lane<'scope>],
         backlog: &'scope Backlog,
-        source: &mut dyn SplitRows,
+        source: &dyn SplitRows,
     ) -> anyhow::Result<()> {
         let mut plan = BatchPlan::new(self.rows.clone(), self.active.len());
         let next_batch = |plan: &mut BatchPlan| {
@@ -112,7 +112,7 @@ impl SplitPass<'_> {
         };
         let mut read = |range: Range<usize>| {
             source
-                .read_rows(range.clone())
+                .rows(range.clone())
                 .with_context(|| read_error(self.label, &range))
                 .map(|rows| (range, rows))
         };

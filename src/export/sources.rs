@@ -1,13 +1,15 @@
 //! Where the rows of a (dataset, subset, split) come from: the data layer's
-//! sources behind [`SplitRows`].
+//! sources as the data layer's [`SplitRows`], streamed forward.
 
 use std::ops::Range;
 
 use anyhow::Context;
 
-use super::SplitRows;
+use std::cell::RefCell;
+
 use crate::core::datum::Row;
-use crate::data::{RowBatches, Source};
+use crate::data::source::RowCount;
+use crate::data::{RowBatches, Source, SplitRows};
 
 /// Rows the stream decodes at a time; a request takes what it needs and the
 /// rest waits for the next one.
@@ -73,9 +75,11 @@ impl DataRows {
     pub fn stream(&self) -> StreamRows<'_> {
         StreamRows {
             data: self,
-            stream: None,
-            position: 0,
-            buffered: Vec::new(),
+            state: RefCell::new(StreamState {
+                stream: None,
+                position: 0,
+                buffered: Vec::new(),
+            }),
         }
     }
 }
@@ -83,6 +87,11 @@ impl DataRows {
 /// See [`DataRows::stream`].
 pub struct StreamRows<'a> {
     data: &'a DataRows,
+    /// One reader (the export's), so a `RefCell` suffices.
+    state: RefCell<StreamState<'a>>,
+}
+
+struct StreamState<'a> {
     stream: Option<RowBatches<'a>>,
     /// The row `buffered` starts at.
     position: usize,
@@ -90,29 +99,36 @@ pub struct StreamRows<'a> {
 }
 
 impl SplitRows for StreamRows<'_> {
-    fn num_rows(&self) -> usize {
-        self.data.rows
+    fn row_count(&self) -> RowCount {
+        RowCount::Exact(self.data.rows as u64)
     }
 
-    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+    fn wait_for_row_count(&self) -> anyhow::Result<usize> {
+        Ok(self.data.rows)
+    }
+
+    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+        let range = range.start..range.end.min(self.data.rows);
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        if self.stream.is_none() || self.position != range.start {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        if state.stream.is_none() || state.position != range.start {
             let rows = range.start as u64..self.data.rows as u64;
-            self.stream = Some(self.data.source.range_batches(rows, STREAM_BATCH_ROWS)?);
-            self.position = range.start;
-            self.buffered.clear();
+            state.stream = Some(self.data.source.range_batches(rows, STREAM_BATCH_ROWS)?);
+            state.position = range.start;
+            state.buffered.clear();
         }
-        while self.buffered.len() < range.len() {
-            match self.stream.as_mut().and_then(Iterator::next) {
-                Some(batch) => self.buffered.extend(batch?),
+        while state.buffered.len() < range.len() {
+            match state.stream.as_mut().and_then(Iterator::next) {
+                Some(batch) => state.buffered.extend(batch?),
                 None => break,
             }
         }
-        let taken = range.len().min(self.buffered.len());
-        let rows: Vec<Row> = self.buffered.drain(..taken).collect();
-        self.position += taken;
+        let taken = range.len().min(state.buffered.len());
+        let rows: Vec<Row> = state.buffered.drain(..taken).collect();
+        state.position += taken;
         Ok(rows)
     }
 }
@@ -132,8 +148,8 @@ mod tests {
         let data = DataRows::new(crate::data::open(&path).unwrap(), None).unwrap();
         let reference = crate::data::open(&path).unwrap();
         reference.wait_for_row_count().unwrap();
-        let mut stream = data.stream();
-        assert_eq!(stream.num_rows(), 1000);
+        let stream = data.stream();
+        assert_eq!(stream.row_count(), RowCount::Exact(1000));
         // Consecutive (one stream), a jump ahead, a jump back, the end.
         for range in [0..300, 300..700, 700..701, 900..1000, 100..200, 200..200] {
             let expected = if range.is_empty() {
@@ -143,14 +159,10 @@ mod tests {
                     .rows(range.start as u64..range.end as u64)
                     .unwrap()
             };
-            assert_eq!(
-                stream.read_rows(range.clone()).unwrap(),
-                expected,
-                "{range:?}"
-            );
+            assert_eq!(stream.rows(range.clone()).unwrap(), expected, "{range:?}");
         }
         // Past the end: fewer rows than asked, which the export reports.
-        assert_eq!(stream.read_rows(990..1010).unwrap().len(), 10);
+        assert_eq!(stream.rows(990..1010).unwrap().len(), 10);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Pipeline tests with a scripted renderer and in-memory rows; the real
 //! engine and data layer are exercised by `tests/export_*.rs`.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::*;
 use crate::core::datum::Datum;
+use crate::data::source::RowCount;
 use manifest::{Manifest, Settings};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use plan::{BatchPlan, BATCH_BYTES, BATCH_ROWS, FIRST_BATCH_ROWS};
@@ -21,11 +23,15 @@ struct MemorySource {
 }
 
 impl SplitRows for MemorySource {
-    fn num_rows(&self) -> usize {
-        self.rows.len()
+    fn row_count(&self) -> RowCount {
+        RowCount::Exact(self.rows.len() as u64)
     }
 
-    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+    fn wait_for_row_count(&self) -> anyhow::Result<usize> {
+        Ok(self.rows.len())
+    }
+
+    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         Ok(self.rows[range].to_vec())
     }
@@ -143,7 +149,7 @@ fn run_export(
     settings: Settings,
     options: RunOptions,
     renderers: &[(&str, &dyn RowRenderer)],
-    source: &mut dyn SplitRows,
+    source: &dyn SplitRows,
 ) -> anyhow::Result<Report> {
     let mut exporter = Exporter::open(
         out,
@@ -181,7 +187,7 @@ fn p3_jsonl_records_and_manifest() {
         settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("First one", &renderer)],
-        &mut rows(5),
+        &rows(5),
     )
     .unwrap();
     assert_eq!(report.outputs_written, 1);
@@ -222,7 +228,7 @@ fn errors_and_blanks_are_counted_or_fatal_with_strict() {
         settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("t", &renderer)],
-        &mut rows(20),
+        &rows(20),
     )
     .unwrap();
     let manifest = Manifest::load(out.path()).unwrap().unwrap();
@@ -243,7 +249,7 @@ fn errors_and_blanks_are_counted_or_fatal_with_strict() {
             threads: None,
         },
         &[("t", &renderer)],
-        &mut rows(20),
+        &rows(20),
     )
     .unwrap_err()
     .to_string();
@@ -270,7 +276,7 @@ fn rank_classification_repeats_the_input_per_choice() {
         rank_settings,
         RunOptions::default(),
         &[("t", &renderer)],
-        &mut rows(2),
+        &rows(2),
     )
     .unwrap();
     let plain_records = jsonl(&out.path().join("demo_sub_t/train.jsonl"));
@@ -311,7 +317,7 @@ fn rank_classification_needs_p3_style() {
         bad,
         RunOptions::default(),
         &[("t", &renderer)],
-        &mut rows(1),
+        &rows(1),
     )
     .unwrap_err()
     .to_string();
@@ -342,7 +348,7 @@ fn completion_and_messages_styles() {
             style_settings,
             RunOptions::default(),
             &[("t", &renderer)],
-            &mut rows(2),
+            &rows(2),
         )
         .unwrap();
         assert_eq!(
@@ -383,7 +389,7 @@ fn parquet_bytes_do_not_depend_on_the_thread_count() {
                 threads: Some(threads),
             },
             &[("a", &renderer_a), ("b", &renderer_b)],
-            &mut rows(5000),
+            &rows(5000),
         )
         .unwrap();
         let files: Vec<Vec<u8>> = [
@@ -405,7 +411,7 @@ fn parquet_bytes_do_not_depend_on_the_thread_count() {
         settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer_a)],
-        &mut rows(3),
+        &rows(3),
     )
     .unwrap();
     let batches = parquet_rows(&out.path().join("demo_sub_a/train.parquet"));
@@ -443,7 +449,7 @@ fn sharded_exports_merge_into_the_unsharded_one() {
         capped.clone(),
         RunOptions::default(),
         &[("a", &renderer), ("b", &renderer)],
-        &mut rows(4100),
+        &rows(4100),
     )
     .unwrap();
 
@@ -461,7 +467,7 @@ fn sharded_exports_merge_into_the_unsharded_one() {
             shard_settings,
             RunOptions::default(),
             &[("a", &renderer), ("b", &renderer)],
-            &mut rows(4100),
+            &rows(4100),
         )
         .unwrap();
     }
@@ -493,14 +499,14 @@ fn cap_reads_only_batches_with_selected_rows() {
     let out = tempfile::tempdir().unwrap();
     let mut capped = settings(OutputFormat::Jsonl);
     capped.max_rows_per_dataset = Some(2);
-    let mut source = rows(10 * BATCH_ROWS);
+    let source = rows(10 * BATCH_ROWS);
     let reads = source.reads.clone();
     run_export(
         out.path(),
         capped,
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut source,
+        &source,
     )
     .unwrap();
     let records = jsonl(&out.path().join("demo_sub_a/train.jsonl"));
@@ -523,7 +529,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
     )
     .unwrap();
     let error = exporter
-        .export_split(&job(&[("a", &renderer)]), &mut rows(10))
+        .export_split(&job(&[("a", &renderer)]), &rows(10))
         .unwrap_err();
     assert!(error.is::<Interrupted>());
     let task_folder = out.path().join("demo_sub_a");
@@ -539,7 +545,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
         settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut rows(10),
+        &rows(10),
     )
     .unwrap();
     assert_eq!((first.outputs_written, first.outputs_skipped), (1, 0));
@@ -548,7 +554,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
         settings(OutputFormat::Parquet),
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut rows(10),
+        &rows(10),
     )
     .unwrap();
     assert_eq!((again.outputs_written, again.outputs_skipped), (0, 1));
@@ -560,7 +566,7 @@ fn interrupted_export_leaves_no_file_and_resumes() {
         other,
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut rows(10),
+        &rows(10),
     )
     .unwrap_err()
     .to_string();
@@ -578,7 +584,7 @@ fn unwritable_output_folder_is_reported() {
         settings(OutputFormat::Jsonl),
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut rows(1),
+        &rows(1),
     )
     .unwrap_err()
     .to_string();
@@ -596,7 +602,7 @@ fn seeds_too_large_for_the_split_are_refused() {
         huge,
         RunOptions::default(),
         &[("a", &renderer)],
-        &mut rows(2),
+        &rows(2),
     )
     .unwrap_err()
     .to_string();
@@ -635,7 +641,7 @@ fn export_with_tokenizer(
     .unwrap();
     let renderer = plain();
     exporter
-        .export_split(&job(&[("a", &renderer)]), &mut rows(3))
+        .export_split(&job(&[("a", &renderer)]), &rows(3))
         .unwrap();
     exporter.finish()
 }
@@ -706,15 +712,19 @@ struct FailingSource {
 }
 
 impl SplitRows for FailingSource {
-    fn num_rows(&self) -> usize {
-        self.inner.num_rows()
+    fn row_count(&self) -> RowCount {
+        self.inner.row_count()
     }
 
-    fn read_rows(&mut self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
+    fn wait_for_row_count(&self) -> anyhow::Result<usize> {
+        self.inner.wait_for_row_count()
+    }
+
+    fn rows(&self, range: Range<usize>) -> anyhow::Result<Vec<Row>> {
         if self.inner.reads.load(Ordering::SeqCst) == self.fail_at {
             anyhow::bail!("disk went away");
         }
-        self.inner.read_rows(range)
+        self.inner.rows(range)
     }
 }
 
@@ -722,7 +732,7 @@ impl SplitRows for FailingSource {
 fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
     let renderer = plain();
     let out = tempfile::tempdir().unwrap();
-    let mut source = FailingSource {
+    let source = FailingSource {
         inner: rows(BATCH_ROWS * 5),
         fail_at: 3,
     };
@@ -731,7 +741,7 @@ fn read_error_mid_split_stops_the_export_and_keeps_no_file() {
         settings(OutputFormat::Parquet),
         two_threads(),
         &[("a", &renderer), ("b", &renderer)],
-        &mut source,
+        &source,
     )
     .unwrap_err();
     let message = format!("{error:#}");
@@ -764,13 +774,13 @@ fn full_disk_mid_split_is_reported_with_the_file() {
     std::fs::create_dir_all(&task_folder).unwrap();
     let partial = task_folder.join("train.jsonl.partial");
     std::os::unix::fs::symlink("/dev/full", &partial).unwrap();
-    let mut source = rows(BATCH_ROWS * 20);
+    let source = rows(BATCH_ROWS * 20);
     let error = run_export(
         out.path(),
         settings(OutputFormat::Jsonl),
         two_threads(),
         &[("a", &renderer)],
-        &mut source,
+        &source,
     )
     .unwrap_err();
     let message = format!("{error:#}");
@@ -824,7 +834,7 @@ fn long_rows_export_the_same_records_in_smaller_batches() {
     let renderer = plain();
     let out = tempfile::tempdir().unwrap();
     // Rows of ~100 KB: batches of a few rows, many render tasks of one row.
-    let mut source = MemorySource {
+    let source = MemorySource {
         rows: (0..300)
             .map(|index| {
                 Row::new(vec![
@@ -844,7 +854,7 @@ fn long_rows_export_the_same_records_in_smaller_batches() {
         settings(OutputFormat::Jsonl),
         two_threads(),
         &[("a", &renderer)],
-        &mut source,
+        &source,
     )
     .unwrap();
     let records = jsonl(&out.path().join("demo_sub_a/train.jsonl"));

@@ -10,7 +10,7 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::app::backend::{CompiledPrompt, Diagnostic, Engine, RowSource, SplitRef, Workspace};
+use crate::app::backend::{CompiledPrompt, Diagnostic, Engine, SplitRef, Workspace};
 use crate::app::disk::DiskRequest;
 use crate::app::journal::JournalStore;
 use crate::app::stats::SplitStats;
@@ -19,6 +19,7 @@ use crate::app::{
 };
 use crate::core::datum::Row;
 use crate::core::template::Template;
+use crate::data::SplitRows;
 
 use super::journal::{JournalWriter, JOURNAL_THREAD};
 use super::Incoming;
@@ -61,6 +62,9 @@ fn guarded<T>(work: impl FnOnce() -> Result<T, Diagnostic>) -> Result<T, Diagnos
     })
 }
 
+/// A split's rows as the workers share them.
+type SharedRows = Arc<dyn SplitRows + Send + Sync>;
+
 /// Rows read per block in whole-split scans.
 const SCAN_BLOCK: usize = 1024;
 /// Statistics progress is sent at most this often.
@@ -72,16 +76,45 @@ type SourceKey = (Vec<PathBuf>, u64);
 /// Opened sources, shared by the workers; reopened when a data file changes.
 #[derive(Default)]
 struct Sources {
-    open: Mutex<HashMap<SourceKey, Arc<dyn RowSource>>>,
+    open: Mutex<HashMap<SourceKey, SharedRows>>,
+    /// Splits someone already waits on to be counted.
+    counting: Mutex<std::collections::HashSet<SourceKey>>,
 }
 
 impl Sources {
+    /// Once per split and epoch: waits (on a thread of its own) until
+    /// `source` is counted and sends the count, so that the preview turns
+    /// `row 3 · 1,024+ rows` into the final count.
+    fn report_count(&self, source: SharedRows, key: SourceKey, sender: &Sender<Incoming>) {
+        let first = self
+            .counting
+            .lock()
+            .is_ok_and(|mut waiting| waiting.insert(key.clone()));
+        if !first {
+            return;
+        }
+        let sender = sender.clone();
+        let _ = std::thread::Builder::new()
+            .name("promptstudio-count".into())
+            .spawn(move || {
+                if let Ok(rows) = source.wait_for_row_count() {
+                    let (split, data_epoch) = key;
+                    let event = Event::RowsCounted {
+                        split,
+                        data_epoch,
+                        rows,
+                    };
+                    let _ = sender.send(Incoming::App(event));
+                }
+            });
+    }
+
     fn get(
         &self,
         workspace: &dyn Workspace,
         split: &SplitRef,
         epoch: u64,
-    ) -> Result<Arc<dyn RowSource>, String> {
+    ) -> Result<SharedRows, String> {
         let key = (split.found.paths.clone(), epoch);
         if let Some(source) = self.open.lock().map_err(|_| "a worker crashed")?.get(&key) {
             return Ok(source.clone());
@@ -249,6 +282,7 @@ impl Workers {
                         &*engine,
                         &*workspace,
                         &sources,
+                        &sender,
                         &mut cache,
                         &mut last_row,
                         request,
@@ -344,7 +378,7 @@ impl Workers {
                 for (title, split) in splits {
                     let rows = workspace
                         .open(&split)
-                        .map(|s| s.len())
+                        .and_then(|s| s.wait_for_row_count())
                         .map_err(|e| format!("{e:#}"));
                     let event = Event::SplitSize {
                         title,
@@ -364,6 +398,7 @@ fn preview(
     engine: &dyn Engine,
     workspace: &dyn Workspace,
     sources: &Sources,
+    sender: &Sender<Incoming>,
     cache: &mut CompileCache,
     last_row: &mut Option<RowKey>,
     request: PreviewRequest,
@@ -375,6 +410,7 @@ fn preview(
         outcome: Err(PreviewError::Data(String::new())),
         row: None,
         row_count: None,
+        counting: false,
         features: Vec::new(),
         elapsed: Duration::ZERO,
     };
@@ -383,11 +419,36 @@ fn preview(
         Some(split) => sources.get(workspace, split, request.data_epoch),
     };
     let row = source.and_then(|source| {
-        result.row_count = Some(source.len());
-        if source.is_empty() {
+        let index = request.row;
+        let count = source.row_count();
+        let mut reached = 0;
+        if !count.is_exact() && index >= count.known() {
+            // Past the rows counted so far (none, just after opening):
+            // reading the row waits for the count to reach it; a row past
+            // the end waits for the final count.
+            if source
+                .rows(index..index + 1)
+                .is_ok_and(|rows| !rows.is_empty())
+            {
+                reached = index + 1;
+            } else {
+                source
+                    .wait_for_row_count()
+                    .map_err(|e| format!("counting rows: {e:#}"))?;
+            }
+        }
+        let count = source.row_count();
+        let known = count.known().max(reached);
+        result.row_count = Some(known);
+        result.counting = !count.is_exact();
+        if result.counting {
+            let key = (source_path(&request), request.data_epoch);
+            sources.report_count(source.clone(), key, sender);
+        }
+        if known == 0 {
             return Err("This split has no rows".to_owned());
         }
-        let index = request.row.min(source.len() - 1);
+        let index = index.min(known - 1);
         let key = (source_path(&request), request.data_epoch, index);
         let row = match last_row {
             Some((cached, row)) if *cached == key => row.clone(),
@@ -450,7 +511,7 @@ fn batch(
             send(BatchUpdate::Page {
                 generation: request.generation,
                 rows: Err(PreviewError::Template(diagnostic)),
-                row_count: source.len(),
+                row_count: source.row_count().known(),
                 features: source.features(),
             });
             return;
@@ -472,7 +533,7 @@ fn batch(
     if !send(BatchUpdate::Page {
         generation: request.generation,
         rows: page,
-        row_count: source.len(),
+        row_count: source.row_count().known(),
         features: source.features(),
     }) || !request.with_stats
     {
@@ -484,10 +545,14 @@ fn batch(
         Ok(own) => own,
         Err(_) => source,
     };
-    let mut stats = SplitStats::new(source.len());
+    // The scan runs on its own thread: it may wait for a text split's count.
+    let total = source
+        .wait_for_row_count()
+        .unwrap_or_else(|_| source.row_count().known());
+    let mut stats = SplitStats::new(total);
     let mut last_sent = Instant::now();
     let mut start = 0;
-    while start < source.len() {
+    while start < total {
         if token.load(Ordering::SeqCst) != request.generation {
             return;
         }
@@ -534,8 +599,8 @@ mod tests {
     use crate::app::backend::{LoadError, Rendered, SaveError};
     use crate::core::datum::Datum;
     use crate::core::template::DatasetTemplates;
-    use crate::data::features::Feature;
     use crate::data::resolve::{Found, Origin};
+    use crate::data::source::RowCount;
     use std::path::Path;
     use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc;
@@ -575,18 +640,17 @@ mod tests {
 
     struct Numbers(usize);
 
-    impl RowSource for Numbers {
-        fn len(&self) -> usize {
-            self.0
+    impl SplitRows for Numbers {
+        fn row_count(&self) -> RowCount {
+            RowCount::Exact(self.0 as u64)
         }
-        fn row(&self, index: usize) -> anyhow::Result<Row> {
-            Ok(Row::new(vec![(
-                Arc::from("index"),
-                Datum::Int(index as i64),
-            )]))
+        fn wait_for_row_count(&self) -> anyhow::Result<usize> {
+            Ok(self.0)
         }
-        fn features(&self) -> Vec<(String, Feature)> {
-            Vec::new()
+        fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Row>> {
+            Ok((range.start..range.end.min(self.0))
+                .map(|index| Row::new(vec![(Arc::from("index"), Datum::Int(index as i64))]))
+                .collect())
         }
     }
 
@@ -610,7 +674,7 @@ mod tests {
         fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
             Vec::new()
         }
-        fn open(&self, _: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+        fn open(&self, _: &SplitRef) -> anyhow::Result<SharedRows> {
             Ok(Arc::new(Numbers(5000)))
         }
         fn watch_roots(&self) -> Vec<(PathBuf, bool)> {
@@ -767,7 +831,7 @@ mod tests {
         fn splits(&self, _: &str, _: Option<&str>) -> Vec<SplitRef> {
             Vec::new()
         }
-        fn open(&self, split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+        fn open(&self, split: &SplitRef) -> anyhow::Result<SharedRows> {
             NumbersWorkspace.open(split)
         }
         fn watch_roots(&self) -> Vec<(PathBuf, bool)> {

@@ -79,6 +79,9 @@ fn row_heading(app: &App) -> String {
     let preview = &app.preview;
     let split = preview.current_split().map_or("-", |s| s.name.as_str());
     match preview.row_count {
+        Some(count) if preview.counting => {
+            format!("Row {} · {count}+ rows, counting… · {split}", preview.row)
+        }
         Some(count) => format!("Row {} · {count} rows · {split}", preview.row),
         None => format!("Row {} · {split}", preview.row),
     }

@@ -33,7 +33,12 @@ pub fn draw_title(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(format!("  │  {} row {}", split.name, preview.row), style),
         ));
         if let Some(count) = preview.row_count {
-            segments.push((2, Span::styled(format!(" · {count} rows"), style)));
+            let text = if preview.counting {
+                format!(" · {count}+ rows, counting…")
+            } else {
+                format!(" · {count} rows")
+            };
+            segments.push((2, Span::styled(text, style)));
         }
         segments.push((
             1,

@@ -92,3 +92,42 @@ fn huge_and_deep_values_are_errors_not_crashes() {
         "{error}"
     );
 }
+
+/// Line by line against Python: each value as `{{ v }}` renders it, or an
+/// error where `json.loads` refuses the line.
+#[test]
+fn edge_lines_match_python_json_loads() {
+    let source = open(&fixtures().join("edge.jsonl")).expect("the first line is good");
+    let mut template = Template::new("value");
+    template.jinja = "{{ v }}".into();
+    let program = CompiledTemplate::compile(&template).expect("compiles");
+    let expected: Vec<Option<String>> = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("edge_expected.json")).expect("expected"),
+    )
+    .expect("expected values");
+    let lines: Vec<String> = std::fs::read_to_string(fixtures().join("edge.jsonl"))
+        .expect("lines")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    for (index, wanted) in expected.iter().enumerate() {
+        let line = &lines[index];
+        match (source.row(index as u64), wanted) {
+            (Ok(row), Some(wanted)) => {
+                let rendered = program
+                    .render(&row, &ApplyOptions::default())
+                    .unwrap_or_else(|error| panic!("{line}: {error}"));
+                assert_eq!(&rendered.parts[0], wanted, "{line}");
+            }
+            (Err(error), None) => {
+                let message = error.to_string();
+                assert!(
+                    message.contains(&format!("line {}", index + 1)),
+                    "{message}"
+                );
+            }
+            (Ok(row), None) => panic!("{line}: Python refuses it, read as {row:?}"),
+            (Err(error), Some(wanted)) => panic!("{line}: Python reads {wanted}, here {error}"),
+        }
+    }
+}

@@ -137,7 +137,7 @@ fn export_corpus(corpus: &Path, catalog: &Catalog, index: &[Value], style: Style
                 variables_read(&renderers).as_deref(),
             )
             .unwrap();
-            exporter.export_split(&job, &mut source.stream()).unwrap();
+            exporter.export_split(&job, &source.stream()).unwrap();
         }
     }
     exporter.finish();

@@ -39,6 +39,7 @@ mod studio_app;
 mod studio_chat;
 mod studio_daily;
 mod studio_model;
+mod studio_row_count;
 mod studio_screens;
 mod yaml_promptsource;
 mod yaml_pyyaml;

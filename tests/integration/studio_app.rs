@@ -79,6 +79,7 @@ fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
         outcome: Ok(Rendered::default()),
         row: None,
         row_count: Some(3),
+        counting: false,
         features: Vec::new(),
         elapsed: Default::default(),
     };

@@ -77,6 +77,7 @@ fn preview(app: &mut TestApp, input: &str, target: &str) {
         }),
         row: Some(workspace().rows[1].clone()),
         row_count: Some(3),
+        counting: false,
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
     };
@@ -212,6 +213,7 @@ fn token_counts_and_the_context_bar_follow_the_row() {
         }),
         row: None,
         row_count: Some(3),
+        counting: false,
         features: Vec::new(),
         elapsed: std::time::Duration::ZERO,
     };

@@ -6,12 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use promptstudio::app::backend::{LoadError, RowSource, SaveError, SplitRef, Workspace};
+use promptstudio::app::backend::{LoadError, SaveError, SplitRef, Workspace};
 use promptstudio::app::{App, Effect, Event, Keymap, PreviewError, PreviewResult, Rendered};
 use promptstudio::core::datum::{Datum, Row};
 use promptstudio::core::template::{DatasetTemplates, Template};
 use promptstudio::data::features::Feature;
 use promptstudio::data::resolve::{Found, Origin};
+use promptstudio::data::source::RowCount;
+use promptstudio::data::SplitRows;
 
 /// An in-memory workspace: files, rows, and a record of saves.
 #[derive(Default)]
@@ -27,15 +29,16 @@ pub struct MemoryRows {
     rows: Vec<Row>,
 }
 
-impl RowSource for MemoryRows {
-    fn len(&self) -> usize {
-        self.rows.len()
+impl SplitRows for MemoryRows {
+    fn row_count(&self) -> RowCount {
+        RowCount::Exact(self.rows.len() as u64)
     }
-    fn row(&self, index: usize) -> anyhow::Result<Row> {
-        self.rows
-            .get(index)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("no row {index}"))
+    fn wait_for_row_count(&self) -> anyhow::Result<usize> {
+        Ok(self.rows.len())
+    }
+    fn rows(&self, range: std::ops::Range<usize>) -> anyhow::Result<Vec<Row>> {
+        let end = range.end.min(self.rows.len());
+        Ok(self.rows[range.start.min(end)..end].to_vec())
     }
     fn features(&self) -> Vec<(String, Feature)> {
         vec![("label".into(), labels())]
@@ -102,7 +105,7 @@ impl Workspace for MemoryWorkspace {
             })
             .collect()
     }
-    fn open(&self, _split: &SplitRef) -> anyhow::Result<Arc<dyn RowSource>> {
+    fn open(&self, _split: &SplitRef) -> anyhow::Result<Arc<dyn SplitRows + Send + Sync>> {
         Ok(Arc::new(MemoryRows {
             rows: self.rows.clone(),
         }))
@@ -265,6 +268,7 @@ pub fn answer(app: &mut App, outcome: Result<Rendered, PreviewError>, row: Optio
         outcome,
         row,
         row_count: Some(3),
+        counting: false,
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
     };

@@ -157,6 +157,7 @@ impl App {
             self.preview.split = 0;
             self.preview.row = 0;
             self.preview.row_count = None;
+            self.preview.counting = false;
             self.preview.splits_generation += 1;
             self.preview.resolving = true;
             self.effects.push(Effect::Disk(DiskRequest::Splits {

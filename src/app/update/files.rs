@@ -159,6 +159,7 @@ impl App {
         self.data_epoch += 1;
         if shown {
             self.preview.row_count = None;
+            self.preview.counting = false;
             self.notify(format!("Reloaded {} (changed on disk)", path.display()));
             self.request_preview();
             if self.view == View::Batch {

@@ -6,7 +6,8 @@ use crate::app::App;
 
 impl App {
     pub(super) fn move_row(&mut self, to: impl FnOnce(usize, Option<usize>) -> usize) {
-        let count = self.preview.row_count;
+        // While counting, the known count is no limit: the worker clamps.
+        let count = self.preview.row_count.filter(|_| !self.preview.counting);
         let mut row = to(self.preview.row, count);
         if let Some(count) = count {
             row = row.min(count.saturating_sub(1));
@@ -25,6 +26,7 @@ impl App {
         self.preview.split = (self.preview.split + 1) % self.preview.splits.len();
         self.preview.row = 0;
         self.preview.row_count = None;
+        self.preview.counting = false;
         self.notify(format!(
             "Split {}",
             self.preview.splits[self.preview.split].name
@@ -38,6 +40,28 @@ impl App {
 
     /// Asks the worker for the current prompt on the current row; the
     /// generation lets the newest answer win.
+    /// The final count of a split the preview showed still counting.
+    pub(super) fn rows_counted(
+        &mut self,
+        split: &[std::path::PathBuf],
+        data_epoch: u64,
+        rows: usize,
+    ) {
+        let current = self
+            .preview
+            .current_split()
+            .is_some_and(|current| current.found.paths == split);
+        if !current || data_epoch != self.data_epoch || !self.preview.counting {
+            return;
+        }
+        self.preview.row_count = Some(rows);
+        self.preview.counting = false;
+        if self.preview.row >= rows {
+            self.preview.row = rows.saturating_sub(1);
+            self.request_preview();
+        }
+    }
+
     /// The splits of the dataset in the editor, found by a worker.
     pub(super) fn splits_found(&mut self, generation: u64, splits: Vec<SplitRef>) {
         if generation != self.preview.splits_generation {

@@ -65,7 +65,7 @@ enum JsonLine {
 
 /// serde_json reads a line unless it holds what only Python reads
 /// (`NaN`, `Infinity`, `1e999`) or what serde_json would read differently
-/// (an integer outside `i64` becomes a float there); those lines are read
+/// (an integer outside `i64`, or `-0`, becomes a float there); those lines are read
 /// by Python's rules. A line neither reads is reported with serde_json's
 /// message.
 fn parse_json_object(record: &Record, name: &Path) -> Result<JsonLine, DataError> {
@@ -75,7 +75,7 @@ fn parse_json_object(record: &Record, name: &Path) -> Result<JsonLine, DataError
         line: record.line,
         message,
     };
-    if !python_json::may_hold_big_integer(text) {
+    if !python_json::serde_may_misread(text) {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
             return match value {
                 serde_json::Value::Object(object) => Ok(JsonLine::Serde(object)),

@@ -45,12 +45,14 @@ impl fmt::Display for SyntaxError {
 }
 
 /// Whether serde_json could misread `text`: a run of 19 or more digits may
-/// be an integer outside `i64`, which serde_json turns into a float. Any run
-/// counts (in a string, in a fraction): those lines are merely read the
-/// slower, exact way.
-pub(super) fn may_hold_big_integer(text: &str) -> bool {
+/// be an integer outside `i64`, which serde_json turns into a float, and
+/// serde_json reads the integer `-0` as the float `-0.0` (Python: `0`). Any
+/// such bytes count (in a string, in a fraction): those lines are merely
+/// read the slower, exact way.
+pub(super) fn serde_may_misread(text: &str) -> bool {
+    let bytes = text.as_bytes();
     let mut run = 0;
-    for byte in text.bytes() {
+    for (index, &byte) in bytes.iter().enumerate() {
         if byte.is_ascii_digit() {
             run += 1;
             if run >= 19 {
@@ -58,6 +60,12 @@ pub(super) fn may_hold_big_integer(text: &str) -> bool {
             }
         } else {
             run = 0;
+            if byte == b'-'
+                && bytes.get(index + 1) == Some(&b'0')
+                && !matches!(bytes.get(index + 2), Some(b'0'..=b'9' | b'.' | b'e' | b'E'))
+            {
+                return true;
+            }
         }
     }
     false
@@ -413,5 +421,24 @@ mod tests {
             Some((&"k".to_string(), &PythonJson::Int(2)))
         );
         assert_eq!(object["s"], PythonJson::Str("😀\né".into()));
+    }
+
+    #[test]
+    fn every_cut_and_changed_byte_of_a_line_is_a_value_or_an_error() {
+        let line = r#"{"é": [NaN, -Infinity, 1e999, 123456789012345678901], "s": "\u00e9\ud83d\ude00 ü", "n": {"x": -0.5e-3, "t": true, "f": null}}"#;
+        assert!(parse(line).is_ok());
+        for cut in (0..=line.len()).filter(|&cut| line.is_char_boundary(cut)) {
+            let _ = parse(&line[..cut]);
+        }
+        let bytes = line.as_bytes();
+        for position in 0..bytes.len() {
+            for replacement in [b'"', b'\\', b'-', b'e', b'[', b'}', b'9', b'N', b'u', 0xC3] {
+                let mut changed = bytes.to_vec();
+                changed[position] = replacement;
+                if let Ok(text) = std::str::from_utf8(&changed) {
+                    let _ = parse(text);
+                }
+            }
+        }
     }
 }

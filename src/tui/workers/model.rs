@@ -353,7 +353,7 @@ fn stream_row(
 /// jobs and a count of skipped rows.
 fn render_jobs(
     engine: &dyn Engine,
-    source: &dyn crate::app::backend::RowSource,
+    source: &dyn crate::data::SplitRows,
     template: &Template,
     rows: usize,
     settings: &Settings,
@@ -361,7 +361,7 @@ fn render_jobs(
     let compiled = guarded(|| engine.compile(template))
         .map_err(|diagnostic| format!("the template does not compile: {diagnostic}"))?;
     let data = source
-        .rows(0..rows.min(source.len()))
+        .rows(0..rows)
         .map_err(|error| format!("reading rows: {error:#}"))?;
     let mut shared = SharedChoices::default();
     let mut jobs = Vec::with_capacity(data.len());
@@ -381,7 +381,7 @@ fn render_jobs(
 /// every answer (nothing is sent); None otherwise.
 fn cached_summary(
     engine: &dyn Engine,
-    source: &dyn crate::app::backend::RowSource,
+    source: &dyn crate::data::SplitRows,
     template: &Template,
     rows: usize,
     settings: &Settings,
