@@ -184,6 +184,7 @@ impl Ui {
             editor: to_area(areas.editor),
             metadata: to_area(areas.metadata),
             preview: to_area(areas.preview),
+            row: to_area(row_pane),
         });
     }
 }

@@ -322,6 +322,8 @@ pub struct PreviewState {
     pub generation: u64,
     pub result: Option<PreviewResult>,
     pub scroll: Cell<usize>,
+    /// The row pane's scroll (wide layout), in lines.
+    pub row_scroll: Cell<usize>,
     /// Show nested row values in full instead of collapsed.
     pub expanded: bool,
 }
@@ -425,6 +427,8 @@ pub struct PaneAreas {
     pub editor: Option<Area>,
     pub metadata: Option<Area>,
     pub preview: Option<Area>,
+    /// The row pane, when the layout has one beside the preview.
+    pub row: Option<Area>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

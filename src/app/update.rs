@@ -48,6 +48,9 @@ impl App {
                 self.click(column, row);
                 self.select_clicked(column, row);
             }
+            Event::Scroll { column, row, down } if self.over_row_pane(column, row) => {
+                self.scroll_row_pane(if down { Action::Down } else { Action::Up });
+            }
             Event::Scroll { column, row, down } => {
                 self.click(column, row);
                 self.act(if down { Action::Down } else { Action::Up });
@@ -215,6 +218,13 @@ impl App {
             Focus::Catalog => self.catalog_action(action),
             Focus::Editor => self.editor_action(action),
             Focus::Metadata => self.metadata_action(action),
+            // With the row pane beside the preview, page keys scroll the row.
+            Focus::Preview
+                if self.areas.get().row.is_some()
+                    && matches!(action, Action::PageDown | Action::PageUp) =>
+            {
+                self.scroll_row_pane(action);
+            }
             Focus::Preview => match action {
                 Action::PageDown | Action::Down => {
                     self.preview.scroll.set(self.preview.scroll.get() + 5)

@@ -54,16 +54,37 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
 
 /// The raw row in its own pane (wide layout).
 pub fn draw_row_pane(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
-    let block = ui.block(format!(" {} ", row_heading(app)), false);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let mut lines = Vec::new();
     if let Some(result) = &app.preview.result {
         if let Some(row) = &result.row {
             row_lines(ui, row, result, app.preview.expanded, &mut lines);
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let height = area.height.saturating_sub(2) as usize;
+    let scroll = app
+        .preview
+        .row_scroll
+        .get()
+        .min(lines.len().saturating_sub(height.max(1)));
+    app.preview.row_scroll.set(scroll);
+    let mut block = ui.block(format!(" {} ", row_heading(app)), false);
+    if lines.len() > height {
+        let shown = format!(
+            " fields {}-{} of {} · PgUp/PgDn in the preview ",
+            scroll + 1,
+            (scroll + height).min(lines.len()),
+            lines.len()
+        );
+        block = block.title_bottom(Line::styled(shown, ui.style("ui.dim")));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        inner,
+    );
 }
 
 fn row_heading(app: &App) -> String {

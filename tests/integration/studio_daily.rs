@@ -396,3 +396,40 @@ fn the_workspace_path_is_in_the_title() {
     assert!(title.contains(" /work/projects/news-prompts "), "{title}");
     assert!(title.contains("classify_question_first"), "{title}");
 }
+
+/// A row with more columns than the row pane has lines scrolls: page keys
+/// in the preview, the wheel over the pane.
+#[cfg(feature = "tui")]
+#[test]
+fn the_row_pane_scrolls_through_a_wide_row() {
+    use promptstudio::core::datum::{Datum, Row};
+    let mut app = app(workspace());
+    let fields: Vec<(std::sync::Arc<str>, Datum)> = (0..60)
+        .map(|i| (format!("column_{i:02}").into(), Datum::Int(i)))
+        .collect();
+    show_row(&mut app, Row::new(fields));
+    let first = screen(&app, 160, 48);
+    assert!(first.contains("column_00: 0"), "{first}");
+    assert!(!first.contains("column_59: 59"), "{first}");
+    assert!(first.contains("fields 1-"), "{first}");
+    app.update(Event::Action(Action::FocusPreview));
+    for _ in 0..6 {
+        app.update(Event::Key(KeyChord::plain(Key::PageDown)));
+        screen(&app, 160, 48);
+    }
+    let last = screen(&app, 160, 48);
+    assert!(last.contains("column_59: 59"), "{last}");
+    assert!(!last.contains("column_00: 0"), "{last}");
+
+    // The wheel over the row pane scrolls it back up.
+    let area = app.areas.get().row.expect("a row pane at 160 columns");
+    for _ in 0..30 {
+        app.update(Event::Scroll {
+            column: area.x + 2,
+            row: area.y + 2,
+            down: false,
+        });
+    }
+    let back = screen(&app, 160, 48);
+    assert!(back.contains("column_00: 0"), "{back}");
+}
