@@ -11,6 +11,7 @@ pub mod overlay;
 pub mod preview;
 pub mod status;
 pub mod theme;
+pub mod truncation;
 pub mod value;
 
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -98,7 +98,10 @@ fn row_heading(app: &App) -> String {
 
 fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Line<'static>>) {
     match &result.outcome {
-        Ok(rendered) => rendered_lines(ui, rendered, lines),
+        Ok(rendered) => {
+            let cuts = super::truncation::row_has_cut_values(result.row.as_ref());
+            rendered_lines(ui, rendered, cuts, lines)
+        }
         Err(PreviewError::Template(diagnostic)) => {
             lines.push(Line::styled(
                 "The template does not compile",
@@ -135,7 +138,7 @@ fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Lin
     }
 }
 
-fn rendered_lines(ui: &Ui, rendered: &Rendered, lines: &mut Vec<Line<'static>>) {
+fn rendered_lines(ui: &Ui, rendered: &Rendered, mark_cuts: bool, lines: &mut Vec<Line<'static>>) {
     if rendered.parts.iter().all(String::is_empty) {
         // PromptSource's own words for an empty render.
         lines.push(Line::styled("∅∅∅ Blank result", ui.style("preview.blank")));
@@ -151,7 +154,8 @@ fn rendered_lines(ui: &Ui, rendered: &Rendered, lines: &mut Vec<Line<'static>>) 
                 lines.push(Line::styled("(empty)", ui.style("preview.blank")));
             } else {
                 let spans = rendered.spans.get(index).map_or(&[][..], Vec::as_slice);
-                text_lines(part, spans, style, ui.style("preview.span"), lines);
+                let cut = (mark_cuts, ui.style("ui.warning"));
+                text_lines(part, spans, style, ui.style("preview.span"), cut, lines);
             }
         }
         if rendered.parts.len() == 1 {
@@ -195,8 +199,20 @@ fn text_lines(
     spans: &[Range<usize>],
     base: Style,
     highlight: Style,
+    (mark_cuts, cut_style): (bool, Style),
     lines: &mut Vec<Line<'static>>,
 ) {
+    // Where truncation cut an output: the end of its span gets a mark.
+    let cut_ends: Vec<usize> = spans
+        .iter()
+        .filter(|span| {
+            mark_cuts
+                && text
+                    .get((*span).clone())
+                    .is_some_and(super::truncation::was_cut)
+        })
+        .map(|span| span.end)
+        .collect();
     let mut offset = 0;
     for line in text.split('\n') {
         let end = offset + line.len();
@@ -212,6 +228,9 @@ fn text_lines(
             if stop > at && text.is_char_boundary(stop) {
                 pieces.push(Span::styled(visible(&text[at..stop]), highlight));
                 at = stop;
+                if cut_ends.contains(&stop) {
+                    pieces.push(Span::styled(super::truncation::MARK, cut_style));
+                }
             }
         }
         if at < end {
@@ -252,6 +271,15 @@ fn row_lines(
         };
         let shown = collapsed
             .unwrap_or_else(|| value::display(datum, value::feature_of(&result.features, name)));
+        // Before the value: a long value would push a note after it out of view.
+        if super::truncation::will_cut(datum) {
+            lines.push(Line::styled(
+                format!(
+                    "✂ {name}: prompts get its first 2048 characters (PromptSource's truncation)"
+                ),
+                ui.style("ui.warning"),
+            ));
+        }
         field_lines(ui, name, &shown, lines);
     }
     if !expanded && row.fields.iter().any(|(_, d)| value::summary(d).is_some()) {

@@ -433,3 +433,47 @@ fn the_row_pane_scrolls_through_a_wide_row() {
     let back = screen(&app, 160, 48);
     assert!(back.contains("column_00: 0"), "{back}");
 }
+
+/// PromptSource cuts every `{{ }}` output at 2048 characters: the preview
+/// marks where it cut, the row pane which values it will cut.
+#[cfg(feature = "tui")]
+#[test]
+fn truncation_by_promptsource_is_marked() {
+    use promptstudio::app::engine::CoreEngine;
+    use promptstudio::app::Engine;
+    let mut app = app(workspace());
+    let long = "word ".repeat(700);
+    let row = ag_news_row(long.trim_end(), 1);
+    let template = app.current_template().unwrap().clone();
+    let rendered = CoreEngine
+        .compile(&template)
+        .unwrap()
+        .apply(&row, Some(0), true)
+        .unwrap();
+    assert!(rendered.parts[0].ends_with("..."), "cut by the engine");
+    answer(&mut app, Ok(rendered), Some(row));
+    let shown = screen(&app, 160, 48);
+    assert!(
+        shown.contains("✂ text: prompts get its first 2048 characters"),
+        "{shown}"
+    );
+    app.update(Event::Action(Action::FocusPreview));
+    app.update(Event::Action(Action::ToggleZoom));
+    let zoomed = screen(&app, 160, 48);
+    assert!(
+        zoomed.contains("word... ✂ cut at 2048 characters"),
+        "{zoomed}"
+    );
+
+    // A short value is not marked.
+    app.update(Event::Action(Action::ToggleZoom));
+    let short = ag_news_row("A short story.", 1);
+    let template = app.current_template().unwrap().clone();
+    let rendered = CoreEngine
+        .compile(&template)
+        .unwrap()
+        .apply(&short, Some(0), true)
+        .unwrap();
+    answer(&mut app, Ok(rendered), Some(short));
+    assert!(!screen(&app, 160, 48).contains('✂'));
+}
