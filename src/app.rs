@@ -19,6 +19,7 @@ pub mod fuzzy;
 pub mod journal;
 pub mod keymap;
 pub mod merge;
+pub mod prompted;
 pub mod state;
 pub mod stats;
 mod update;
@@ -72,6 +73,8 @@ pub enum Event {
     Journal(Result<Vec<crate::core::template::DatasetTemplates>, String>),
     /// A message from a worker for the status line.
     Notice(Notice),
+    /// A worker's answer to [`Effect::PromptedRow`].
+    Prompted(prompted::PromptedResult),
 }
 
 /// The whole studio state.
@@ -88,6 +91,7 @@ pub struct App {
     pub meta_field: usize,
     pub preview: PreviewState,
     pub batch: BatchState,
+    pub prompted: prompted::PromptedState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// Checks while typing, for the prompt and file in the editor.
@@ -142,6 +146,7 @@ impl App {
             meta_field: 0,
             preview: PreviewState::default(),
             batch: BatchState::default(),
+            prompted: prompted::PromptedState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
             checks: checks::Checks::default(),
@@ -194,6 +199,7 @@ impl App {
         match self.view {
             View::Batch => Context::Batch,
             View::Stats => Context::Stats,
+            View::Prompted => Context::Prompted,
             View::Main => match self.focus {
                 Focus::Catalog => Context::Catalog,
                 Focus::Editor => Context::Editor,

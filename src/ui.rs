@@ -9,6 +9,7 @@ pub mod highlight;
 pub mod merge;
 pub mod overlay;
 pub mod preview;
+pub mod prompted;
 pub mod status;
 pub mod theme;
 pub mod truncation;
@@ -95,6 +96,7 @@ impl Ui {
             View::Main => self.draw_main(frame, body, app),
             View::Batch => batch::draw_batch(self, frame, body, app),
             View::Stats => batch::draw_catalog_stats(self, frame, body, app),
+            View::Prompted => prompted::draw(self, frame, body, app),
         }
         overlay::draw(self, frame, area, app);
     }

@@ -166,6 +166,8 @@ actions! {
     DeleteToLineStart = "delete_to_line_start",
     /// Delete the word before the cursor (in one-line prompts)
     DeleteWordBack = "delete_word_back",
+    /// Open or close the prompted dataset (every prompt on the current row)
+    PromptedView = "prompted_view",
 }
 
 impl Action {

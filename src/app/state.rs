@@ -46,6 +46,8 @@ pub enum View {
     Main,
     Batch,
     Stats,
+    /// Every prompt of the dataset on the current row.
+    Prompted,
 }
 
 /// The fields of the metadata form, in display order.
@@ -417,6 +419,8 @@ pub enum Effect {
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     SetMouse(bool),
+    /// Render every prompt of a file on one row.
+    PromptedRow(super::prompted::PromptedRequest),
     Quit,
 }
 

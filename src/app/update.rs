@@ -12,6 +12,7 @@ mod merge;
 mod metadata;
 mod mouse;
 mod preview;
+mod prompted;
 mod prompts;
 
 use super::state::*;
@@ -71,8 +72,10 @@ impl App {
             Event::Disk(answer) => self.disk_answer(answer),
             Event::Journal(found) => self.journal_found(found),
             Event::Notice(notice) => self.notice = Some(notice),
+            Event::Prompted(result) => self.prompted_answer(result),
         }
         self.refresh_checks();
+        self.refresh_prompted();
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
         // state above all) is handed over before the loop ends.
@@ -126,6 +129,7 @@ impl App {
             Action::Save => self.save(false),
             Action::BatchView => self.toggle_batch(),
             Action::CatalogStats => self.toggle_stats(),
+            Action::PromptedView => self.toggle_prompted(),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
                 self.effects.push(Effect::SetMouse(self.mouse));
@@ -202,6 +206,7 @@ impl App {
     fn pane_action(&mut self, action: Action) {
         match self.view {
             View::Batch => return self.batch_action(action),
+            View::Prompted => return self.prompted_action(action),
             View::Stats => {
                 match action {
                     Action::Down => self.split_sizes.scroll += 1,

@@ -477,3 +477,58 @@ fn truncation_by_promptsource_is_marked() {
     answer(&mut app, Ok(rendered), Some(short));
     assert!(!screen(&app, 160, 48).contains('✂'));
 }
+
+fn prompted_requests(
+    effects: Vec<promptstudio::app::Effect>,
+) -> Vec<promptstudio::app::prompted::PromptedRequest> {
+    effects
+        .into_iter()
+        .filter_map(|effect| match effect {
+            promptstudio::app::Effect::PromptedRow(request) => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The prompted dataset: every prompt of the dataset applied to the
+/// current row, one under the other, following the row keys.
+#[cfg(feature = "tui")]
+#[test]
+fn the_prompted_dataset_shows_every_prompt_on_the_current_row() {
+    use promptstudio::app::backend::Workspace;
+    use promptstudio::app::engine::CoreEngine;
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    let requests = prompted_requests(app.update(Event::Action(Action::PromptedView)));
+    assert_eq!(requests.len(), 1);
+    let request = requests.into_iter().next().unwrap();
+    assert_eq!((request.row, request.templates.len()), (0, 3));
+    let source = workspace.open(&request.split).unwrap();
+    let result = request.perform(&CoreEngine, source.clone());
+    app.update(Event::Prompted(result));
+    let shown = screen(&app, 160, 48);
+    for expected in [
+        "classify_question_first",
+        "recommend",
+        "which_section",
+        "Would you recommend the following article to a politician?",
+        "→ Business",
+        "→ No",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+
+    let next = prompted_requests(app.update(Event::Key(KeyChord::ctrl('n'))));
+    assert_eq!(next.len(), 1, "the next row is rendered");
+    assert_eq!(next[0].row, 1);
+    let result = next
+        .into_iter()
+        .next()
+        .unwrap()
+        .perform(&CoreEngine, source);
+    app.update(Event::Prompted(result));
+    assert!(screen(&app, 160, 48).contains("→ Sports"));
+    app.update(key('q'));
+    assert_eq!(app.view, promptstudio::app::View::Main);
+}
