@@ -87,6 +87,8 @@ pub struct App {
     pub catalog: CatalogState,
     /// The prompt in the editor.
     pub current: Option<Selection>,
+    /// A dataset without prompts whose rows are shown (no prompt open).
+    pub browsing: Option<usize>,
     pub editor: TextBuffer,
     pub meta_field: usize,
     pub preview: PreviewState,
@@ -142,6 +144,7 @@ impl App {
                 ..CatalogState::default()
             },
             current: None,
+            browsing: None,
             editor: TextBuffer::default(),
             meta_field: 0,
             preview: PreviewState::default(),

@@ -2,6 +2,7 @@
 //! routes events and actions; each area's handling lives in its own file.
 
 mod batch;
+mod browse;
 mod catalog;
 mod checks;
 mod confirm;

@@ -29,6 +29,17 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
     frame.render_widget(block, area);
     let mut lines = Vec::new();
     match (&app.current, &preview.result) {
+        (None, Some(result)) if app.browsing.is_some() => {
+            lines.push(Line::styled(
+                "This dataset has no prompts yet: n in the catalog creates the first.",
+                ui.style("ui.dim"),
+            ));
+            if let (true, Some(row)) = (include_row, &result.row) {
+                lines.push(Line::default());
+                lines.push(Line::styled(row_heading(app), ui.style("preview.label")));
+                row_lines(ui, row, result, app.preview.expanded, &mut lines);
+            }
+        }
         (None, _) => lines.push(Line::styled("No prompt open.", ui.style("ui.dim"))),
         (Some(_), None) => lines.push(Line::styled("Rendering…", ui.style("ui.dim"))),
         (Some(_), Some(result)) => {

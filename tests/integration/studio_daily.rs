@@ -532,3 +532,48 @@ fn the_prompted_dataset_shows_every_prompt_on_the_current_row() {
     app.update(key('q'));
     assert_eq!(app.view, promptstudio::app::View::Main);
 }
+
+/// A dataset with rows and no prompts yet can be browsed: selecting it
+/// shows its rows, the row keys move through them, and its first prompt
+/// opens on the row shown.
+#[cfg(feature = "tui")]
+#[test]
+fn a_dataset_without_prompts_shows_its_rows() {
+    use promptstudio::app::Effect;
+    let workspace = workspace();
+    workspace.files.lock().unwrap()[0].templates.clear();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    assert_eq!(app.current_file().unwrap().templates.dataset, "super_glue");
+    let effects = app.update(Event::Action(Action::Top));
+    assert_eq!(app.browsing, Some(0));
+    assert!(app.current.is_none());
+    let preview = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Preview(request) => Some(request.clone()),
+            _ => None,
+        })
+        .expect("the rows are asked for");
+    assert_eq!(
+        preview.split.as_ref().map(|s| s.name.as_str()),
+        Some("test")
+    );
+    show_row(&mut app, workspace.rows[0].clone());
+    let shown = screen(&app, 160, 48);
+    assert!(shown.contains("This dataset has no prompts yet"), "{shown}");
+    assert!(shown.contains("text: Harbour Traders"), "{shown}");
+
+    let next = app.update(Event::Key(KeyChord::ctrl('n')));
+    assert!(
+        next.iter()
+            .any(|e| matches!(e, Effect::Preview(r) if r.row == 1)),
+        "{next:?}"
+    );
+    app.update(key('n'));
+    typed(&mut app, "first");
+    app.update(Event::Key(KeyChord::plain(Key::Enter)));
+    assert_eq!(app.browsing, None);
+    assert_eq!(&*app.current_template().unwrap().name, "first");
+    assert_eq!(app.preview.row, 1, "the row browsed stays");
+}
