@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod backend;
+pub mod card;
 pub mod checks;
 pub mod confirm;
 pub mod disk;
@@ -94,6 +95,7 @@ pub struct App {
     pub preview: PreviewState,
     pub batch: BatchState,
     pub prompted: prompted::PromptedState,
+    pub card: card::CardState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// Checks while typing, for the prompt and file in the editor.
@@ -150,6 +152,7 @@ impl App {
             preview: PreviewState::default(),
             batch: BatchState::default(),
             prompted: prompted::PromptedState::default(),
+            card: card::CardState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
             checks: checks::Checks::default(),
@@ -203,6 +206,7 @@ impl App {
             View::Batch => Context::Batch,
             View::Stats => Context::Stats,
             View::Prompted => Context::Prompted,
+            View::Card => Context::Card,
             View::Main => match self.focus {
                 Focus::Catalog => Context::Catalog,
                 Focus::Editor => Context::Editor,

@@ -2,6 +2,7 @@
 //! scroll memos in the state are `Cell`s the drawing code keeps up to date).
 
 pub mod batch;
+pub mod card;
 pub mod catalog;
 pub mod checks;
 pub mod editor;
@@ -97,6 +98,7 @@ impl Ui {
             View::Batch => batch::draw_batch(self, frame, body, app),
             View::Stats => batch::draw_catalog_stats(self, frame, body, app),
             View::Prompted => prompted::draw(self, frame, body, app),
+            View::Card => card::draw(self, frame, body, app),
         }
         overlay::draw(self, frame, area, app);
     }

@@ -168,6 +168,8 @@ actions! {
     DeleteWordBack = "delete_word_back",
     /// Open or close the prompted dataset (every prompt on the current row)
     PromptedView = "prompted_view",
+    /// Open or close the dataset card and features
+    DatasetCard = "dataset_card",
 }
 
 impl Action {

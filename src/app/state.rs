@@ -48,6 +48,8 @@ pub enum View {
     Stats,
     /// Every prompt of the dataset on the current row.
     Prompted,
+    /// The dataset's features and card.
+    Card,
 }
 
 /// The fields of the metadata form, in display order.

@@ -3,6 +3,7 @@
 
 mod batch;
 mod browse;
+mod card;
 mod catalog;
 mod checks;
 mod confirm;
@@ -131,6 +132,7 @@ impl App {
             Action::BatchView => self.toggle_batch(),
             Action::CatalogStats => self.toggle_stats(),
             Action::PromptedView => self.toggle_prompted(),
+            Action::DatasetCard => self.toggle_card(),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
                 self.effects.push(Effect::SetMouse(self.mouse));
@@ -208,6 +210,7 @@ impl App {
         match self.view {
             View::Batch => return self.batch_action(action),
             View::Prompted => return self.prompted_action(action),
+            View::Card => return self.card_action(action),
             View::Stats => {
                 match action {
                     Action::Down => self.split_sizes.scroll += 1,

@@ -577,3 +577,50 @@ fn a_dataset_without_prompts_shows_its_rows() {
     assert_eq!(&*app.current_template().unwrap().name, "first");
     assert_eq!(app.preview.row, 1, "the row browsed stays");
 }
+
+/// The dataset card (README.md beside the data, where the Hub keeps it)
+/// and the columns' features, in a view of their own.
+#[cfg(feature = "tui")]
+#[test]
+fn the_dataset_card_and_features_are_shown() {
+    use promptstudio::workspace::FolderWorkspace;
+    use std::sync::Arc;
+    let root = tempfile::tempdir().unwrap();
+    let rows = root.path().join("data/fresh_news/_");
+    std::fs::create_dir_all(&rows).unwrap();
+    std::fs::write(
+        rows.join("train.jsonl"),
+        "{\"text\": \"a\", \"label\": 0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("data/fresh_news/README.md"),
+        "---\nlicense: mit\n---\n# Fresh news\n\nStories written for tests.\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.path().join("templates")).unwrap();
+    let workspace = Arc::new(FolderWorkspace::new(root.path(), None, None));
+    let mut app = TestApp::new(workspace);
+    app.take_effects();
+    assert_eq!(
+        app.browsing,
+        Some(0),
+        "a dataset without prompts is browsed"
+    );
+    show_row(&mut app, ag_news_row("a", 0));
+    app.update(Event::Key(KeyChord::plain(Key::F(9))));
+    assert_eq!(app.view, promptstudio::app::View::Card);
+    let shown = screen(&app, 120, 30);
+    assert!(shown.contains("# Fresh news"), "{shown}");
+    assert!(shown.contains("Stories written for tests."), "{shown}");
+    assert!(
+        !shown.contains("license: mit"),
+        "front matter left out: {shown}"
+    );
+    assert!(
+        shown.contains("label: ClassLabel(4: World, Sports"),
+        "{shown}"
+    );
+    app.update(key('q'));
+    assert_eq!(app.view, promptstudio::app::View::Main);
+}
