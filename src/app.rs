@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod backend;
+pub mod card;
 pub mod chat;
 pub mod chat_state;
 pub mod checks;
@@ -22,6 +23,7 @@ pub mod journal;
 pub mod keymap;
 pub mod merge;
 pub mod model_state;
+pub mod prompted;
 pub mod state;
 pub mod stats;
 mod update;
@@ -86,6 +88,8 @@ pub enum Event {
     Model(model_state::ModelEvent),
     /// The model worker's answer to [`Effect::Chat`].
     Chat(chat::ChatAnswer),
+    /// A worker's answer to [`Effect::PromptedRow`].
+    Prompted(prompted::PromptedResult),
 }
 
 /// The whole studio state.
@@ -98,6 +102,8 @@ pub struct App {
     pub catalog: CatalogState,
     /// The prompt in the editor.
     pub current: Option<Selection>,
+    /// A dataset without prompts whose rows are shown (no prompt open).
+    pub browsing: Option<usize>,
     pub editor: TextBuffer,
     pub meta_field: usize,
     pub preview: PreviewState,
@@ -105,6 +111,8 @@ pub struct App {
     pub model: model_state::ModelState,
     /// The model the chat view and the token counts use.
     pub chat: chat_state::ChatState,
+    pub prompted: prompted::PromptedState,
+    pub card: card::CardState,
     pub split_sizes: SplitSizes,
     pub search: String,
     /// Checks while typing, for the prompt and file in the editor.
@@ -155,6 +163,7 @@ impl App {
                 ..CatalogState::default()
             },
             current: None,
+            browsing: None,
             editor: TextBuffer::default(),
             meta_field: 0,
             preview: PreviewState::default(),
@@ -164,6 +173,8 @@ impl App {
                 ..model_state::ModelState::default()
             },
             chat: chat_state::ChatState::default(),
+            prompted: prompted::PromptedState::default(),
+            card: card::CardState::default(),
             split_sizes: SplitSizes::default(),
             search: String::new(),
             checks: checks::Checks::default(),
@@ -216,6 +227,8 @@ impl App {
         match self.view {
             View::Batch => Context::Batch,
             View::Stats => Context::Stats,
+            View::Prompted => Context::Prompted,
+            View::Card => Context::Card,
             View::Main => match self.focus {
                 Focus::Catalog => Context::Catalog,
                 Focus::Editor => Context::Editor,

@@ -18,6 +18,8 @@ pub mod fewshot;
 pub mod fmt;
 pub mod inspect;
 pub mod render;
+#[cfg(feature = "tui")]
+pub mod sample;
 pub mod stats;
 pub mod target;
 
@@ -36,8 +38,9 @@ pub enum Outcome {
     version,
     about = "A terminal studio for PromptSource prompt templates",
     long_about = "A terminal studio for PromptSource prompt templates.\n\n\
-        With no command, opens the studio on DIR (default: sample-data/ when run from a \
-        checkout, else the current folder). The commands below run headless on the same engine.",
+        With no command, opens the studio on DIR (default: the current folder when it has \
+        templates, else ./sample-data/, else a writable copy of the sample workspace under \
+        $XDG_DATA_HOME/promptstudio/sample-data). The commands below run headless on the same engine.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -126,8 +129,10 @@ fn run_studio(_args: StudioArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The folder the studio opens without an argument: the current folder when
-/// it holds templates, else the sample workspace of a checkout (so that
-/// `cargo run --release` in a fresh clone opens something to play with).
+/// it holds templates, else `sample-data/` below it (so that
+/// `cargo run --release` in a fresh clone opens the sample workspace), else
+/// a writable copy of the sample workspace built into the binary, under
+/// `$XDG_DATA_HOME/promptstudio/` (never the source tree it was built from).
 #[cfg(feature = "tui")]
 fn default_workspace(dir: Option<PathBuf>) -> PathBuf {
     if let Some(dir) = dir {
@@ -137,13 +142,21 @@ fn default_workspace(dir: Option<PathBuf>) -> PathBuf {
     if here.join("templates").is_dir() || here.join("templates.yaml").is_file() {
         return here;
     }
-    let checkout_sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample-data");
-    for candidate in [PathBuf::from("sample-data"), checkout_sample] {
-        if candidate.join("templates").is_dir() {
-            return candidate;
-        }
+    let checkout = PathBuf::from("sample-data");
+    if checkout.join("templates").is_dir() {
+        return checkout;
     }
-    here
+    match sample::sample_dir().map(|dir| sample::unpack(&dir).map_err(|e| (dir, e))) {
+        Some(Ok(dir)) => dir,
+        Some(Err((dir, error))) => {
+            eprintln!(
+                "promptstudio: cannot write the sample workspace to {}: {error}",
+                dir.display()
+            );
+            here
+        }
+        None => here,
+    }
 }
 
 /// True when the error is a closed stdout (`promptstudio apply ... | head`),

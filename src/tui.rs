@@ -5,6 +5,7 @@
 //! the watcher, and redraws only after something arrived: an idle studio
 //! uses no CPU.
 
+mod burst;
 mod chat_worker;
 mod clipboard;
 mod journal;

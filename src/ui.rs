@@ -2,6 +2,7 @@
 //! scroll memos in the state are `Cell`s the drawing code keeps up to date).
 
 pub mod batch;
+pub mod card;
 pub mod catalog;
 pub mod chat_view;
 pub mod checks;
@@ -11,8 +12,10 @@ pub mod merge;
 pub mod model;
 pub mod overlay;
 pub mod preview;
+pub mod prompted;
 pub mod status;
 pub mod theme;
+pub mod truncation;
 pub mod value;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -96,6 +99,8 @@ impl Ui {
             View::Main => self.draw_main(frame, body, app),
             View::Batch => batch::draw_batch(self, frame, body, app),
             View::Stats => batch::draw_catalog_stats(self, frame, body, app),
+            View::Prompted => prompted::draw(self, frame, body, app),
+            View::Card => card::draw(self, frame, body, app),
         }
         overlay::draw(self, frame, area, app);
     }
@@ -186,6 +191,7 @@ impl Ui {
             editor: to_area(areas.editor),
             metadata: to_area(areas.metadata),
             preview: to_area(areas.preview),
+            row: to_area(row_pane),
         });
     }
 }

@@ -178,6 +178,10 @@ actions! {
     ModelBatch = "model_batch",
     /// Select the next row the model got wrong (enter opens it)
     NextWrongRow = "next_wrong_row",
+    /// Open or close the prompted dataset (every prompt on the current row)
+    PromptedView = "prompted_view",
+    /// Open or close the dataset card and features
+    DatasetCard = "dataset_card",
 }
 
 impl Action {

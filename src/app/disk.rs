@@ -43,6 +43,10 @@ pub enum DiskRequest {
         path: PathBuf,
         reason: ReloadReason,
     },
+    /// The dataset card near a split's files.
+    Card {
+        split: SplitRef,
+    },
 }
 
 #[derive(Debug)]
@@ -65,6 +69,7 @@ pub enum DiskAnswer {
         result: Result<Box<DatasetTemplates>, LoadError>,
         deleted: bool,
     },
+    Card(super::card::CardText),
 }
 
 impl DiskRequest {
@@ -86,6 +91,7 @@ impl DiskRequest {
                     source: std::io::Error::other(message.to_owned()),
                 }),
             },
+            DiskRequest::Card { .. } => DiskAnswer::Card(Err(message.to_owned())),
             DiskRequest::Reload { path, reason } => DiskAnswer::Reloaded {
                 path: path.clone(),
                 reason: *reason,
@@ -123,6 +129,7 @@ impl DiskRequest {
                     result,
                 }
             }
+            DiskRequest::Card { split } => DiskAnswer::Card(super::card::read_card(&split)),
             DiskRequest::Reload { path, reason } => {
                 let result = workspace.reload(&path).map(Box::new);
                 DiskAnswer::Reloaded {

@@ -46,6 +46,10 @@ pub enum View {
     Main,
     Batch,
     Stats,
+    /// Every prompt of the dataset on the current row.
+    Prompted,
+    /// The dataset's features and card.
+    Card,
 }
 
 /// The fields of the metadata form, in display order.
@@ -331,6 +335,8 @@ pub struct PreviewState {
     pub generation: u64,
     pub result: Option<PreviewResult>,
     pub scroll: Cell<usize>,
+    /// The row pane's scroll (wide layout), in lines.
+    pub row_scroll: Cell<usize>,
     /// Show nested row values in full instead of collapsed.
     pub expanded: bool,
 }
@@ -430,6 +436,8 @@ pub enum Effect {
     SetMouse(bool),
     /// Load a model, list the cached ones, or render a row through one.
     Chat(super::chat::ChatRequest),
+    /// Render every prompt of a file on one row.
+    PromptedRow(super::prompted::PromptedRequest),
     Quit,
 }
 
@@ -440,6 +448,8 @@ pub struct PaneAreas {
     pub editor: Option<Area>,
     pub metadata: Option<Area>,
     pub preview: Option<Area>,
+    /// The row pane, when the layout has one beside the preview.
+    pub row: Option<Area>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 //! routes events and actions; each area's handling lives in its own file.
 
 mod batch;
+mod browse;
+mod card;
 mod catalog;
 mod chat;
 mod checks;
@@ -14,6 +16,7 @@ mod metadata;
 mod model;
 mod mouse;
 mod preview;
+mod prompted;
 mod prompts;
 
 use super::state::*;
@@ -50,6 +53,9 @@ impl App {
                 self.click(column, row);
                 self.select_clicked(column, row);
             }
+            Event::Scroll { column, row, down } if self.over_row_pane(column, row) => {
+                self.scroll_row_pane(if down { Action::Down } else { Action::Up });
+            }
             Event::Scroll { column, row, down } => {
                 self.click(column, row);
                 self.act(if down { Action::Down } else { Action::Up });
@@ -84,8 +90,10 @@ impl App {
             Event::Notice(notice) => self.notice = Some(notice),
             Event::Model(event) => self.model_event(event),
             Event::Chat(answer) => self.chat_answer(answer),
+            Event::Prompted(result) => self.prompted_answer(result),
         }
         self.refresh_checks();
+        self.refresh_prompted();
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
         // state above all) is handed over before the loop ends.
@@ -142,6 +150,8 @@ impl App {
             Action::Save => self.save(false),
             Action::BatchView => self.toggle_batch(),
             Action::CatalogStats => self.toggle_stats(),
+            Action::PromptedView => self.toggle_prompted(),
+            Action::DatasetCard => self.toggle_card(),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
                 self.effects.push(Effect::SetMouse(self.mouse));
@@ -224,6 +234,8 @@ impl App {
     fn pane_action(&mut self, action: Action) {
         match self.view {
             View::Batch => return self.batch_action(action),
+            View::Prompted => return self.prompted_action(action),
+            View::Card => return self.card_action(action),
             View::Stats => {
                 match action {
                     Action::Down => self.split_sizes.scroll += 1,
@@ -240,6 +252,13 @@ impl App {
             Focus::Catalog => self.catalog_action(action),
             Focus::Editor => self.editor_action(action),
             Focus::Metadata => self.metadata_action(action),
+            // With the row pane beside the preview, page keys scroll the row.
+            Focus::Preview
+                if self.areas.get().row.is_some()
+                    && matches!(action, Action::PageDown | Action::PageUp) =>
+            {
+                self.scroll_row_pane(action);
+            }
             Focus::Preview => match action {
                 Action::PageDown | Action::Down => {
                     self.preview.scroll.set(self.preview.scroll.get() + 5)

@@ -101,14 +101,23 @@ pub fn spawn_input_thread(sender: Sender<Incoming>) {
     std::thread::Builder::new()
         .name("promptstudio-input".into())
         .spawn(move || loop {
-            let message = match crossterm::event::read() {
-                Ok(event) => Incoming::Terminal(event),
-                Err(error) => {
-                    let _ = sender.send(Incoming::InputFailed(error.to_string()));
+            // Everything one read brought (a paste without bracketed paste
+            // comes in one), so pasted keys can be told from typed ones.
+            let mut events = Vec::new();
+            let read = crossterm::event::read().and_then(|first| {
+                events.push(first);
+                while crossterm::event::poll(std::time::Duration::ZERO)? {
+                    events.push(crossterm::event::read()?);
+                }
+                Ok(())
+            });
+            for message in super::burst::coalesce(events) {
+                if sender.send(message).is_err() {
                     return;
                 }
-            };
-            if sender.send(message).is_err() {
+            }
+            if let Err(error) = read {
+                let _ = sender.send(Incoming::InputFailed(error.to_string()));
                 return;
             }
         })

@@ -234,6 +234,7 @@ impl Workers {
                 }
             }
             Effect::Chat(request) => self.chat.run(request),
+            Effect::PromptedRow(request) => self.spawn_prompted(request),
             Effect::Copy(_) | Effect::SetMouse(_) | Effect::Quit => {}
         }
     }
@@ -311,6 +312,27 @@ impl Workers {
             .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
             .spawn(move || {
                 batch(&*engine, &*workspace, &sources, &sender, &token, request);
+            });
+    }
+
+    fn spawn_prompted(&self, request: crate::app::prompted::PromptedRequest) {
+        let engine = self.engine.clone();
+        let workspace = self.workspace.clone();
+        let sources = self.sources.clone();
+        let sender = self.sender.clone();
+        let _ = std::thread::Builder::new()
+            .name(BATCH_THREAD.into())
+            .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
+            .spawn(move || {
+                let result = match sources.get(&*workspace, &request.split, request.data_epoch) {
+                    Ok(source) => request.perform(&*engine, source),
+                    Err(message) => crate::app::prompted::PromptedResult {
+                        generation: request.generation,
+                        row: request.row,
+                        outcomes: Err(message),
+                    },
+                };
+                let _ = sender.send(Incoming::App(Event::Prompted(result)));
             });
     }
 

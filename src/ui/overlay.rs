@@ -56,6 +56,8 @@ pub fn help_lines(ui: &Ui, app: &App, width: usize) -> Vec<Line<'static>> {
             Context::Preview => "Preview",
             Context::Batch => "Batch view",
             Context::Stats => "Catalog statistics",
+            Context::Prompted => "Prompted dataset",
+            Context::Card => "Dataset card",
             Context::Picker => "Lists to pick from (metrics, languages)",
             Context::Prompt => "Text prompts (filter, row, seed, names)",
             Context::Help => "This help",

@@ -32,6 +32,17 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
     frame.render_widget(block, area);
     let mut lines = Vec::new();
     match (&app.current, &preview.result) {
+        (None, Some(result)) if app.browsing.is_some() => {
+            lines.push(Line::styled(
+                "This dataset has no prompts yet: n in the catalog creates the first.",
+                ui.style("ui.dim"),
+            ));
+            if let (true, Some(row)) = (include_row, &result.row) {
+                lines.push(Line::default());
+                lines.push(Line::styled(row_heading(app), ui.style("preview.label")));
+                row_lines(ui, row, result, app.preview.expanded, &mut lines);
+            }
+        }
         (None, _) => lines.push(Line::styled("No prompt open.", ui.style("ui.dim"))),
         (Some(_), None) => lines.push(Line::styled("Rendering…", ui.style("ui.dim"))),
         (Some(_), Some(result)) => {
@@ -63,16 +74,37 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
 
 /// The raw row in its own pane (wide layout).
 pub fn draw_row_pane(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
-    let block = ui.block(format!(" {} ", row_heading(app)), false);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
     let mut lines = Vec::new();
     if let Some(result) = &app.preview.result {
         if let Some(row) = &result.row {
             row_lines(ui, row, result, app.preview.expanded, &mut lines);
         }
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let height = area.height.saturating_sub(2) as usize;
+    let scroll = app
+        .preview
+        .row_scroll
+        .get()
+        .min(lines.len().saturating_sub(height.max(1)));
+    app.preview.row_scroll.set(scroll);
+    let mut block = ui.block(format!(" {} ", row_heading(app)), false);
+    if lines.len() > height {
+        let shown = format!(
+            " fields {}-{} of {} · PgUp/PgDn in the preview ",
+            scroll + 1,
+            (scroll + height).min(lines.len()),
+            lines.len()
+        );
+        block = block.title_bottom(Line::styled(shown, ui.style("ui.dim")));
+    }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0)),
+        inner,
+    );
 }
 
 fn row_heading(app: &App) -> String {
@@ -89,7 +121,10 @@ fn row_heading(app: &App) -> String {
 
 fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Line<'static>>) {
     match &result.outcome {
-        Ok(rendered) => rendered_lines(ui, rendered, lines),
+        Ok(rendered) => {
+            let cuts = super::truncation::row_has_cut_values(result.row.as_ref());
+            rendered_lines(ui, rendered, cuts, lines)
+        }
         Err(PreviewError::Template(diagnostic)) => {
             lines.push(Line::styled(
                 "The template does not compile",
@@ -126,7 +161,7 @@ fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Lin
     }
 }
 
-fn rendered_lines(ui: &Ui, rendered: &Rendered, lines: &mut Vec<Line<'static>>) {
+fn rendered_lines(ui: &Ui, rendered: &Rendered, mark_cuts: bool, lines: &mut Vec<Line<'static>>) {
     if rendered.parts.iter().all(String::is_empty) {
         // PromptSource's own words for an empty render.
         lines.push(Line::styled("∅∅∅ Blank result", ui.style("preview.blank")));
@@ -142,7 +177,8 @@ fn rendered_lines(ui: &Ui, rendered: &Rendered, lines: &mut Vec<Line<'static>>) 
                 lines.push(Line::styled("(empty)", ui.style("preview.blank")));
             } else {
                 let spans = rendered.spans.get(index).map_or(&[][..], Vec::as_slice);
-                text_lines(part, spans, style, ui.style("preview.span"), lines);
+                let cut = (mark_cuts, ui.style("ui.warning"));
+                text_lines(part, spans, style, ui.style("preview.span"), cut, lines);
             }
         }
         if rendered.parts.len() == 1 {
@@ -186,8 +222,20 @@ fn text_lines(
     spans: &[Range<usize>],
     base: Style,
     highlight: Style,
+    (mark_cuts, cut_style): (bool, Style),
     lines: &mut Vec<Line<'static>>,
 ) {
+    // Where truncation cut an output: the end of its span gets a mark.
+    let cut_ends: Vec<usize> = spans
+        .iter()
+        .filter(|span| {
+            mark_cuts
+                && text
+                    .get((*span).clone())
+                    .is_some_and(super::truncation::was_cut)
+        })
+        .map(|span| span.end)
+        .collect();
     let mut offset = 0;
     for line in text.split('\n') {
         let end = offset + line.len();
@@ -203,6 +251,9 @@ fn text_lines(
             if stop > at && text.is_char_boundary(stop) {
                 pieces.push(Span::styled(visible(&text[at..stop]), highlight));
                 at = stop;
+                if cut_ends.contains(&stop) {
+                    pieces.push(Span::styled(super::truncation::MARK, cut_style));
+                }
             }
         }
         if at < end {
@@ -243,6 +294,15 @@ fn row_lines(
         };
         let shown = collapsed
             .unwrap_or_else(|| value::display(datum, value::feature_of(&result.features, name)));
+        // Before the value: a long value would push a note after it out of view.
+        if super::truncation::will_cut(datum) {
+            lines.push(Line::styled(
+                format!(
+                    "✂ {name}: prompts get its first 2048 characters (PromptSource's truncation)"
+                ),
+                ui.style("ui.warning"),
+            ));
+        }
         field_lines(ui, name, &shown, lines);
     }
     if !expanded && row.fields.iter().any(|(_, d)| value::summary(d).is_some()) {

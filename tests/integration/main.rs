@@ -34,6 +34,7 @@ mod hub_hostile;
 mod model_client;
 mod model_eval_cli;
 mod model_metrics;
+mod pty_daily;
 mod pty_e2e;
 mod studio_app;
 mod studio_chat;

@@ -21,7 +21,7 @@ const ROWS: u16 = 30;
 const COLS: u16 = 110;
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-fn write_workspace(root: &Path) {
+pub(crate) fn write_workspace(root: &Path) {
     let templates_dir = root.join("templates/ag_news");
     std::fs::create_dir_all(&templates_dir).unwrap();
     let mut file = DatasetTemplates::new(templates_dir.join("templates.yaml"), "ag_news", None);
@@ -46,7 +46,7 @@ fn write_workspace(root: &Path) {
     writer.close().unwrap();
 }
 
-struct Studio {
+pub(crate) struct Studio {
     screen: Arc<Mutex<vt100::Parser>>,
     /// Everything the studio wrote, for sequences the screen does not keep (OSC 52).
     raw: Arc<Mutex<Vec<u8>>>,
@@ -57,12 +57,22 @@ struct Studio {
 impl Studio {
     /// The studio on `workspace`, with its config and state (journal)
     /// folders in `home`, never the user's.
-    fn start(workspace: &Path, home: &Path) -> Studio {
+    pub(crate) fn start(workspace: &Path, home: &Path) -> Studio {
         Studio::start_with(workspace, home, &[])
     }
 
     /// As [`Studio::start`], with `env` set (and `TMUX` only when given).
     fn start_with(workspace: &Path, home: &Path, env: &[(&str, &str)]) -> Studio {
+        Studio::spawn(Some(workspace), None, home, env)
+    }
+
+    /// The studio opened on `workspace` (none: no argument) in folder `cwd`.
+    pub(crate) fn spawn(
+        workspace: Option<&Path>,
+        cwd: Option<&Path>,
+        home: &Path,
+        env: &[(&str, &str)],
+    ) -> Studio {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -74,7 +84,12 @@ impl Studio {
         let binary = std::env::var("PROMPTSTUDIO_STUDIO_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_promptstudio").to_owned());
         let mut command = CommandBuilder::new(binary);
-        command.arg(workspace);
+        if let Some(workspace) = workspace {
+            command.arg(workspace);
+        }
+        if let Some(cwd) = cwd {
+            command.cwd(cwd);
+        }
         command.env("TERM", "xterm-256color");
         command.env("XDG_CONFIG_HOME", home.join("config"));
         command.env("XDG_STATE_HOME", home.join("state"));
@@ -111,11 +126,11 @@ impl Studio {
         }
     }
 
-    fn contents(&self) -> String {
+    pub(crate) fn contents(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }
 
-    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) {
         let started = Instant::now();
         while started.elapsed() < TIMEOUT {
             if ready(&self.contents()) {
@@ -129,7 +144,7 @@ impl Studio {
         );
     }
 
-    fn send(&mut self, bytes: &[u8]) {
+    pub(crate) fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
     }

@@ -396,3 +396,231 @@ fn the_workspace_path_is_in_the_title() {
     assert!(title.contains(" /work/projects/news-prompts "), "{title}");
     assert!(title.contains("classify_question_first"), "{title}");
 }
+
+/// A row with more columns than the row pane has lines scrolls: page keys
+/// in the preview, the wheel over the pane.
+#[cfg(feature = "tui")]
+#[test]
+fn the_row_pane_scrolls_through_a_wide_row() {
+    use promptstudio::core::datum::{Datum, Row};
+    let mut app = app(workspace());
+    let fields: Vec<(std::sync::Arc<str>, Datum)> = (0..60)
+        .map(|i| (format!("column_{i:02}").into(), Datum::Int(i)))
+        .collect();
+    show_row(&mut app, Row::new(fields));
+    let first = screen(&app, 160, 48);
+    assert!(first.contains("column_00: 0"), "{first}");
+    assert!(!first.contains("column_59: 59"), "{first}");
+    assert!(first.contains("fields 1-"), "{first}");
+    app.update(Event::Action(Action::FocusPreview));
+    for _ in 0..6 {
+        app.update(Event::Key(KeyChord::plain(Key::PageDown)));
+        screen(&app, 160, 48);
+    }
+    let last = screen(&app, 160, 48);
+    assert!(last.contains("column_59: 59"), "{last}");
+    assert!(!last.contains("column_00: 0"), "{last}");
+
+    // The wheel over the row pane scrolls it back up.
+    let area = app.areas.get().row.expect("a row pane at 160 columns");
+    for _ in 0..30 {
+        app.update(Event::Scroll {
+            column: area.x + 2,
+            row: area.y + 2,
+            down: false,
+        });
+    }
+    let back = screen(&app, 160, 48);
+    assert!(back.contains("column_00: 0"), "{back}");
+}
+
+/// PromptSource cuts every `{{ }}` output at 2048 characters: the preview
+/// marks where it cut, the row pane which values it will cut.
+#[cfg(feature = "tui")]
+#[test]
+fn truncation_by_promptsource_is_marked() {
+    use promptstudio::app::engine::CoreEngine;
+    use promptstudio::app::Engine;
+    let mut app = app(workspace());
+    let long = "word ".repeat(700);
+    let row = ag_news_row(long.trim_end(), 1);
+    let template = app.current_template().unwrap().clone();
+    let rendered = CoreEngine
+        .compile(&template)
+        .unwrap()
+        .apply(&row, Some(0), true)
+        .unwrap();
+    assert!(rendered.parts[0].ends_with("..."), "cut by the engine");
+    answer(&mut app, Ok(rendered), Some(row));
+    let shown = screen(&app, 160, 48);
+    assert!(
+        shown.contains("✂ text: prompts get its first 2048 characters"),
+        "{shown}"
+    );
+    app.update(Event::Action(Action::FocusPreview));
+    app.update(Event::Action(Action::ToggleZoom));
+    let zoomed = screen(&app, 160, 48);
+    assert!(
+        zoomed.contains("word... ✂ cut at 2048 characters"),
+        "{zoomed}"
+    );
+
+    // A short value is not marked.
+    app.update(Event::Action(Action::ToggleZoom));
+    let short = ag_news_row("A short story.", 1);
+    let template = app.current_template().unwrap().clone();
+    let rendered = CoreEngine
+        .compile(&template)
+        .unwrap()
+        .apply(&short, Some(0), true)
+        .unwrap();
+    answer(&mut app, Ok(rendered), Some(short));
+    assert!(!screen(&app, 160, 48).contains('✂'));
+}
+
+fn prompted_requests(
+    effects: Vec<promptstudio::app::Effect>,
+) -> Vec<promptstudio::app::prompted::PromptedRequest> {
+    effects
+        .into_iter()
+        .filter_map(|effect| match effect {
+            promptstudio::app::Effect::PromptedRow(request) => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The prompted dataset: every prompt of the dataset applied to the
+/// current row, one under the other, following the row keys.
+#[cfg(feature = "tui")]
+#[test]
+fn the_prompted_dataset_shows_every_prompt_on_the_current_row() {
+    use promptstudio::app::backend::Workspace;
+    use promptstudio::app::engine::CoreEngine;
+    let workspace = workspace();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    let requests = prompted_requests(app.update(Event::Action(Action::PromptedView)));
+    assert_eq!(requests.len(), 1);
+    let request = requests.into_iter().next().unwrap();
+    assert_eq!((request.row, request.templates.len()), (0, 3));
+    let source = workspace.open(&request.split).unwrap();
+    let result = request.perform(&CoreEngine, source.clone());
+    app.update(Event::Prompted(result));
+    let shown = screen(&app, 160, 48);
+    for expected in [
+        "classify_question_first",
+        "recommend",
+        "which_section",
+        "Would you recommend the following article to a politician?",
+        "→ Business",
+        "→ No",
+    ] {
+        assert!(shown.contains(expected), "{expected}:\n{shown}");
+    }
+
+    let next = prompted_requests(app.update(Event::Key(KeyChord::ctrl('n'))));
+    assert_eq!(next.len(), 1, "the next row is rendered");
+    assert_eq!(next[0].row, 1);
+    let result = next
+        .into_iter()
+        .next()
+        .unwrap()
+        .perform(&CoreEngine, source);
+    app.update(Event::Prompted(result));
+    assert!(screen(&app, 160, 48).contains("→ Sports"));
+    app.update(key('q'));
+    assert_eq!(app.view, promptstudio::app::View::Main);
+}
+
+/// A dataset with rows and no prompts yet can be browsed: selecting it
+/// shows its rows, the row keys move through them, and its first prompt
+/// opens on the row shown.
+#[cfg(feature = "tui")]
+#[test]
+fn a_dataset_without_prompts_shows_its_rows() {
+    use promptstudio::app::Effect;
+    let workspace = workspace();
+    workspace.files.lock().unwrap()[0].templates.clear();
+    let mut app = app(workspace.clone());
+    app.take_effects();
+    assert_eq!(app.current_file().unwrap().templates.dataset, "super_glue");
+    let effects = app.update(Event::Action(Action::Top));
+    assert_eq!(app.browsing, Some(0));
+    assert!(app.current.is_none());
+    let preview = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Preview(request) => Some(request.clone()),
+            _ => None,
+        })
+        .expect("the rows are asked for");
+    assert_eq!(
+        preview.split.as_ref().map(|s| s.name.as_str()),
+        Some("test")
+    );
+    show_row(&mut app, workspace.rows[0].clone());
+    let shown = screen(&app, 160, 48);
+    assert!(shown.contains("This dataset has no prompts yet"), "{shown}");
+    assert!(shown.contains("text: Harbour Traders"), "{shown}");
+
+    let next = app.update(Event::Key(KeyChord::ctrl('n')));
+    assert!(
+        next.iter()
+            .any(|e| matches!(e, Effect::Preview(r) if r.row == 1)),
+        "{next:?}"
+    );
+    app.update(key('n'));
+    typed(&mut app, "first");
+    app.update(Event::Key(KeyChord::plain(Key::Enter)));
+    assert_eq!(app.browsing, None);
+    assert_eq!(&*app.current_template().unwrap().name, "first");
+    assert_eq!(app.preview.row, 1, "the row browsed stays");
+}
+
+/// The dataset card (README.md beside the data, where the Hub keeps it)
+/// and the columns' features, in a view of their own.
+#[cfg(feature = "tui")]
+#[test]
+fn the_dataset_card_and_features_are_shown() {
+    use promptstudio::workspace::FolderWorkspace;
+    use std::sync::Arc;
+    let root = tempfile::tempdir().unwrap();
+    let rows = root.path().join("data/fresh_news/_");
+    std::fs::create_dir_all(&rows).unwrap();
+    std::fs::write(
+        rows.join("train.jsonl"),
+        "{\"text\": \"a\", \"label\": 0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.path().join("data/fresh_news/README.md"),
+        "---\nlicense: mit\n---\n# Fresh news\n\nStories written for tests.\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.path().join("templates")).unwrap();
+    let workspace = Arc::new(FolderWorkspace::new(root.path(), None, None));
+    let mut app = TestApp::new(workspace);
+    app.take_effects();
+    assert_eq!(
+        app.browsing,
+        Some(0),
+        "a dataset without prompts is browsed"
+    );
+    show_row(&mut app, ag_news_row("a", 0));
+    app.update(Event::Key(KeyChord::plain(Key::F(9))));
+    assert_eq!(app.view, promptstudio::app::View::Card);
+    let shown = screen(&app, 120, 30);
+    assert!(shown.contains("# Fresh news"), "{shown}");
+    assert!(shown.contains("Stories written for tests."), "{shown}");
+    assert!(
+        !shown.contains("license: mit"),
+        "front matter left out: {shown}"
+    );
+    assert!(
+        shown.contains("label: ClassLabel(4: World, Sports"),
+        "{shown}"
+    );
+    app.update(key('q'));
+    assert_eq!(app.view, promptstudio::app::View::Main);
+}

@@ -1,6 +1,5 @@
 //! The catalog pane: moving, filtering, and opening a prompt.
 
-use crate::app::disk::DiskRequest;
 use crate::app::editor::TextBuffer;
 use crate::app::state::*;
 use crate::app::{Action, App};
@@ -48,8 +47,14 @@ impl App {
         }
         let index = index.min(rows.len() - 1);
         self.catalog.selected = index;
-        if let CatalogRow::Template { file, template } = rows[index] {
-            self.open(Selection { file, template });
+        match rows[index] {
+            CatalogRow::Template { file, template } => self.open(Selection { file, template }),
+            CatalogRow::File { file, .. }
+                if self.catalog.files[file].templates.templates.is_empty() =>
+            {
+                self.browse(file)
+            }
+            CatalogRow::File { .. } => {}
         }
     }
 
@@ -140,31 +145,15 @@ impl App {
         let Some(template) = file.templates.templates.get(selection.template) else {
             return;
         };
-        let file_changed = self.current.map(|c| c.file) != Some(selection.file);
+        let file_changed = self.shown_file() != Some(selection.file);
         let same_prompt = self.current == Some(selection);
         self.current = Some(selection);
+        self.browsing = None;
         if !same_prompt {
             self.editor = TextBuffer::new(&template.jinja);
         }
         if file_changed {
-            let dataset = file.templates.dataset.clone();
-            let subset = file.templates.subset.clone();
-            // The same split of the new dataset when it has one.
-            if let Some(shown) = self.preview.current_split() {
-                self.preview.wanted_split = Some(shown.name.clone());
-            }
-            self.preview.splits = Vec::new();
-            self.preview.split = 0;
-            self.preview.row = 0;
-            self.preview.row_count = None;
-            self.preview.counting = false;
-            self.preview.splits_generation += 1;
-            self.preview.resolving = true;
-            self.effects.push(Effect::Disk(DiskRequest::Splits {
-                generation: self.preview.splits_generation,
-                dataset,
-                subset,
-            }));
+            self.find_splits_of(selection.file);
         }
         self.request_preview();
     }

@@ -46,6 +46,7 @@ impl App {
     pub(super) fn disk_answer(&mut self, answer: DiskAnswer) {
         match answer {
             DiskAnswer::Splits { generation, splits } => self.splits_found(generation, splits),
+            DiskAnswer::Card(text) => self.card.text = Some(text),
             DiskAnswer::Saved {
                 file,
                 templates,

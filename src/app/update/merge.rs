@@ -135,6 +135,10 @@ impl App {
             .iter_mut()
             .for_each(|(f, _)| *f = shift(*f));
         self.journal_due = true;
+        self.browsing = match self.browsing {
+            Some(browsed) if browsed == file => None,
+            other => other.map(shift),
+        };
         match self.current {
             Some(current) if current.file == file => {
                 self.current = None;

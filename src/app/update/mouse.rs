@@ -60,4 +60,28 @@ impl App {
             column,
         });
     }
+
+    pub(super) fn over_row_pane(&self, column: u16, row: u16) -> bool {
+        self.overlay == Overlay::None
+            && self.view == View::Main
+            && self
+                .areas
+                .get()
+                .row
+                .is_some_and(|area| area.contains(column, row))
+    }
+
+    /// Scrolls the row pane (wide layout): page keys in the preview, the
+    /// wheel over the pane.
+    pub(super) fn scroll_row_pane(&self, action: crate::app::Action) {
+        use crate::app::Action;
+        let scroll = &self.preview.row_scroll;
+        match action {
+            Action::PageDown => scroll.set(scroll.get() + 10),
+            Action::PageUp => scroll.set(scroll.get().saturating_sub(10)),
+            Action::Down => scroll.set(scroll.get() + 3),
+            Action::Up => scroll.set(scroll.get().saturating_sub(3)),
+            _ => {}
+        }
+    }
 }

@@ -79,7 +79,11 @@ impl App {
     }
 
     pub(in crate::app) fn request_preview(&mut self) {
-        let Some(template) = self.current_template().cloned() else {
+        let Some(template) = self
+            .current_template()
+            .cloned()
+            .or_else(|| self.browsed_rows())
+        else {
             return;
         };
         self.request_preview_of(template);
