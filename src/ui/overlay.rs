@@ -56,7 +56,7 @@ pub fn help_lines(ui: &Ui, app: &App, width: usize) -> Vec<Line<'static>> {
             Context::Preview => "Preview",
             Context::Batch => "Batch view",
             Context::Stats => "Catalog statistics",
-            Context::Picker => "Lists to pick from (metrics, languages)",
+            Context::Picker => "Lists to pick from (metrics, languages, models)",
             Context::Prompt => "Text prompts (filter, row, seed, names)",
             Context::Help => "This help",
         };
