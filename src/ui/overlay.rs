@@ -58,7 +58,7 @@ pub fn help_lines(ui: &Ui, app: &App, width: usize) -> Vec<Line<'static>> {
             Context::Stats => "Catalog statistics",
             Context::Prompted => "Prompted dataset",
             Context::Card => "Dataset card",
-            Context::Picker => "Lists to pick from (metrics, languages)",
+            Context::Picker => "Lists to pick from (metrics, languages, models)",
             Context::Prompt => "Text prompts (filter, row, seed, names)",
             Context::Help => "This help",
         };
