@@ -99,6 +99,8 @@ pub struct EvalArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 const RENDER_BATCH_ROWS: usize = 2048;

@@ -42,6 +42,8 @@ pub struct RenderArgs {
     /// special tokens added.
     #[arg(long, value_name = "PATH|ORG/NAME")]
     pub tokenizer: Option<String>,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -70,7 +72,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         seed: args.seed,
         track_spans: false,
     };
-    let applied = compiled.apply(&row, &options);
+    let applied = compiled.render(&row, &options);
     let counter = match &args.tokenizer {
         Some(spec) => Some(
             crate::core::chat::tokens::TokenCounter::load(spec, &crate::data::resolve::hub_cache())

@@ -51,10 +51,21 @@ pub struct Options {
     pub memory_budget: usize,
 }
 
+/// The memory budget [`Options::default`] gives: [`DEFAULT_MEMORY_BUDGET`]
+/// unless the process chose another (the command line's `--memory-budget`).
+static DEFAULT_BUDGET: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MEMORY_BUDGET);
+
+/// Sets the memory budget of every template compiled from now on with
+/// default options, on any thread.
+pub fn set_default_memory_budget(bytes: usize) {
+    DEFAULT_BUDGET.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {
-            memory_budget: DEFAULT_MEMORY_BUDGET,
+            memory_budget: DEFAULT_BUDGET.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -459,8 +470,19 @@ pub(crate) fn render_str(
     vars: &[(&str, Value)],
     seed: Option<u64>,
 ) -> Result<String, String> {
-    let program =
-        Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
+    render_str_in(Mode::PromptSource, source, vars, seed)
+}
+
+/// [`render_str`] for the environment `mode`.
+#[cfg(test)]
+pub(crate) fn render_str_in(
+    mode: Mode,
+    source: &str,
+    vars: &[(&str, Value)],
+    seed: Option<u64>,
+) -> Result<String, String> {
+    let program = Program::compile_in(source, mode)
+        .map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
     let mut rng = seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed);
     let drawn = program.draw(&mut rng);
     let context = MapContext {

@@ -30,9 +30,9 @@ thread_local! {
     /// Outside any [`Scope`] nothing is counted.
     static BUDGET: Cell<Budget> = const { Cell::new(Budget { used: 0, limit: usize::MAX }) };
     /// An error raised where the operation cannot fail (Python's `==`),
-    /// raised by the evaluator at its next step.
+    /// raised by the evaluator once that operation returns.
     static DEFERRED: std::cell::RefCell<Option<Exc>> = const { std::cell::RefCell::new(None) };
-    /// Whether [`DEFERRED`] holds an error: checked at every step, so kept cheap.
+    /// Whether [`DEFERRED`] holds an error: checked after every comparison, so kept cheap.
     static HAS_DEFERRED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -45,6 +45,7 @@ pub(crate) fn fail_later(error: Exc) {
 }
 
 /// The error kept by [`fail_later`], if any.
+#[inline]
 pub(crate) fn take_deferred() -> Option<Exc> {
     if !HAS_DEFERRED.with(Cell::get) {
         return None;

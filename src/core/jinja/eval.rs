@@ -180,9 +180,6 @@ impl<'a> State<'a> {
     }
 
     pub(crate) fn burn(&mut self, steps: u64) -> R<()> {
-        if let Some(error) = super::budget::take_deferred() {
-            return Err(error);
-        }
         if self.fuel < steps {
             return Err(Exc::limit(
                 "the template took too many evaluation steps (infinite or exploding loop?)",
@@ -311,16 +308,16 @@ impl<'a> State<'a> {
     }
 
     /// Counts one level of recursion; the caller undoes it with `depth -= 1`.
+    #[inline(always)]
     fn descend(&mut self) -> R<()> {
         if self.depth >= MAX_RENDER_DEPTH {
-            return Err(Exc::limit(format!(
-                "the template nested deeper than {MAX_RENDER_DEPTH} levels while rendering (a macro calling itself without end?)"
-            )));
+            return Err(nested_too_deep());
         }
         self.depth += 1;
         Ok(())
     }
 
+    #[inline(always)]
     fn exec(&mut self, stmt: &Stmt, out: &mut String) -> R<()> {
         self.descend()?;
         let result = self.exec_node(stmt, out);
@@ -667,6 +664,7 @@ impl<'a> State<'a> {
 
     // ----- expressions -----
 
+    #[inline(always)]
     pub(crate) fn eval(&mut self, expr: &Expr) -> R<Value> {
         self.descend()?;
         let result = self.eval_node(expr);
@@ -765,7 +763,7 @@ impl<'a> State<'a> {
                 let mut left = self.eval(first)?;
                 for (op, right) in rest {
                     let right = self.eval(right)?;
-                    if !ops::compare(*op, &left, &right)? {
+                    if !raise_deferred(ops::compare(*op, &left, &right))? {
                         return Ok(Value::Bool(false));
                     }
                     left = right;
@@ -794,27 +792,27 @@ impl<'a> State<'a> {
                     None => Value::Str(Arc::from("")),
                 };
                 let args = self.eval_args(args)?;
-                filters::apply(self, name, input, args)
+                raise_deferred(filters::apply(self, name, input, args))
             }
             ExprKind::Test { input, name, args } => {
                 let input = self.eval(input)?;
                 let args = self.eval_args(args)?;
-                predicates::apply(self, name, &input, args).map(Value::Bool)
+                raise_deferred(predicates::apply(self, name, &input, args).map(Value::Bool))
             }
             ExprKind::Call { callee, args } => {
                 if let ExprKind::GetAttr(obj, name) = &callee.kind {
                     let obj = self.eval(obj)?;
                     if let Some(method) = methods::lookup(&obj, name) {
                         let args = self.eval_args(args)?;
-                        return methods::call(self, &obj, method, args);
+                        return raise_deferred(methods::call(self, &obj, method, args));
                     }
                     let callee = ops::getattr(&obj, name)?;
                     let args = self.eval_args(args)?;
-                    return self.call_value(&callee, args);
+                    return raise_deferred(self.call_value(&callee, args));
                 }
                 let callee = self.eval(callee)?;
                 let args = self.eval_args(args)?;
-                self.call_value(&callee, args)
+                raise_deferred(self.call_value(&callee, args))
             }
             ExprKind::Drawn { site, fallback } => match self.drawn.get(*site) {
                 Some(Some(value)) => Ok(Value::from_const(value)),
@@ -833,7 +831,7 @@ impl<'a> State<'a> {
             None => body,
         };
         let args = self.eval_args(args)?;
-        filters::apply(self, name, input, args)
+        raise_deferred(filters::apply(self, name, input, args))
     }
 
     pub(crate) fn eval_args(&mut self, args: &Args) -> R<CallArgs> {
@@ -917,6 +915,24 @@ impl<'a> State<'a> {
 }
 
 /// The environment's globals (Jinja2's defaults plus PromptSource's `zip`).
+#[cold]
+fn nested_too_deep() -> Exc {
+    Exc::limit(format!(
+        "the template nested deeper than {MAX_RENDER_DEPTH} levels while rendering (a macro calling itself without end?)"
+    ))
+}
+
+/// `result`, or the error a comparison inside it could not raise (see
+/// [`super::budget::fail_later`]): checked after the operations that compare
+/// values, not at every step.
+#[inline]
+fn raise_deferred<T>(result: R<T>) -> R<T> {
+    match super::budget::take_deferred() {
+        Some(error) if result.is_ok() => Err(error),
+        _ => result,
+    }
+}
+
 fn global(name: &str) -> Option<Value> {
     let name: &'static str = match name {
         "range" => "range",

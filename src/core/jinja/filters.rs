@@ -356,6 +356,13 @@ fn json_string(s: &str, out: &mut String) {
 
 /// `json.dumps(value, sort_keys=True)` as Jinja2's `tojson` configures it.
 fn to_json(value: &Value, out: &mut String, indent: Option<usize>, level: usize) -> R<()> {
+    if level > MAX_VALUE_DEPTH {
+        // Python's `json` stops at its recursion limit; so does the stack here.
+        return Err(Exc::new(
+            "RecursionError",
+            "maximum recursion depth exceeded while encoding a JSON object",
+        ));
+    }
     let newline = |out: &mut String, level: usize| {
         if let Some(width) = indent {
             out.push('\n');

@@ -105,7 +105,7 @@ pub(crate) type Dict = IndexMap<HashKey, (Value, Value)>;
 
 /// Nesting of lists, tuples and dicts `repr` descends into (Python's own
 /// recursion limit stops it near 1,000).
-const MAX_VALUE_DEPTH: usize = 1_000;
+pub(crate) const MAX_VALUE_DEPTH: usize = 1_000;
 
 /// A function value: globals, bound methods, macros and the helpers `loop`,
 /// `cycler` and `joiner` hand out.
@@ -427,6 +427,12 @@ impl Value {
 
     /// The dict key for this value, or Python's `unhashable type` error.
     pub(crate) fn hash_key(&self) -> Result<HashKey, Exc> {
+        self.hash_key_within(MAX_VALUE_DEPTH)
+    }
+
+    /// [`Value::hash_key`] for tuples nested at most `depth` deep (Python's
+    /// recursion limit; also what keeps the stack from overflowing).
+    fn hash_key_within(&self, depth: usize) -> Result<HashKey, Exc> {
         Ok(match self {
             Value::None => HashKey::None,
             Value::Bool(b) => HashKey::Int(*b as i64),
@@ -443,7 +449,13 @@ impl Value {
             Value::Tuple(items) => HashKey::Tuple(
                 items
                     .iter()
-                    .map(Value::hash_key)
+                    .map(|item| match depth.checked_sub(1) {
+                        Some(depth) => item.hash_key_within(depth),
+                        None => Err(Exc::new(
+                            "RecursionError",
+                            "maximum recursion depth exceeded while calling a Python object",
+                        )),
+                    })
                     .collect::<Result<Vec<_>, _>>()?
                     .into_boxed_slice(),
             ),
@@ -718,7 +730,8 @@ pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
         (a, b),
         (List(_), List(_)) | (Tuple(_), Tuple(_)) | (Dict(_), Dict(_))
     ) {
-        // `==` cannot fail here: the error waits for the evaluator's next step.
+        // `==` cannot fail here: the evaluator raises the error once the
+        // operation that compared returns.
         return nested_compare(|| py_eq_values(a, b)).unwrap_or_else(|| {
             super::budget::fail_later(compare_too_deep());
             false
