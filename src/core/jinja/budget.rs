@@ -15,7 +15,9 @@
 use std::cell::Cell;
 
 use super::error::Exc;
-use super::value::Value;
+
+/// Largest output (and largest single string or list) a render may build.
+pub(crate) const MAX_OUTPUT_BYTES: usize = 256 << 20;
 
 /// Bytes one render may allocate unless the engine's options say otherwise.
 pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
@@ -87,9 +89,4 @@ pub(crate) fn charge(bytes: usize) -> Result<(), Exc> {
         b.set(budget);
         Ok(())
     })
-}
-
-/// Charges a list, tuple or dict of `count` values about to be made.
-pub(crate) fn charge_items(count: usize) -> Result<(), Exc> {
-    charge(count.saturating_mul(std::mem::size_of::<Value>()))
 }
