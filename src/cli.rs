@@ -11,6 +11,7 @@ pub mod apply;
 pub mod chat_check;
 pub mod chat_template;
 pub mod check;
+pub mod engine_args;
 pub mod eval;
 pub mod export;
 pub mod fetch;
@@ -97,16 +98,31 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     match cli.command {
-        Some(Command::Apply(args)) => apply::run(&args, out),
-        Some(Command::Render(args)) => render::run(&args, out),
-        Some(Command::Check(args)) => check::run(&args, out),
+        Some(Command::Apply(args)) => {
+            args.engine.install();
+            apply::run(&args, out)
+        }
+        Some(Command::Render(args)) => {
+            args.engine.install();
+            render::run(&args, out)
+        }
+        Some(Command::Check(args)) => {
+            args.engine.install();
+            check::run(&args, out)
+        }
         Some(Command::Fmt(args)) => fmt::run(&args, out),
         Some(Command::Stats(args)) => stats::run(&args, out),
         Some(Command::Inspect(args)) => inspect::run(&args, out),
         Some(Command::Fetch(args)) => fetch::run(&args, out),
-        Some(Command::Export(args)) => export::run(&args, out),
+        Some(Command::Export(args)) => {
+            args.engine.install();
+            export::run(&args, out)
+        }
         Some(Command::ChatTemplate(args)) => chat_template::run(&args, out),
-        Some(Command::Eval(args)) => eval::run(&args, out),
+        Some(Command::Eval(args)) => {
+            args.engine.install();
+            eval::run(&args, out)
+        }
         None => run_studio(cli.studio),
     }
 }

@@ -41,6 +41,8 @@ pub struct ApplyArgs {
     pub rows: Option<String>,
     #[command(flatten)]
     pub fewshot: super::fewshot::FewshotArgs,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 /// One line of output.
@@ -194,16 +196,12 @@ impl RecordContext<'_> {
         index: usize,
         row: &Row,
     ) -> serde_json::Result<Vec<u8>> {
-        let applied = compiled.apply(row, self.options);
-        // With a seed the reference computes the choices in a call of their own,
-        // re-seeded, which gives the render's own choices unless both the
-        // template and the choices draw; without a seed, the choices the
-        // render used are the ones to show.
-        let own_call_needed = self.options.seed.is_some()
-            && !compiled.apply_choices_equal_own_call(self.options.truncate);
+        let applied = compiled.render(row, self.options);
+        // A row whose render fails still shows its answer choices, as the
+        // reference records them.
         let answer_choices = match &applied {
-            Ok(applied) if !own_call_needed => Ok(applied.answer_choices.clone()),
-            _ => compiled.answer_choices(row, self.options),
+            Ok(applied) => Ok(applied.answer_choices.clone()),
+            Err(_) => compiled.answer_choices(row, self.options),
         };
         let (parts, error) = match applied {
             Ok(applied) => (Some(applied.parts), None),

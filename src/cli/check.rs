@@ -52,6 +52,8 @@ pub struct CheckArgs {
     /// Print findings as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {

@@ -115,6 +115,8 @@ pub struct EvalArgs {
     pub chat_template_name: Option<String>,
     #[command(flatten)]
     pub fewshot: super::fewshot::FewshotArgs,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 const RENDER_BATCH_ROWS: usize = 2048;

@@ -129,6 +129,8 @@ pub struct ExportArgs {
     /// Merge the shard folders DIR... into --out instead of exporting.
     #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["dataset", "all"])]
     pub merge: Vec<PathBuf>,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -46,6 +46,8 @@ pub struct RenderArgs {
     pub tokenizer: Option<String>,
     #[command(flatten)]
     pub fewshot: super::fewshot::FewshotArgs,
+    #[command(flatten)]
+    pub engine: super::engine_args::EngineArgs,
 }
 
 pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
@@ -74,7 +76,7 @@ pub fn run(args: &RenderArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         seed: args.seed,
         track_spans: false,
     };
-    let applied = compiled.apply(&row, &options);
+    let applied = compiled.render(&row, &options);
     let fewshot = match args.fewshot.num_fewshot {
         Some(_) => Some(demonstrations(args, &file, &compiled, &options)?),
         None => None,

@@ -69,10 +69,11 @@ impl std::error::Error for ChatError {}
 
 impl ChatError {
     fn from_exc(exc: Exc) -> ChatError {
+        use crate::core::jinja::ExcKind;
         let kind = match exc.kind {
-            "TemplateError" => ErrorKind::RaiseException,
-            "UndefinedError" => ErrorKind::Undefined,
-            "SecurityError" => ErrorKind::Security,
+            ExcKind::Template => ErrorKind::RaiseException,
+            ExcKind::Undefined => ErrorKind::Undefined,
+            ExcKind::Security => ErrorKind::Security,
             _ if crate::core::jinja::chat_env::is_stray_loop_signal(&exc) => ErrorKind::Syntax,
             _ => ErrorKind::InvalidOperation,
         };

@@ -10,16 +10,23 @@
 mod ast;
 mod budget;
 pub(crate) mod chat_env;
+mod clock;
+mod constant;
 mod error;
 mod eval;
 mod filters;
 mod fold;
 mod format;
+mod globals;
+mod json;
 mod lexer;
+mod lipsum;
 mod methods;
 mod ops;
 mod parser;
 mod predicates;
+mod registry;
+mod state;
 mod undeclared;
 mod value;
 
@@ -31,8 +38,8 @@ use std::sync::Arc;
 use crate::core::py::random::PyRandom;
 use crate::core::py::strings::str_repr;
 use ast::{Args, Expr, ExprKind, NameId, Stmt, StmtKind};
-pub(crate) use error::Exc;
-pub(crate) use eval::{Context, EmptyContext};
+pub(crate) use error::{ErrorKind as ExcKind, Exc};
+pub(crate) use state::{Context, EmptyContext};
 pub(crate) use value::{Const, Value};
 
 /// Stack every thread that compiles or renders templates must have: the
@@ -51,10 +58,21 @@ pub struct Options {
     pub memory_budget: usize,
 }
 
+/// The memory budget [`Options::default`] gives: [`DEFAULT_MEMORY_BUDGET`]
+/// unless the process chose another (the command line's `--memory-budget`).
+static DEFAULT_BUDGET: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_MEMORY_BUDGET);
+
+/// Sets the memory budget of every template compiled from now on with
+/// default options, on any thread.
+pub fn set_default_memory_budget(bytes: usize) {
+    DEFAULT_BUDGET.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {
-            memory_budget: DEFAULT_MEMORY_BUDGET,
+            memory_budget: DEFAULT_BUDGET.load(std::sync::atomic::Ordering::Relaxed),
         }
     }
 }
@@ -191,6 +209,9 @@ impl Program {
 
     /// Performs the random draws Jinja2 makes while compiling, in order.
     pub(crate) fn draw(&self, rng: &mut PyRandom) -> Vec<Option<Const>> {
+        if self.draw_sites.is_empty() {
+            return Vec::new();
+        }
         let _budget = budget::Scope::enter(self.options.memory_budget);
         let mut drawn: Vec<Option<Const>> = Vec::with_capacity(self.draw_sites.len());
         for site in &self.draw_sites {
@@ -202,13 +223,13 @@ impl Program {
                 continue;
             };
             let sequence = {
-                let mut state = eval::State::new(self, &EmptyContext, &drawn, rng);
+                let mut state = state::State::new(self, &EmptyContext, &drawn, rng);
                 state.folding = true;
                 state.eval(input)
             };
             let picked = sequence.ok().and_then(|sequence| {
-                let mut state = eval::State::new(self, &EmptyContext, &drawn, rng);
-                filters::choose(&mut state, &sequence).ok()
+                let mut state = state::State::new(self, &EmptyContext, &drawn, rng);
+                filters::promptsource::choose(&mut state, &sequence).ok()
             });
             drawn.push(picked.and_then(|v| v.to_const()));
         }
@@ -227,7 +248,7 @@ impl Program {
         spans: Option<&mut Vec<std::ops::Range<usize>>>,
     ) -> Result<(), Exc> {
         let _budget = budget::Scope::enter(self.options.memory_budget);
-        let mut state = eval::State::new(self, context, drawn, rng);
+        let mut state = state::State::new(self, context, drawn, rng);
         if spans.is_some() {
             state.spans = Some(Vec::new());
         }
@@ -366,14 +387,14 @@ fn check_expr(expr: &Expr, conditional: bool, line: usize) -> Result<(), SyntaxE
             if let Some(input) = input {
                 check_expr(input, conditional, line)?;
             }
-            if !conditional && !filters::exists(name) {
+            if !conditional && !registry::filter_exists(name) {
                 return Err(fail("filter", name));
             }
             check_args(args, conditional, line)
         }
         ExprKind::Test { input, name, args } => {
             check_expr(input, conditional, line)?;
-            if !conditional && !predicates::exists(name) {
+            if !conditional && !registry::test_exists(name) {
                 return Err(fail("test", name));
             }
             check_args(args, conditional, line)
@@ -459,8 +480,19 @@ pub(crate) fn render_str(
     vars: &[(&str, Value)],
     seed: Option<u64>,
 ) -> Result<String, String> {
-    let program =
-        Program::compile(source).map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
+    render_str_in(Mode::PromptSource, source, vars, seed)
+}
+
+/// [`render_str`] for the environment `mode`.
+#[cfg(test)]
+pub(crate) fn render_str_in(
+    mode: Mode,
+    source: &str,
+    vars: &[(&str, Value)],
+    seed: Option<u64>,
+) -> Result<String, String> {
+    let program = Program::compile_in(source, mode)
+        .map_err(|e| format!("TemplateSyntaxError: {}", e.message))?;
     let mut rng = seed.map_or_else(PyRandom::from_entropy, PyRandom::from_seed);
     let drawn = program.draw(&mut rng);
     let context = MapContext {

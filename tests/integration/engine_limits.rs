@@ -132,3 +132,65 @@ fn check_reports_every_deep_template_and_keeps_going() {
         .count();
     assert_eq!(deep, 4, "{report}");
 }
+
+#[test]
+fn memory_budget_flag_bounds_each_render() {
+    // 100,000 list items take a few MiB: inside the default budget, past 1 MiB.
+    let dir = workspace(&[(
+        "hungry",
+        "{{ range(100000)|list|length }} ||| x".to_string(),
+    )]);
+    let default = render(dir.path(), "hungry");
+    assert!(default.status.success(), "{}", text(&default));
+    assert!(text(&default).contains("100000"), "{}", text(&default));
+
+    let render_args = |budget: &str| {
+        let templates = dir.path().join("templates");
+        let rows = dir.path().join("rows.jsonl");
+        promptstudio(&[
+            "render",
+            "--templates",
+            arg(&templates),
+            "--dataset",
+            "tiny",
+            "--template",
+            "hungry",
+            "--data",
+            arg(&rows),
+            "--memory-budget",
+            budget,
+        ])
+    };
+    let capped = render_args("1MiB");
+    assert_eq!(capped.status.code(), Some(2), "{}", text(&capped));
+    assert!(
+        text(&capped).contains("RenderLimitExceeded")
+            && text(&capped).contains("memory budget of 1 MiB"),
+        "{}",
+        text(&capped)
+    );
+    assert!(render_args("64MiB").status.success());
+
+    let bad = render_args("lots");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("--memory-budget"), "{}", text(&bad));
+
+    // apply reports the row's failure in its record and goes on.
+    let rows = dir.path().join("rows.jsonl");
+    let applied = promptstudio(&[
+        "apply",
+        "--templates",
+        arg(&dir.path().join("templates")),
+        "--dataset",
+        "tiny",
+        "--data",
+        arg(&rows),
+        "--memory-budget",
+        "1048576",
+    ]);
+    assert!(
+        text(&applied).contains("RenderLimitExceeded"),
+        "{}",
+        text(&applied)
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::value::Const;
+use super::constant::Const;
 
 /// Index into the template's interned names.
 pub(crate) type NameId = u32;

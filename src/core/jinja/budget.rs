@@ -15,7 +15,9 @@
 use std::cell::Cell;
 
 use super::error::Exc;
-use super::value::Value;
+
+/// Largest output (and largest single string or list) a render may build.
+pub(crate) const MAX_OUTPUT_BYTES: usize = 256 << 20;
 
 /// Bytes one render may allocate unless the engine's options say otherwise.
 pub const DEFAULT_MEMORY_BUDGET: usize = 256 << 20;
@@ -30,9 +32,9 @@ thread_local! {
     /// Outside any [`Scope`] nothing is counted.
     static BUDGET: Cell<Budget> = const { Cell::new(Budget { used: 0, limit: usize::MAX }) };
     /// An error raised where the operation cannot fail (Python's `==`),
-    /// raised by the evaluator at its next step.
+    /// raised by the evaluator once that operation returns.
     static DEFERRED: std::cell::RefCell<Option<Exc>> = const { std::cell::RefCell::new(None) };
-    /// Whether [`DEFERRED`] holds an error: checked at every step, so kept cheap.
+    /// Whether [`DEFERRED`] holds an error: checked after every comparison, so kept cheap.
     static HAS_DEFERRED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -45,6 +47,7 @@ pub(crate) fn fail_later(error: Exc) {
 }
 
 /// The error kept by [`fail_later`], if any.
+#[inline]
 pub(crate) fn take_deferred() -> Option<Exc> {
     if !HAS_DEFERRED.with(Cell::get) {
         return None;
@@ -86,9 +89,4 @@ pub(crate) fn charge(bytes: usize) -> Result<(), Exc> {
         b.set(budget);
         Ok(())
     })
-}
-
-/// Charges a list, tuple or dict of `count` values about to be made.
-pub(crate) fn charge_items(count: usize) -> Result<(), Exc> {
-    charge(count.saturating_mul(std::mem::size_of::<Value>()))
 }

@@ -7,8 +7,8 @@
 //! the order Jinja2's optimizer would have met them.
 
 use super::ast::*;
-use super::eval::{EmptyContext, State};
-use super::filters;
+use super::registry;
+use super::state::{EmptyContext, State};
 use super::Program;
 use crate::core::py::random::PyRandom;
 
@@ -190,7 +190,10 @@ impl<'p> Folder<'p> {
                     None => Kind::Dynamic,
                 };
                 let kind = input_kind.max(self.fold_args(args));
-                if kind == Kind::Dynamic || filters::needs_context(name) || !filters::exists(name) {
+                if kind == Kind::Dynamic
+                    || registry::filter_needs_context(name)
+                    || !registry::filter_exists(name)
+                {
                     return Kind::Dynamic;
                 }
                 if name.as_ref() == "choice" {

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::error::Exc;
-use super::eval::MAX_OUTPUT_BYTES;
+use super::budget::MAX_OUTPUT_BYTES;
+use super::error::{ErrorKind, Exc};
 use super::value::*;
 use crate::core::py::float::{format_exponent, format_general, FloatStyle};
 use crate::core::py::percent::{percent_format as py_percent_format, PercentArgs, PyArg};
@@ -109,7 +109,7 @@ pub(crate) fn str_format(format: &str, args: &[Value], kwargs: &[(Arc<str>, Valu
                 let value = if name.is_empty() {
                     let v = args.get(auto).cloned().ok_or_else(|| {
                         Exc::new(
-                            "IndexError",
+                            ErrorKind::IndexError,
                             format!(
                                 "Replacement index {auto} out of range for positional args tuple"
                             ),
@@ -120,7 +120,7 @@ pub(crate) fn str_format(format: &str, args: &[Value], kwargs: &[(Arc<str>, Valu
                 } else if let Ok(i) = name.parse::<usize>() {
                     args.get(i).cloned().ok_or_else(|| {
                         Exc::new(
-                            "IndexError",
+                            ErrorKind::IndexError,
                             format!("Replacement index {i} out of range for positional args tuple"),
                         )
                     })?
@@ -129,7 +129,7 @@ pub(crate) fn str_format(format: &str, args: &[Value], kwargs: &[(Arc<str>, Valu
                         .iter()
                         .find(|(k, _)| k.as_ref() == name)
                         .map(|(_, v)| v.clone())
-                        .ok_or_else(|| Exc::new("KeyError", str_repr(name)))?
+                        .ok_or_else(|| Exc::new(ErrorKind::KeyError, str_repr(name)))?
                 };
                 let text = match conversion {
                     "r" | "a" => value.repr(),

@@ -3,8 +3,8 @@
 //! trim/lstrip of blocks, and the source's newlines normalised to `\n` with
 //! one trailing newline dropped (`keep_trailing_newline=False`).
 
-use super::value::is_python_space;
 use super::SyntaxError;
+use crate::core::py::strings::is_python_space;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Tok {

@@ -263,3 +263,68 @@ fn comparing_deeply_nested_values_is_a_recursion_error() {
         Ok("TrueTrue".to_string())
     );
 }
+
+#[test]
+fn walking_deeply_nested_values_is_a_recursion_error_not_an_overflow() {
+    let build = |wrap: &str| {
+        format!(
+            "{{% set ns = namespace(x=[], y=[]) %}}{{% for i in range(100000) %}}{{% set ns.x = {wrap} %}}{{% set ns.y = {} %}}{{% endfor %}}",
+            wrap.replace("ns.x", "ns.y")
+        )
+    };
+    let json_error =
+        "RecursionError: maximum recursion depth exceeded while encoding a JSON object";
+    let hash_error =
+        "RecursionError: maximum recursion depth exceeded while calling a Python object";
+    let compare_error = "RecursionError: maximum recursion depth exceeded in comparison";
+    for (wrap, walk, expected) in [
+        ("[ns.x]", "ns.x|tojson", Err(json_error)),
+        ("{'a': ns.x}", "ns.x|tojson", Err(json_error)),
+        ("(ns.x,)", "ns.x|tojson(indent=2)", Err(json_error)),
+        ("(ns.x,)", "{ns.x: 1}|length", Err(hash_error)),
+        (
+            "(ns.x,)",
+            "[ns.x, ns.y]|unique|list|length",
+            Err(hash_error),
+        ),
+        ("(ns.x,)", "ns.x in {}", Err(hash_error)),
+        ("[ns.x]", "[ns.x, ns.y]|sort|length", Err(compare_error)),
+        (
+            "[ns.x]",
+            "{'a': ns.x, 'b': ns.y}|dictsort(by='value')|length",
+            Err(compare_error),
+        ),
+        ("[ns.x]", "(ns.x|pprint)[:3]", Ok("[[[")),
+        ("(ns.x,)", "(ns.x|string)[-3:]", Ok("),)")),
+    ] {
+        let result = render_deep(format!("{}{{{{ {walk} }}}}", build(wrap)));
+        assert_eq!(
+            result.as_deref().map_err(String::as_str),
+            expected,
+            "{wrap} {walk}"
+        );
+    }
+    // Within Python's limit, the same walks succeed.
+    assert_eq!(
+        render_deep("{{ [[[1]]]|tojson }}{{ {((1,),): 2}|length }}".to_string()),
+        Ok("[[[1]]]1".to_string())
+    );
+}
+
+#[test]
+fn deeply_nested_values_under_chat_tojson_are_a_recursion_error() {
+    let source = "{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x|tojson }}";
+    let error = std::thread::Builder::new()
+        .stack_size(RENDER_STACK_SIZE)
+        .spawn(move || super::render_str_in(super::Mode::ChatTemplate, source, &[], Some(0)))
+        .expect("spawns")
+        .join()
+        .expect("no panic");
+    assert_eq!(
+        error,
+        Err(
+            "RecursionError: maximum recursion depth exceeded while encoding a JSON object"
+                .to_string()
+        )
+    );
+}

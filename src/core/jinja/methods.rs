@@ -4,10 +4,10 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use super::error::Exc;
-use super::eval::MAX_OUTPUT_BYTES;
-use super::eval::{CallArgs, State};
+use super::budget::MAX_OUTPUT_BYTES;
+use super::error::{ErrorKind, Exc};
 use super::format::str_format;
+use super::state::{CallArgs, State};
 use super::value::*;
 use crate::core::py::strings::{self as pystr, str_repr};
 
@@ -363,7 +363,7 @@ fn call_str(state: &mut State<'_>, s: &Arc<str>, name: &str, args: CallArgs) -> 
         }
         _ => {
             return Err(Exc::new(
-                "AttributeError",
+                ErrorKind::AttributeError,
                 format!("'str' object has no attribute '{name}'"),
             ))
         }
@@ -441,7 +441,7 @@ fn call_list(
             arity("list.extend", &args, 1, 1)?;
             let items = args.positional[0].iterate()?;
             state.burn(items.len() as u64)?;
-            super::budget::charge_items(items.len())?;
+            super::value::charge_items(items.len())?;
             list.borrow_mut().extend(items);
             Value::None
         }
@@ -458,13 +458,13 @@ fn call_list(
             arity("pop", &args, 0, 1)?;
             let mut items = list.borrow_mut();
             if items.is_empty() {
-                return Err(Exc::new("IndexError", "pop from empty list"));
+                return Err(Exc::new(ErrorKind::IndexError, "pop from empty list"));
             }
             let len = items.len() as i64;
             let i = int_arg(p(0), -1)?;
             let at = if i < 0 { i + len } else { i };
             if !(0..len).contains(&at) {
-                return Err(Exc::new("IndexError", "pop index out of range"));
+                return Err(Exc::new(ErrorKind::IndexError, "pop index out of range"));
             }
             items.remove(at as usize)
         }
@@ -539,7 +539,7 @@ fn call_list(
         }
         _ => {
             return Err(Exc::new(
-                "AttributeError",
+                ErrorKind::AttributeError,
                 format!("'list' object has no attribute '{name}'"),
             ))
         }
@@ -629,7 +629,9 @@ fn call_dict(dict: &std::rc::Rc<std::cell::RefCell<Dict>>, name: &str, args: Cal
             match (removed, p(1)) {
                 (Some((_, v)), _) => v,
                 (None, Some(default)) => default.clone(),
-                (None, None) => return Err(Exc::new("KeyError", args.positional[0].repr())),
+                (None, None) => {
+                    return Err(Exc::new(ErrorKind::KeyError, args.positional[0].repr()))
+                }
             }
         }
         "setdefault" => {
@@ -652,11 +654,16 @@ fn call_dict(dict: &std::rc::Rc<std::cell::RefCell<Dict>>, name: &str, args: Cal
         }
         "popitem" => match dict.borrow_mut().pop() {
             Some((_, (k, v))) => Value::tuple(vec![k, v]),
-            None => return Err(Exc::new("KeyError", "'popitem(): dictionary is empty'")),
+            None => {
+                return Err(Exc::new(
+                    ErrorKind::KeyError,
+                    "'popitem(): dictionary is empty'",
+                ))
+            }
         },
         _ => {
             return Err(Exc::new(
-                "AttributeError",
+                ErrorKind::AttributeError,
                 format!("'dict' object has no attribute '{name}'"),
             ))
         }
@@ -691,14 +698,17 @@ pub(crate) fn call(state: &mut State<'_>, recv: &Value, name: &str, args: CallAr
                 return Ok(Value::None);
             }
             if cycler.items.is_empty() {
-                return Err(Exc::new("ZeroDivisionError", "integer modulo by zero"));
+                return Err(Exc::new(
+                    ErrorKind::ZeroDivisionError,
+                    "integer modulo by zero",
+                ));
             }
             let at = cycler.position.get();
             cycler.position.set((at + 1) % cycler.items.len());
             Ok(cycler.items[at].clone())
         }
         other => Err(Exc::new(
-            "AttributeError",
+            ErrorKind::AttributeError,
             format!(
                 "'{}' object has no attribute {}",
                 other.type_name(),

@@ -4,8 +4,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ast::{BinOp, CmpOp, UnaryOp};
-use super::error::Exc;
-use super::eval::MAX_OUTPUT_BYTES;
+use super::budget::MAX_OUTPUT_BYTES;
+use super::error::{ErrorKind, Exc};
 use super::format::percent_format;
 use super::methods;
 use super::value::*;
@@ -245,12 +245,12 @@ pub(crate) fn slice(obj: &Value, start: &Value, stop: &Value, step: &Value) -> R
         Value::List(items) => {
             let items = items.borrow();
             let picked = slice_indices(items.len(), lo, hi, st);
-            super::budget::charge_items(picked.len())?;
+            super::value::charge_items(picked.len())?;
             Value::list(picked.map(|i| items[i].clone()).collect())
         }
         Value::Tuple(items) => {
             let picked = slice_indices(items.len(), lo, hi, st);
-            super::budget::charge_items(picked.len())?;
+            super::value::charge_items(picked.len())?;
             Value::tuple(picked.map(|i| items[i].clone()).collect())
         }
         Value::Str(s) => {
@@ -329,7 +329,7 @@ pub(crate) fn unary(op: UnaryOp, value: &Value) -> R<Value> {
 
 fn overflow() -> Exc {
     Exc::new(
-        "OverflowError",
+        ErrorKind::OverflowError,
         "integer result does not fit in 64 bits (Python ints are unbounded)",
     )
 }
@@ -574,14 +574,14 @@ fn add(a: &Value, b: &Value) -> R<Value> {
         }
         (Value::List(x), Value::List(y)) => {
             check_items(x.borrow().len() + y.borrow().len())?;
-            super::budget::charge_items(x.borrow().len() + y.borrow().len())?;
+            super::value::charge_items(x.borrow().len() + y.borrow().len())?;
             let mut items = x.borrow().clone();
             items.extend(y.borrow().iter().cloned());
             Ok(Value::list(items))
         }
         (Value::Tuple(x), Value::Tuple(y)) => {
             check_items(x.len() + y.len())?;
-            super::budget::charge_items(x.len() + y.len())?;
+            super::value::charge_items(x.len() + y.len())?;
             Ok(Value::tuple(x.iter().chain(y.iter()).cloned().collect()))
         }
         (Value::Str(_) | Value::List(_) | Value::Tuple(_), other) => Err(Exc::type_error(format!(

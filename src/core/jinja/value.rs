@@ -4,64 +4,28 @@
 //! every name bound to `xs`).
 
 use std::cell::{Cell, RefCell};
-use std::fmt::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use super::error::Exc;
+use super::ast::{MacroDef, NameId};
+pub(crate) use super::constant::{Const, PyRange};
+pub(crate) use super::error::UndefinedReason;
+use super::error::{ErrorKind, Exc};
 use crate::core::datum::Datum;
 use crate::core::py::float::float_repr;
-pub(crate) use crate::core::py::strings::is_python_space;
 use crate::core::py::strings::str_repr;
+
+mod compare;
+mod drop;
+mod repr;
+
+pub(crate) use compare::{as_f64, as_int, py_cmp, py_eq};
 
 /// Most items a render materialises at once (a list, a range or a string
 /// turned into a list); beyond this a template is exploding.
 pub(crate) const MAX_ITEMS: usize = 16 << 20;
-
-/// A compile-time constant: what Jinja2's optimizer may fold an expression
-/// into. Unlike [`Value`] it is thread-safe, so compiled templates can be shared.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Const {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Arc<str>),
-    List(Arc<[Const]>),
-    Tuple(Arc<[Const]>),
-    Dict(Arc<[(Const, Const)]>),
-    Range(PyRange),
-}
-
-/// Python's `range` object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PyRange {
-    pub start: i64,
-    pub stop: i64,
-    pub step: i64,
-}
-
-impl PyRange {
-    pub(crate) fn len(&self) -> usize {
-        let (lo, hi, step) = if self.step > 0 {
-            (self.start as i128, self.stop as i128, self.step as i128)
-        } else {
-            (self.stop as i128, self.start as i128, -(self.step as i128))
-        };
-        if lo >= hi {
-            0
-        } else {
-            ((hi - lo - 1) / step + 1) as usize
-        }
-    }
-
-    /// The item at `index < len()`; always within `start..stop`, so it fits.
-    pub(crate) fn get(&self, index: usize) -> i64 {
-        (self.start as i128 + self.step as i128 * index as i128) as i64
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ViewKind {
@@ -70,42 +34,31 @@ pub(crate) enum ViewKind {
     Items,
 }
 
-/// Why a value is undefined; turned into Jinja2's message only when needed.
-#[derive(Debug, Clone)]
-pub(crate) enum UndefinedReason {
-    /// A name that is not defined: `'x' is undefined`.
-    Name(Arc<str>),
-    /// `obj.name` missing: `'dict object' has no attribute 'name'`.
-    Attribute { owner: String, name: Arc<str> },
-    /// `obj[key]` missing with a non-string key: `list object has no element 1`.
-    Element { owner: String, key_repr: String },
-    /// A fixed message, e.g. `No first item, sequence was empty.`
-    Hint(String),
-    /// An attribute the chat-template sandbox hides: renders as nothing,
-    /// and using it raises `SecurityError` with this message.
-    Unsafe(String),
-}
-
-impl UndefinedReason {
-    pub(crate) fn message(&self) -> String {
-        match self {
-            UndefinedReason::Name(name) => format!("{} is undefined", str_repr(name)),
-            UndefinedReason::Attribute { owner, name } => {
-                format!("{} has no attribute {}", str_repr(owner), str_repr(name))
-            }
-            UndefinedReason::Element { owner, key_repr } => {
-                format!("{owner} has no element {key_repr}")
-            }
-            UndefinedReason::Hint(hint) | UndefinedReason::Unsafe(hint) => hint.clone(),
-        }
-    }
-}
-
 pub(crate) type Dict = IndexMap<HashKey, (Value, Value)>;
 
 /// Nesting of lists, tuples and dicts `repr` descends into (Python's own
 /// recursion limit stops it near 1,000).
-const MAX_VALUE_DEPTH: usize = 1_000;
+pub(crate) const MAX_VALUE_DEPTH: usize = 1_000;
+
+/// A `{% macro %}` or `{% call %}` body as a value.
+#[derive(Debug)]
+pub(crate) struct MacroValue {
+    pub name: Arc<str>,
+    pub def: Arc<MacroDef>,
+    /// Variables visible where the macro was defined.
+    pub captured: Vec<(NameId, Value)>,
+    /// The `caller` of a `{% call %}` block.
+    pub caller: Option<Value>,
+    /// A `{% macro %}` sees its own name in its body (so it can recurse, as
+    /// in Jinja2, where the name is a closure over the defining scope); a
+    /// `{% call %}` block's body is named `caller` and must see the outer one.
+    pub sees_itself: bool,
+    /// Chat mode, defined at the top level: sees the top level's variables
+    /// as they are when it is called (Jinja2's generated code reads them
+    /// through late-binding closures), so it can call itself or read a
+    /// namespace set after it.
+    pub late_bound: bool,
+}
 
 /// A function value: globals, bound methods, macros and the helpers `loop`,
 /// `cycler` and `joiner` hand out.
@@ -114,7 +67,7 @@ pub(crate) enum Func {
     Global(&'static str),
     /// `receiver.name`, looked up from the receiver's Python type.
     Method(Value, &'static str),
-    Macro(Rc<super::eval::MacroValue>),
+    Macro(Rc<MacroValue>),
     LoopCycle(Rc<LoopState>),
     LoopChanged(Rc<LoopState>),
 }
@@ -274,159 +227,14 @@ impl Value {
         }
     }
 
-    /// Python's `str(value)`; Undefined prints as nothing.
-    pub(crate) fn to_str(&self) -> Arc<str> {
-        match self {
-            Value::Str(s) => s.clone(),
-            Value::Opaque { str, .. } => str.clone(),
-            other => {
-                let mut out = String::new();
-                other.write_str(&mut out);
-                Arc::from(out)
-            }
-        }
-    }
-
-    /// Appends Python's `str(value)` to `out`.
-    pub(crate) fn write_str(&self, out: &mut String) {
-        match self {
-            Value::Undefined(_) => {}
-            Value::Str(s) => out.push_str(s),
-            Value::Opaque { str, .. } => out.push_str(str),
-            Value::Namespace(d) => {
-                out.push_str("<Namespace ");
-                write_dict(&d.borrow(), out, &mut Vec::new());
-                out.push('>');
-            }
-            other => other.write_repr(out, &mut Vec::new()),
-        }
-    }
-
-    pub(crate) fn repr(&self) -> String {
-        let mut out = String::new();
-        self.write_repr(&mut out, &mut Vec::new());
-        out
-    }
-
-    /// Appends Python's `repr(value)`; `seen` guards against containers that
-    /// contain themselves (Python prints `[...]`).
-    fn write_repr(&self, out: &mut String, seen: &mut Vec<usize>) {
-        if seen.len() >= MAX_VALUE_DEPTH
-            && matches!(self, Value::List(_) | Value::Tuple(_) | Value::Dict(_))
-        {
-            // Python raises RecursionError about here; `str()` cannot fail,
-            // so the deeper part is elided rather than overflow the stack.
-            out.push_str("...");
-            return;
-        }
-        match self {
-            Value::Undefined(_) => out.push_str("Undefined"),
-            Value::None => out.push_str("None"),
-            Value::Bool(true) => out.push_str("True"),
-            Value::Bool(false) => out.push_str("False"),
-            Value::Int(n) => {
-                let _ = write!(out, "{n}");
-            }
-            Value::Float(f) => out.push_str(&float_repr(*f)),
-            Value::Str(s) => out.push_str(&str_repr(s)),
-            Value::Bytes(b) => out.push_str(&bytes_repr(b)),
-            Value::Opaque { repr, .. } => out.push_str(repr),
-            Value::List(items) => {
-                let id = Rc::as_ptr(items) as *const () as usize;
-                if seen.contains(&id) {
-                    out.push_str("[...]");
-                    return;
-                }
-                seen.push(id);
-                out.push('[');
-                write_items(&items.borrow(), out, seen);
-                out.push(']');
-                seen.pop();
-            }
-            Value::Tuple(items) => {
-                // Tuples cannot contain themselves; 0 only counts the depth.
-                seen.push(0);
-                out.push('(');
-                write_items(items, out, seen);
-                if items.len() == 1 {
-                    out.push(',');
-                }
-                out.push(')');
-                seen.pop();
-            }
-            Value::Dict(d) => {
-                let id = Rc::as_ptr(d) as *const () as usize;
-                if seen.contains(&id) {
-                    out.push_str("{...}");
-                    return;
-                }
-                seen.push(id);
-                write_dict(&d.borrow(), out, seen);
-                seen.pop();
-            }
-            Value::Range(r) => {
-                if r.step == 1 {
-                    let _ = write!(out, "range({}, {})", r.start, r.stop);
-                } else {
-                    let _ = write!(out, "range({}, {}, {})", r.start, r.stop, r.step);
-                }
-            }
-            Value::View(kind, d) => {
-                let d = d.borrow();
-                let (name, items): (&str, Vec<Value>) = match kind {
-                    ViewKind::Keys => ("dict_keys", d.values().map(|(k, _)| k.clone()).collect()),
-                    ViewKind::Values => {
-                        ("dict_values", d.values().map(|(_, v)| v.clone()).collect())
-                    }
-                    ViewKind::Items => (
-                        "dict_items",
-                        d.values()
-                            .map(|(k, v)| Value::tuple(vec![k.clone(), v.clone()]))
-                            .collect(),
-                    ),
-                };
-                out.push_str(name);
-                out.push_str("([");
-                write_items(&items, out, seen);
-                out.push_str("])");
-            }
-            Value::Namespace(_) => out.push_str("<jinja2.utils.Namespace object>"),
-            Value::Func(func) => match func.as_ref() {
-                Func::Global(name) => {
-                    let _ = write!(out, "<built-in function {name}>");
-                }
-                Func::Method(recv, name) => {
-                    let _ = write!(
-                        out,
-                        "<built-in method {name} of {} object>",
-                        recv.type_name()
-                    );
-                }
-                Func::Macro(m) => {
-                    let _ = write!(out, "<Macro '{}'>", m.name);
-                }
-                Func::LoopCycle(_) | Func::LoopChanged(_) => {
-                    out.push_str("<bound method of LoopContext>")
-                }
-            },
-            Value::Loop(state) => {
-                let _ = write!(
-                    out,
-                    "<LoopContext {}/{}>",
-                    state.index0.get() + 1,
-                    state.length
-                );
-            }
-            Value::Cycler(_) => out.push_str("<jinja2.utils.Cycler object>"),
-            Value::Joiner(_) => out.push_str("<jinja2.utils.Joiner object>"),
-            Value::Iter(kind, _) => {
-                let _ = write!(out, "<{kind} object>");
-            }
-        }
-    }
-
     /// The dict key for this value, or Python's `unhashable type` error.
     pub(crate) fn hash_key(&self) -> Result<HashKey, Exc> {
+        self.hash_key_within(MAX_VALUE_DEPTH)
+    }
+
+    /// [`Value::hash_key`] for tuples nested at most `depth` deep (Python's
+    /// recursion limit; also what keeps the stack from overflowing).
+    fn hash_key_within(&self, depth: usize) -> Result<HashKey, Exc> {
         Ok(match self {
             Value::None => HashKey::None,
             Value::Bool(b) => HashKey::Int(*b as i64),
@@ -443,7 +251,13 @@ impl Value {
             Value::Tuple(items) => HashKey::Tuple(
                 items
                     .iter()
-                    .map(Value::hash_key)
+                    .map(|item| match depth.checked_sub(1) {
+                        Some(depth) => item.hash_key_within(depth),
+                        None => Err(Exc::new(
+                            ErrorKind::RecursionError,
+                            "maximum recursion depth exceeded while calling a Python object",
+                        )),
+                    })
                     .collect::<Result<Vec<_>, _>>()?
                     .into_boxed_slice(),
             ),
@@ -570,14 +384,14 @@ impl Value {
     pub(crate) fn iterate(&self) -> Result<Vec<Value>, Exc> {
         if let Some(len) = self.len() {
             if len > i64::MAX as usize {
-                return Err(super::filters::ssize_overflow());
+                return Err(Exc::ssize_overflow());
             }
             if len > MAX_ITEMS {
                 return Err(Exc::limit(format!(
                     "iterating over {len} items is more than a render may hold ({MAX_ITEMS})"
                 )));
             }
-            super::budget::charge_items(len)?;
+            charge_items(len)?;
         }
         Ok(match self {
             Value::Undefined(_) => Vec::new(),
@@ -635,288 +449,9 @@ pub(crate) fn char_len(s: &str) -> usize {
     }
 }
 
-fn write_items(items: &[Value], out: &mut String, seen: &mut Vec<usize>) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        item.write_repr(out, seen);
-    }
-}
-
-fn write_dict(dict: &Dict, out: &mut String, seen: &mut Vec<usize>) {
-    out.push('{');
-    for (i, (key, value)) in dict.values().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        key.write_repr(out, seen);
-        out.push_str(": ");
-        value.write_repr(out, seen);
-    }
-    out.push('}');
-}
-
-fn bytes_repr(bytes: &[u8]) -> String {
-    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from("b");
-    out.push(quote);
-    for &b in bytes {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            _ if b as char == quote => {
-                out.push('\\');
-                out.push(quote);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
-    out.push(quote);
-    out
-}
-
-thread_local! {
-    /// Nesting of containers `py_eq` and `py_cmp` are inside.
-    static COMPARE_DEPTH: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Python's error for comparing values nested past its recursion limit.
-fn compare_too_deep() -> Exc {
-    Exc::new(
-        "RecursionError",
-        "maximum recursion depth exceeded in comparison",
-    )
-}
-
-/// Runs one level of a container comparison, or None past
-/// [`MAX_VALUE_DEPTH`] (Python would raise `RecursionError`).
-fn nested_compare<T>(compare: impl FnOnce() -> T) -> Option<T> {
-    let depth = COMPARE_DEPTH.with(Cell::get);
-    if depth >= MAX_VALUE_DEPTH {
-        return None;
-    }
-    COMPARE_DEPTH.with(|d| d.set(depth + 1));
-    let result = compare();
-    COMPARE_DEPTH.with(|d| d.set(depth));
-    Some(result)
-}
-
-/// Python `==`. Never fails; values of unrelated types are unequal.
-pub(crate) fn py_eq(a: &Value, b: &Value) -> bool {
-    use Value::*;
-    if matches!(
-        (a, b),
-        (List(_), List(_)) | (Tuple(_), Tuple(_)) | (Dict(_), Dict(_))
-    ) {
-        // `==` cannot fail here: the error waits for the evaluator's next step.
-        return nested_compare(|| py_eq_values(a, b)).unwrap_or_else(|| {
-            super::budget::fail_later(compare_too_deep());
-            false
-        });
-    }
-    py_eq_values(a, b)
-}
-
-fn py_eq_values(a: &Value, b: &Value) -> bool {
-    use Value::*;
-    match (a, b) {
-        (Undefined(_), Undefined(_)) => true,
-        (None, None) => true,
-        (Bool(_) | Int(_) | Float(_), Bool(_) | Int(_) | Float(_)) => num_eq(a, b),
-        (Str(x), Str(y)) => x == y,
-        (Bytes(x), Bytes(y)) => x == y,
-        (List(x), List(y)) => Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow()),
-        (Tuple(x), Tuple(y)) => seq_eq(x, y),
-        (Dict(x), Dict(y)) => {
-            if Rc::ptr_eq(x, y) {
-                return true;
-            }
-            let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, (_, v))| y.get(k).is_some_and(|(_, w)| py_eq(v, w)))
-        }
-        (Range(x), Range(y)) => {
-            let (lx, ly) = (x.len(), y.len());
-            lx == ly && (lx == 0 || (x.start == y.start && (lx == 1 || x.step == y.step)))
-        }
-        (Opaque { repr: x, .. }, Opaque { repr: y, .. }) => x == y,
-        (Namespace(x), Namespace(y)) => Rc::ptr_eq(x, y),
-        (Func(x), Func(y)) => Rc::ptr_eq(x, y),
-        (Loop(x), Loop(y)) => Rc::ptr_eq(x, y),
-        (View(k1, x), View(k2, y)) => k1 == k2 && Rc::ptr_eq(x, y),
-        _ => false,
-    }
-}
-
-fn seq_eq(x: &[Value], y: &[Value]) -> bool {
-    x.len() == y.len() && x.iter().zip(y).all(|(a, b)| py_eq(a, b))
-}
-
-fn num_eq(a: &Value, b: &Value) -> bool {
-    match (as_int(a), as_int(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => as_f64(a) == as_f64(b),
-    }
-}
-
-pub(crate) fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Bool(b) => Some(*b as i64),
-        Value::Int(n) => Some(*n),
-        _ => None,
-    }
-}
-
-pub(crate) fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Bool(b) => Some(*b as i64 as f64),
-        Value::Int(n) => Some(*n as f64),
-        Value::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-/// Python's ordering for `<`-style comparisons; `op` names the operator in
-/// the `TypeError` for unrelated types.
-pub(crate) fn py_cmp(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
-    if matches!(
-        (a, b),
-        (Value::List(_), Value::List(_)) | (Value::Tuple(_), Value::Tuple(_))
-    ) {
-        return nested_compare(|| py_cmp_values(a, b, op))
-            .unwrap_or_else(|| Err(compare_too_deep()));
-    }
-    py_cmp_values(a, b, op)
-}
-
-fn py_cmp_values(a: &Value, b: &Value, op: &str) -> Result<std::cmp::Ordering, Exc> {
-    use std::cmp::Ordering;
-    use Value::*;
-    let incomparable = || {
-        Exc::type_error(format!(
-            "'{op}' not supported between instances of '{}' and '{}'",
-            a.type_name(),
-            b.type_name()
-        ))
-    };
-    match (a, b) {
-        (Undefined(u), _) | (_, Undefined(u)) => Err(Exc::undefined(u)),
-        (Bool(_) | Int(_) | Float(_), Bool(_) | Int(_) | Float(_)) => {
-            if let (Some(x), Some(y)) = (as_int(a), as_int(b)) {
-                return Ok(x.cmp(&y));
-            }
-            let (x, y) = (as_f64(a).unwrap_or(0.0), as_f64(b).unwrap_or(0.0));
-            // NaN compares false every way; Equal makes `<` and `>` false.
-            Ok(x.partial_cmp(&y).unwrap_or(Ordering::Equal))
-        }
-        (Str(x), Str(y)) => Ok(x.as_ref().cmp(y.as_ref())),
-        (Bytes(x), Bytes(y)) => Ok(x.as_ref().cmp(y.as_ref())),
-        (List(x), List(y)) => seq_cmp(&x.borrow(), &y.borrow(), op),
-        (Tuple(x), Tuple(y)) => seq_cmp(x, y, op),
-        _ => Err(incomparable()),
-    }
-}
-
-fn seq_cmp(x: &[Value], y: &[Value], op: &str) -> Result<std::cmp::Ordering, Exc> {
-    for (a, b) in x.iter().zip(y) {
-        if !py_eq(a, b) {
-            return py_cmp(a, b, op);
-        }
-    }
-    Ok(x.len().cmp(&y.len()))
-}
-
-/// Values nest as deeply as a template's loops make them (`{% set ns.x =
-/// [ns.x] %}` 100,000 times): dropping them one level per call would
-/// overflow the stack, so the last owner of a container takes its items out
-/// and drops them from a list, in a loop.
-impl Drop for Value {
-    // Inlined so that dropping a scalar (most values a render makes) costs a
-    // tag test, not a call: the iterative walk cost ~20% of an apply when
-    // every drop went through it.
-    #[inline]
-    fn drop(&mut self) {
-        if matches!(
-            self,
-            Value::List(_)
-                | Value::Tuple(_)
-                | Value::Dict(_)
-                | Value::Namespace(_)
-                | Value::View(..)
-                | Value::Iter(..)
-        ) {
-            drop_container(self);
-        }
-    }
-}
-
-/// Empties a container this value is the last owner of without recursion,
-/// so values nested 100,000 deep do not overflow the stack when dropped.
-#[inline(never)]
-fn drop_container(value: &mut Value) {
-    let Some(mut pending) = take_items(value) else {
-        return;
-    };
-    while let Some(mut value) = pending.pop() {
-        if let Some(items) = take_items(&mut value) {
-            pending.extend(items);
-        }
-    }
-}
-
-/// The items of a container this value is the last owner of, when any of
-/// them is itself a container (else plain dropping is shallow and cheaper).
-fn take_items(value: &mut Value) -> Option<Vec<Value>> {
-    let nests = |v: &Value| {
-        matches!(
-            v,
-            Value::List(_)
-                | Value::Tuple(_)
-                | Value::Dict(_)
-                | Value::Namespace(_)
-                | Value::Iter(..)
-        )
-    };
-    match value {
-        Value::List(items) => {
-            let items = Rc::get_mut(items)?.get_mut();
-            items.iter().any(nests).then(|| std::mem::take(items))
-        }
-        Value::Tuple(items) => {
-            let items = Rc::get_mut(items)?;
-            items.iter().any(nests).then(|| {
-                items
-                    .iter_mut()
-                    .map(|v| std::mem::replace(v, Value::None))
-                    .collect()
-            })
-        }
-        Value::Dict(d) | Value::Namespace(d) | Value::View(_, d) => {
-            let d = Rc::get_mut(d)?.get_mut();
-            d.values().any(|(k, v)| nests(k) || nests(v)).then(|| {
-                std::mem::take(d)
-                    .into_values()
-                    .flat_map(|(k, v)| [k, v])
-                    .collect()
-            })
-        }
-        Value::Iter(_, items) => {
-            let items = Rc::get_mut(items)?.get_mut();
-            items.as_slice().iter().any(nests).then(|| items.collect())
-        }
-        _ => None,
-    }
+/// Charges a list, tuple or dict of `count` values about to be made.
+pub(crate) fn charge_items(count: usize) -> Result<(), Exc> {
+    super::budget::charge(count.saturating_mul(std::mem::size_of::<Value>()))
 }
 
 #[cfg(test)]
