@@ -73,7 +73,22 @@ impl ParquetFile {
             .map_err(|error| DataError::format(path, FORMAT, error))?;
         let mut row_group_starts = Vec::with_capacity(metadata.metadata().num_row_groups() + 1);
         let mut total = 0u64;
-        for row_group in metadata.metadata().row_groups() {
+        for (group_index, row_group) in metadata.metadata().row_groups().iter().enumerate() {
+            // The parquet crate asserts these when it reads the chunk.
+            for (column_index, column) in row_group.columns().iter().enumerate() {
+                let start = column
+                    .dictionary_page_offset()
+                    .unwrap_or(column.data_page_offset());
+                if start < 0 || column.compressed_size() < 0 {
+                    return Err(DataError::format(
+                        path,
+                        FORMAT,
+                        format!(
+                            "row group {group_index}, column {column_index}: a negative offset or size"
+                        ),
+                    ));
+                }
+            }
             row_group_starts.push(total);
             let rows = u64::try_from(row_group.num_rows()).map_err(|_| {
                 DataError::format(path, FORMAT, "a row group has a negative row count")
@@ -232,6 +247,7 @@ impl ParquetFile {
             file: self,
             reader,
             next_row: range.start,
+            failed: false,
         })
     }
 
@@ -247,6 +263,7 @@ impl ParquetFile {
             file: self,
             reader,
             next_row: 0,
+            failed: false,
         })
     }
 
@@ -353,15 +370,33 @@ pub struct Batches<'a> {
     file: &'a ParquetFile,
     reader: ParquetRecordBatchReader,
     next_row: u64,
+    /// The reader panicked: its state is unknown, so nothing more is read.
+    failed: bool,
 }
 
 impl Iterator for Batches<'_> {
     type Item = Result<Vec<Row>, DataError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let batch = match self.reader.next()? {
-            Ok(batch) => batch,
-            Err(error) => {
+        if self.failed {
+            return None;
+        }
+        // The parquet crate panics on some corrupt pages (a data page
+        // without its header: parquet 60 `column/page.rs`); a damaged file
+        // must be an error naming it, never the end of the process.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.reader.next()));
+        let batch = match next {
+            Ok(None) => return None,
+            Ok(Some(Ok(batch))) => batch,
+            Err(_) => {
+                self.failed = true;
+                return Some(Err(DataError::format(
+                    &self.file.path,
+                    FORMAT,
+                    format!("near row {}: the file is corrupt", self.next_row),
+                )));
+            }
+            Ok(Some(Err(error))) => {
                 return Some(Err(DataError::format(
                     &self.file.path,
                     FORMAT,

@@ -114,3 +114,44 @@ fn export_manifest_inputs() {
 fn chat_template_inputs() {
     replay("chat_template");
 }
+
+/// The fuzzer's first Parquet crash: a data page whose header lacks its
+/// `data_page_header` made the parquet crate panic while skipping to a row.
+#[test]
+fn a_parquet_page_without_its_header_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.parquet");
+    std::fs::copy(
+        fuzz_folder().join("regressions/parquet/data-page-without-header.parquet"),
+        &path,
+    )
+    .unwrap();
+    let source = promptstudio::data::open(&path).expect("the footer is intact");
+    let count = source.wait_for_row_count().unwrap();
+    let errors: Vec<String> = (0..count)
+        .filter_map(|row| source.row(row).err())
+        .map(|error| error.to_string())
+        .collect();
+    assert!(!errors.is_empty(), "some row of the corrupt file reads");
+    assert!(
+        errors.iter().all(|error| error.contains("corrupt.parquet")),
+        "{errors:?}"
+    );
+}
+
+/// The fuzzer's second Parquet crash: a column chunk with a negative offset
+/// or size in the footer made the parquet crate's `byte_range` assert.
+#[test]
+fn a_negative_column_chunk_offset_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("negative.parquet");
+    std::fs::copy(
+        fuzz_folder().join("regressions/parquet/negative-column-chunk-offset.parquet"),
+        &path,
+    )
+    .unwrap();
+    let error = promptstudio::data::open(&path).err().expect("refused at open");
+    let message = error.to_string();
+    assert!(message.contains("negative.parquet"), "{message}");
+    assert!(message.contains("negative offset or size"), "{message}");
+}
