@@ -79,6 +79,7 @@ fn preview(app: &mut TestApp, input: &str, target: &str) {
         row_count: Some(3),
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
+        fewshot: None,
     };
     let effects = app.update(Event::Preview(result));
     settle_chat(app, effects);
@@ -214,6 +215,7 @@ fn token_counts_and_the_context_bar_follow_the_row() {
         row_count: Some(3),
         features: Vec::new(),
         elapsed: std::time::Duration::ZERO,
+        fewshot: None,
     };
     let effects = app.update(Event::Preview(result));
     assert!(app.chat_pending());

@@ -267,6 +267,7 @@ pub fn answer(app: &mut App, outcome: Result<Rendered, PreviewError>, row: Optio
         row_count: Some(3),
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
+        fewshot: None,
     };
     app.update(promptstudio::app::Event::Preview(result));
 }
