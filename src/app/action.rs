@@ -88,6 +88,8 @@ actions! {
     Reroll = "reroll",
     /// Type a fixed seed
     SetSeed = "set_seed",
+    /// Few-shot: cycle K = 0..5 solved rows before the input
+    CycleFewshot = "cycle_fewshot",
     /// Create a new prompt (new UUID)
     NewPrompt = "new_prompt",
     /// Duplicate the selected prompt

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::core::chat::source::{self, cached_model};
 use crate::core::chat::tokens::TokenCounter;
@@ -92,6 +92,8 @@ pub struct RenderRequest {
     pub model: Arc<ChatModel>,
     pub input: String,
     pub target: Option<String>,
+    /// Few-shot demonstrations, sent as user/assistant turns before the input.
+    pub demonstrations: Vec<crate::core::fewshot::Demonstration>,
 }
 
 /// The worker's answer.
@@ -372,15 +374,17 @@ pub fn scan_cache(hub_cache: &Path) -> Result<Vec<CachedModel>, String> {
     Ok(models)
 }
 
-/// Renders the input as one user turn with the generation prompt, as a
-/// model given this prompt would read it, and counts the three texts.
+/// Renders the input as the last user turn (after any few-shot
+/// demonstrations' turns) with the generation prompt, as a model given this
+/// prompt would read it, and counts the three texts.
 pub fn render(request: RenderRequest, cache: &mut TokenCache) -> ChatPreview {
     let model = &request.model;
     let prompt = model.template.as_ref().map(|(template, origin)| {
-        let conversation = Conversation::from_json(json!([
-            {"role": "user", "content": request.input}
-        ]))
-        .map_err(|error| error.to_string())?;
+        // Demonstrations as alternating turns, as `eval --chat-template`
+        // (lm-evaluation-harness' --fewshot_as_multiturn) sends them.
+        let turns = crate::core::fewshot::messages(&request.demonstrations, &request.input);
+        let conversation =
+            Conversation::from_json(Json::Array(turns)).map_err(|error| error.to_string())?;
         template
             .render(&conversation, &model.options)
             .map_err(|error| {
@@ -537,6 +541,7 @@ mod tests {
             model: Arc::new(model),
             input: "Hello".into(),
             target: Some("World".into()),
+            demonstrations: Vec::new(),
         };
         let preview = render(request, &mut TokenCache::default());
         let prompt = preview.prompt.unwrap().unwrap();

@@ -301,7 +301,23 @@ pub struct PreviewResult {
     pub features: Vec<(String, crate::data::features::Feature)>,
     /// How long compile + apply took, for the status bar.
     pub elapsed: std::time::Duration,
+    /// With few-shot on (K > 0): the demonstrations and the assembled prompt.
+    pub fewshot: Option<FewshotPrompt>,
 }
+
+/// The row's few-shot prompt as `render --num-fewshot K` assembles it:
+/// demonstrations drawn from the split shown, rendered by the same template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FewshotPrompt {
+    /// K, the demonstrations asked for (fewer are found when rows are blank).
+    pub shots: usize,
+    pub demonstrations: Vec<crate::core::fewshot::Demonstration>,
+    /// The assembled input; `None` when the row's own render failed.
+    pub prompt: Option<String>,
+}
+
+/// Few-shot cycles through K = 0..=MAX_SHOTS demonstrations.
+pub const MAX_SHOTS: usize = 5;
 
 /// Asks the preview worker for one template on one row.
 #[derive(Debug, Clone)]
@@ -313,6 +329,10 @@ pub struct PreviewRequest {
     pub seed: u64,
     /// Changes when a data file changed on disk: sources must be reopened.
     pub data_epoch: u64,
+    /// Few-shot demonstrations to put before the input (0: none).
+    pub shots: usize,
+    /// Row i's demonstrations are drawn with Python's `random.Random(fewshot_seed + i)`.
+    pub fewshot_seed: u64,
 }
 
 #[derive(Debug, Default)]
@@ -331,6 +351,8 @@ pub struct PreviewState {
     /// `row_count` is a lower bound: the split is still being counted.
     pub counting: bool,
     pub seed: u64,
+    /// Few-shot demonstrations shown before the input (0..=MAX_SHOTS).
+    pub shots: usize,
     /// The generation of the newest request; older answers are dropped.
     pub generation: u64,
     pub result: Option<PreviewResult>,

@@ -181,6 +181,7 @@ impl App {
                 _ => self.notify_error("The number of rows is not known yet"),
             },
             Action::NextSplit => self.next_split(),
+            Action::CycleFewshot => self.cycle_fewshot(),
             Action::Reroll => {
                 self.preview.seed = self.next_random() % 1_000_000;
                 self.notify(format!("Seed {}", self.preview.seed));

@@ -24,6 +24,7 @@ use crate::data::SplitRows;
 use super::journal::{JournalWriter, JOURNAL_THREAD};
 use super::Incoming;
 
+mod fewshot;
 mod model;
 pub use model::ModelSetup;
 
@@ -435,12 +436,13 @@ fn preview(
         counting: false,
         features: Vec::new(),
         elapsed: Duration::ZERO,
+        fewshot: None,
     };
     let source = match &request.split {
         None => Err("No rows found for this dataset: put them at data/<dataset>/<subset or _>/<split>.parquet".to_owned()),
         Some(split) => sources.get(workspace, split, request.data_epoch),
     };
-    let row = source.and_then(|source| {
+    let row = source.as_ref().map_err(Clone::clone).and_then(|source| {
         let index = request.row;
         let count = source.row_count();
         let mut reached = 0;
@@ -485,13 +487,27 @@ fn preview(
         result.features = source.features();
         Ok(row)
     });
-    result.outcome = match (compiled, &row) {
-        (Err(diagnostic), _) => Err(PreviewError::Template(diagnostic)),
+    result.outcome = match (&compiled, &row) {
+        (Err(diagnostic), _) => Err(PreviewError::Template(diagnostic.clone())),
         (Ok(_), Err(message)) => Err(PreviewError::Data(message.clone())),
         (Ok(compiled), Ok(row)) => {
             guarded(|| compiled.apply(row, Some(request.seed), true)).map_err(PreviewError::Render)
         }
     };
+    if let (Ok(source), Ok(compiled), Ok(_)) = (&source, &compiled, &row) {
+        if request.shots > 0 {
+            let index = request
+                .row
+                .min(result.row_count.unwrap_or(1).saturating_sub(1));
+            result.fewshot = Some(fewshot::fewshot_prompt(
+                &**source,
+                &**compiled,
+                &request,
+                index,
+                &result.outcome,
+            ));
+        }
+    }
     result.row = row.ok();
     result.elapsed = started.elapsed();
     result
@@ -727,6 +743,8 @@ mod tests {
             row,
             seed: 0,
             data_epoch: 0,
+            shots: 0,
+            fewshot_seed: crate::core::fewshot::DEFAULT_SEED,
         })
     }
 

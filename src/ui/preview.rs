@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{value, visible, Ui};
-use crate::app::{App, PreviewError, PreviewResult, Rendered};
+use crate::app::{App, FewshotPrompt, PreviewError, PreviewResult, Rendered};
 
 pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, include_row: bool) {
     let preview = &app.preview;
@@ -23,6 +23,9 @@ pub fn draw(ui: &Ui, frame: &mut Frame, area: Rect, app: &App, focused: bool, in
     }
     if let Some(chat_title) = super::chat_view::title(app) {
         title = chat_title;
+    }
+    if preview.shots > 0 {
+        title.push_str(&format!("· few-shot {} ", preview.shots));
     }
     if preview.pending() && app.current.is_some() {
         title.push_str("⋯ ");
@@ -122,6 +125,9 @@ fn row_heading(app: &App) -> String {
 fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Line<'static>>) {
     match &result.outcome {
         Ok(rendered) => {
+            if let Some(fewshot) = &result.fewshot {
+                fewshot_lines(ui, fewshot, lines);
+            }
             let cuts = super::truncation::row_has_cut_values(result.row.as_ref());
             rendered_lines(ui, rendered, cuts, lines)
         }
@@ -159,6 +165,37 @@ fn outcome_lines(ui: &Ui, result: &PreviewResult, app: &App, lines: &mut Vec<Lin
             lines.push(Line::styled(message.clone(), ui.style("ui.warning")))
         }
     }
+}
+
+/// The assembled few-shot prompt, headed by its demonstrations' row
+/// numbers; the row's own parts follow it.
+fn fewshot_lines(ui: &Ui, fewshot: &FewshotPrompt, lines: &mut Vec<Line<'static>>) {
+    let rows: Vec<String> = fewshot
+        .demonstrations
+        .iter()
+        .map(|demo| demo.row.to_string())
+        .collect();
+    let heading = match rows.len() {
+        0 => format!("Few-shot prompt (K={}: no usable rows)", fewshot.shots),
+        found => format!(
+            "Few-shot prompt (K={}: {found} demonstrations, rows {})",
+            fewshot.shots,
+            rows.join(", ")
+        ),
+    };
+    lines.push(Line::styled(heading, ui.style("preview.label")));
+    if let Some(prompt) = &fewshot.prompt {
+        text_lines(
+            prompt,
+            &[],
+            ui.style("preview.input"),
+            ui.style("preview.span"),
+            (false, ui.style("ui.warning")),
+            lines,
+        );
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled("This row's parts", ui.style("ui.dim")));
 }
 
 fn rendered_lines(ui: &Ui, rendered: &Rendered, mark_cuts: bool, lines: &mut Vec<Line<'static>>) {

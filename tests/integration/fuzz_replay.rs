@@ -150,7 +150,9 @@ fn a_negative_column_chunk_offset_is_refused_at_open() {
         &path,
     )
     .unwrap();
-    let error = promptstudio::data::open(&path).err().expect("refused at open");
+    let error = promptstudio::data::open(&path)
+        .err()
+        .expect("refused at open");
     let message = error.to_string();
     assert!(message.contains("negative.parquet"), "{message}");
     assert!(message.contains("negative offset or size"), "{message}");

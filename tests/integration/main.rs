@@ -39,6 +39,7 @@ mod pty_e2e;
 mod studio_app;
 mod studio_chat;
 mod studio_daily;
+mod studio_fewshot;
 mod studio_model;
 mod studio_row_count;
 mod studio_screens;

@@ -82,6 +82,7 @@ fn typing_edits_the_template_marks_it_dirty_and_rerenders_latest_first() {
         counting: false,
         features: Vec::new(),
         elapsed: Default::default(),
+        fewshot: None,
     };
     app.update(Event::Preview(stale));
     assert!(app.preview.result.is_none());

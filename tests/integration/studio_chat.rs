@@ -80,6 +80,7 @@ fn preview(app: &mut TestApp, input: &str, target: &str) {
         counting: false,
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
+        fewshot: None,
     };
     let effects = app.update(Event::Preview(result));
     settle_chat(app, effects);
@@ -216,6 +217,7 @@ fn token_counts_and_the_context_bar_follow_the_row() {
         counting: false,
         features: Vec::new(),
         elapsed: std::time::Duration::ZERO,
+        fewshot: None,
     };
     let effects = app.update(Event::Preview(result));
     assert!(app.chat_pending());

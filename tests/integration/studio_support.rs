@@ -271,6 +271,7 @@ pub fn answer(app: &mut App, outcome: Result<Rendered, PreviewError>, row: Optio
         counting: false,
         features: vec![("label".into(), labels())],
         elapsed: std::time::Duration::from_micros(420),
+        fewshot: None,
     };
     app.update(promptstudio::app::Event::Preview(result));
 }

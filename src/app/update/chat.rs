@@ -227,6 +227,11 @@ impl App {
                 model: model.clone(),
                 input: rendered.parts.first().cloned().unwrap_or_default(),
                 target: rendered.parts.get(1).cloned(),
+                demonstrations: result
+                    .fewshot
+                    .as_ref()
+                    .map(|fewshot| fewshot.demonstrations.clone())
+                    .unwrap_or_default(),
             })));
     }
 }

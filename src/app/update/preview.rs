@@ -106,7 +106,23 @@ impl App {
             row: self.preview.row,
             seed: self.preview.seed,
             data_epoch: self.data_epoch,
+            shots: self.preview.shots,
+            fewshot_seed: crate::core::fewshot::DEFAULT_SEED,
         }));
+    }
+
+    /// K = 0, 1, …, MAX_SHOTS, 0: demonstrations before the row's input.
+    pub(super) fn cycle_fewshot(&mut self) {
+        self.preview.shots = (self.preview.shots + 1) % (MAX_SHOTS + 1);
+        match self.preview.shots {
+            0 => self.notify("Few-shot off"),
+            shots => self.notify(format!(
+                "Few-shot {shots}: demonstrations from this split, seed {}",
+                crate::core::fewshot::DEFAULT_SEED
+            )),
+        }
+        self.preview.scroll.set(0);
+        self.request_preview();
     }
 
     pub(super) fn copy_prompt(&mut self) {
