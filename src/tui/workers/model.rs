@@ -132,10 +132,26 @@ impl ModelWorker {
                     .name("promptstudio-model-batch".into())
                     .stack_size(crate::core::jinja::RENDER_STACK_SIZE)
                     .spawn(move || {
+                        yield_to_typing();
                         evaluate_batch(&shared, &*engine, &*workspace, &sources, &flag, request)
                     });
             }
         }
+    }
+}
+
+/// A batch evaluation is background work: its thread, and the client
+/// threads it starts (which inherit the value), run at a lower priority so
+/// that the preview worker and the UI thread get the cores first when you
+/// type (measured: keystroke → preview p99 26 ms while an evaluation against
+/// an in-process server kept both cores busy, before this). On Linux the nice
+/// value belongs to the calling thread; raising it needs no privilege.
+fn yield_to_typing() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; `0` names the
+    // calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
     }
 }
 
