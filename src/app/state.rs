@@ -302,7 +302,8 @@ pub struct PreviewResult {
     /// How long compile + apply took, for the status bar.
     pub elapsed: std::time::Duration,
     /// With few-shot on (K > 0): the demonstrations and the assembled prompt.
-    pub fewshot: Option<FewshotPrompt>,
+    /// (Boxed: it would make every `Event` carry its size.)
+    pub fewshot: Option<Box<FewshotPrompt>>,
 }
 
 /// The row's few-shot prompt as `render --num-fewshot K` assembles it:

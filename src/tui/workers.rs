@@ -499,13 +499,13 @@ fn preview(
             let index = request
                 .row
                 .min(result.row_count.unwrap_or(1).saturating_sub(1));
-            result.fewshot = Some(fewshot::fewshot_prompt(
+            result.fewshot = Some(Box::new(fewshot::fewshot_prompt(
                 &**source,
                 &**compiled,
                 &request,
                 index,
                 &result.outcome,
-            ));
+            )));
         }
     }
     result.row = row.ok();
