@@ -225,11 +225,11 @@ impl App {
             Overlay::None => {}
         }
         match self.view {
-            View::Batch => Context::Batch,
+            View::Batch if !self.batch_beside_unfocused() => Context::Batch,
             View::Stats => Context::Stats,
             View::Prompted => Context::Prompted,
             View::Card => Context::Card,
-            View::Main => match self.focus {
+            View::Main | View::Batch => match self.focus {
                 Focus::Catalog => Context::Catalog,
                 Focus::Editor => Context::Editor,
                 Focus::Metadata => Context::Metadata,

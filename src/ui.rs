@@ -32,6 +32,9 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 /// From this width on, the catalog, editor and preview sit side by side.
 pub const WIDE: u16 = 120;
+/// From this width on, the batch view opens beside the main panes, so
+/// edits show in it as they are typed.
+pub const BATCH_BESIDE: u16 = 160;
 
 /// What drawing needs besides the state.
 pub struct Ui {
@@ -97,7 +100,25 @@ impl Ui {
         status::draw_status(self, frame, status, app);
         match app.view {
             View::Main => self.draw_main(frame, body, app),
-            View::Batch => batch::draw_batch(self, frame, body, app),
+            View::Batch if body.width >= BATCH_BESIDE => {
+                let [main, batch_area] =
+                    Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                        .areas(body);
+                self.draw_main(frame, main, app);
+                batch::draw_batch(self, frame, batch_area, app);
+                let mut areas = app.areas.get();
+                areas.batch = Some(Area {
+                    x: batch_area.x,
+                    y: batch_area.y,
+                    width: batch_area.width,
+                    height: batch_area.height,
+                });
+                app.areas.set(areas);
+            }
+            View::Batch => {
+                batch::draw_batch(self, frame, body, app);
+                app.areas.set(PaneAreas::default());
+            }
             View::Stats => batch::draw_catalog_stats(self, frame, body, app),
             View::Prompted => prompted::draw(self, frame, body, app),
             View::Card => card::draw(self, frame, body, app),
@@ -155,7 +176,9 @@ impl Ui {
     }
 
     fn draw_panes(&self, frame: &mut Frame, app: &App, areas: Panes, row_pane: Option<Rect>) {
-        let focused = |focus: Focus| app.focus == focus && app.view == View::Main;
+        let main_has_keys =
+            app.view == View::Main || (app.view == View::Batch && !app.batch.focused);
+        let focused = |focus: Focus| app.focus == focus && main_has_keys;
         if let Some(area) = areas.catalog {
             catalog::draw(self, frame, area, app, focused(Focus::Catalog));
         }
@@ -192,6 +215,7 @@ impl Ui {
             metadata: to_area(areas.metadata),
             preview: to_area(areas.preview),
             row: to_area(row_pane),
+            batch: None,
         });
     }
 }

@@ -426,6 +426,12 @@ pub struct BatchState {
     pub row_count: Option<usize>,
     pub features: Vec<(String, crate::data::features::Feature)>,
     pub stats: Option<SplitStats>,
+    /// Keys go to the batch pane (always so in the full-screen view; beside
+    /// the editor, Tab moves focus between it and the main panes).
+    pub focused: bool,
+    /// The prompt the page and statistics were asked for, so edits made
+    /// beside the batch pane refresh it.
+    pub template: Option<Template>,
 }
 
 /// Row counts of the splits, gathered in the background for the catalog
@@ -473,6 +479,8 @@ pub struct PaneAreas {
     pub preview: Option<Area>,
     /// The row pane, when the layout has one beside the preview.
     pub row: Option<Area>,
+    /// The batch pane, when it is drawn beside the main panes.
+    pub batch: Option<Area>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

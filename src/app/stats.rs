@@ -1,6 +1,15 @@
 //! Whole-split statistics of one prompt (the batch view's counts).
 
+use std::collections::HashMap;
+
 use super::backend::{Diagnostic, Rendered};
+use crate::core::datum::{Datum, Row};
+use crate::data::features::Feature;
+
+/// Distinct targets remembered one by one; past this (free-text targets,
+/// summaries) the rest are only counted, so memory and the events that
+/// carry the statistics stay small on a million-row split.
+pub const MAX_DISTINCT_TARGETS: usize = 1000;
 
 /// Input lengths (characters) are counted in buckets whose upper bounds
 /// grow by doubling, so short and very long inputs share one chart.
@@ -24,6 +33,30 @@ pub struct SplitStats {
     /// Input token lengths, when the studio's model has a tokenizer.
     /// (Boxed: statistics travel in events, most of them without it.)
     pub tokens: Option<Box<super::chat::TokenStats>>,
+    /// How often each rendered target occurs (boxed, as the tokens above).
+    pub targets: Box<TargetCounts>,
+    /// The split's first ClassLabel column, counted by class (boxed, as
+    /// the tokens above).
+    pub labels: Option<Box<LabelCounts>>,
+}
+
+/// How often each rendered target occurs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetCounts {
+    /// Up to [`MAX_DISTINCT_TARGETS`] distinct targets.
+    pub counts: HashMap<String, usize>,
+    /// Rows whose target was new after the distinct ones ran out.
+    pub untracked: usize,
+}
+
+/// Counts of one ClassLabel column's classes over the split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelCounts {
+    pub column: String,
+    pub names: Vec<String>,
+    pub counts: Vec<usize>,
+    /// Values that name no class (-1 on an unlabelled test split, nulls).
+    pub other: usize,
 }
 
 impl SplitStats {
@@ -32,6 +65,53 @@ impl SplitStats {
             total,
             ..SplitStats::default()
         }
+    }
+
+    /// Statistics that also count the first ClassLabel column of `features`.
+    pub fn with_features(total: usize, features: &[(String, Feature)]) -> Self {
+        let labels = features.iter().find_map(|(column, feature)| match feature {
+            Feature::ClassLabel { names } => Some(Box::new(LabelCounts {
+                column: column.clone(),
+                names: names.clone(),
+                counts: vec![0; names.len()],
+                other: 0,
+            })),
+            _ => None,
+        });
+        SplitStats {
+            labels,
+            ..SplitStats::new(total)
+        }
+    }
+
+    /// Counts one raw row's class (see [`SplitStats::with_features`]).
+    pub fn add_label(&mut self, row: &Row) {
+        let Some(labels) = &mut self.labels else {
+            return;
+        };
+        let class = match row.get(&labels.column) {
+            Some(Datum::Int(value)) => usize::try_from(*value).ok(),
+            _ => None,
+        };
+        match class.and_then(|class| labels.counts.get_mut(class)) {
+            Some(count) => *count += 1,
+            None => labels.other += 1,
+        }
+    }
+
+    /// The `n` most frequent targets (ties by text), and how many rows
+    /// had any other target.
+    pub fn top_targets(&self, n: usize) -> (Vec<(&str, usize)>, usize) {
+        let mut all: Vec<(&str, usize)> = self
+            .targets
+            .counts
+            .iter()
+            .map(|(target, &count)| (target.as_str(), count))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let rest: usize = all.iter().skip(n).map(|(_, count)| count).sum();
+        all.truncate(n);
+        (all, rest + self.targets.untracked)
     }
 
     /// Counts one row's outcome.
@@ -54,6 +134,16 @@ impl SplitStats {
         let target = rendered.parts.get(1).map(String::as_str);
         if target.is_none_or(str::is_empty) {
             self.empty_targets += 1;
+        }
+        if let Some(target) = target {
+            let targets = &mut self.targets;
+            if let Some(count) = targets.counts.get_mut(target) {
+                *count += 1;
+            } else if targets.counts.len() < MAX_DISTINCT_TARGETS {
+                targets.counts.insert(target.to_owned(), 1);
+            } else {
+                targets.untracked += 1;
+            }
         }
         if let (Some(choices), Some(target)) = (&rendered.answer_choices, target) {
             if !choices.iter().any(|choice| choice == target) {
@@ -112,6 +202,7 @@ mod tests {
         assert_eq!(stats.empty_targets, 2);
         assert_eq!(stats.target_not_in_choices, 1);
         assert_eq!(stats.histogram[0], 4);
+        assert_eq!(stats.top_targets(1), (vec![("maybe", 1)], 1));
         assert_eq!(SplitStats::bucket_label(0), "64");
         assert_eq!(SplitStats::bucket_label(5), "2k");
         assert_eq!(SplitStats::bucket_label(9), "∞");

@@ -94,6 +94,7 @@ impl App {
         }
         self.refresh_checks();
         self.refresh_prompted();
+        self.refresh_batch();
         self.journal_if_due();
         // Quit comes last, so the work before it (the journal's last
         // state above all) is handed over before the loop ends.
@@ -127,6 +128,27 @@ impl App {
                 }
             }
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::FocusNext | Action::FocusPrev if self.batch_beside() => {
+                // The batch pane comes after the main panes in the cycle.
+                let panes = Focus::CYCLE.len() + 1;
+                let position = if self.batch.focused {
+                    Focus::CYCLE.len()
+                } else {
+                    Focus::CYCLE
+                        .iter()
+                        .position(|&f| f == self.focus)
+                        .unwrap_or(0)
+                };
+                let step = if action == Action::FocusNext {
+                    1
+                } else {
+                    panes - 1
+                };
+                match Focus::CYCLE.get((position + step) % panes) {
+                    Some(&focus) => self.set_focus(focus),
+                    None => self.batch.focused = true,
+                }
+            }
             Action::FocusNext | Action::FocusPrev => {
                 let position = Focus::CYCLE
                     .iter()
@@ -217,7 +239,7 @@ impl App {
                 }
             }
             Action::Cancel => {
-                if self.view != View::Main {
+                if self.view != View::Main && !self.batch_beside_unfocused() {
                     self.close_view();
                 } else if self.zoomed {
                     self.zoomed = false;
@@ -234,7 +256,8 @@ impl App {
     /// Actions whose meaning depends on the focused pane or view.
     fn pane_action(&mut self, action: Action) {
         match self.view {
-            View::Batch => return self.batch_action(action),
+            View::Batch if !self.batch_beside_unfocused() => return self.batch_action(action),
+            View::Batch => {}
             View::Prompted => return self.prompted_action(action),
             View::Card => return self.card_action(action),
             View::Stats => {
@@ -276,16 +299,21 @@ impl App {
     }
 
     fn set_focus(&mut self, focus: Focus) {
-        if self.view == View::Main {
+        if self.view == View::Main || self.batch_beside() {
             self.focus = focus;
+            self.batch.focused = false;
         }
     }
 
     fn click(&mut self, column: u16, row: u16) {
-        if self.overlay != Overlay::None || self.view != View::Main {
+        if self.overlay != Overlay::None || (self.view != View::Main && !self.batch_beside()) {
             return;
         }
         let areas = self.areas.get();
+        if areas.batch.is_some_and(|a| a.contains(column, row)) {
+            self.batch.focused = true;
+            return;
+        }
         let panes = [
             (areas.catalog, Focus::Catalog),
             (areas.editor, Focus::Editor),
@@ -297,6 +325,7 @@ impl App {
             .find(|(area, _)| area.is_some_and(|a| a.contains(column, row)))
         {
             self.focus = *focus;
+            self.batch.focused = false;
         }
     }
 }

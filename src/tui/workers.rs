@@ -587,7 +587,7 @@ fn batch(
     let total = source
         .wait_for_row_count()
         .unwrap_or_else(|_| source.row_count().known());
-    let mut stats = SplitStats::new(total);
+    let mut stats = SplitStats::with_features(total, &source.features());
     let mut last_sent = Instant::now();
     let mut start = 0;
     while start < total {
@@ -609,6 +609,7 @@ fn batch(
         for (i, row) in rows.iter().enumerate() {
             let outcome = guarded(|| compiled.apply(row, Some(request.seed), false));
             stats.add(start + i, &outcome);
+            stats.add_label(row);
             if let Some(model) = &request.chat {
                 crate::app::chat::count_row_tokens(model, &outcome, &mut stats.tokens);
             }

@@ -38,9 +38,88 @@ pub fn draw_batch(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
     } else {
         list_area
     };
+    let [stats_area, distribution_area] = if wide {
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(stats_area)
+    } else {
+        Layout::vertical([Constraint::Fill(1), Constraint::Percentage(45)]).areas(stats_area)
+    };
     draw_page(ui, frame, list_area, app);
     draw_detail(ui, frame, detail_area, app);
     draw_stats(ui, frame, stats_area, app);
+    draw_distribution(ui, frame, distribution_area, app);
+}
+
+/// At most this many targets are listed one by one; the rest is "other".
+const TOP_TARGETS: usize = 10;
+
+/// How the split's rendered targets (and its ClassLabel column's classes)
+/// are spread: PromptSource's label distribution, over the whole split.
+fn draw_distribution(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
+    let block = ui.block(" Targets ", false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(stats) = &app.batch.stats else {
+        return;
+    };
+    let height = inner.height as usize;
+    let label_lines = stats.labels.as_ref().map_or(0, |l| l.names.len() + 2);
+    // Targets first; the class list gets what is left, each at least 3 rows.
+    let shown = height
+        .saturating_sub(2 + label_lines.min(height / 2))
+        .clamp(3, TOP_TARGETS);
+    let (top, other) = stats.top_targets(shown);
+    let counted: usize = top.iter().map(|(_, n)| n).sum::<usize>() + other;
+    let width = inner.width as usize;
+    // name, count (7), share (5), bar (the rest, at least 4).
+    let name_width = (width / 2).clamp(6, 28);
+    let bar_width = width.saturating_sub(name_width + 14).max(1);
+    let line = |name: &str, n: usize, total: usize| {
+        let share = if total == 0 {
+            0.0
+        } else {
+            n as f64 / total as f64
+        };
+        Line::from(vec![
+            Span::styled(
+                format!("{:<name_width$}", ellipsize(&one_line(name), name_width)),
+                ui.style("preview.field"),
+            ),
+            Span::styled(
+                format!(" {n:>6} {:>4.0}% ", share * 100.0),
+                ui.style("preview.value"),
+            ),
+            Span::styled(
+                "▇".repeat((share * bar_width as f64).round() as usize),
+                ui.style("chart.bar"),
+            ),
+        ])
+    };
+    let mut lines = Vec::new();
+    if top.is_empty() {
+        lines.push(Line::styled("no targets", ui.style("ui.dim")));
+    }
+    for (target, n) in &top {
+        let name = if target.is_empty() { "(empty)" } else { target };
+        lines.push(line(name, *n, counted));
+    }
+    if other > 0 {
+        lines.push(line("(other)", other, counted));
+    }
+    if let Some(labels) = &stats.labels {
+        lines.push(Line::styled(
+            format!("{} (ClassLabel)", labels.column),
+            ui.style("preview.label"),
+        ));
+        let total = labels.counts.iter().sum::<usize>() + labels.other;
+        for (name, n) in labels.names.iter().zip(&labels.counts) {
+            lines.push(line(name, *n, total));
+        }
+        if labels.other > 0 {
+            lines.push(line("(no class)", labels.other, total));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
@@ -56,7 +135,7 @@ fn draw_page(ui: &Ui, frame: &mut Frame, area: Rect, app: &App) {
             batch.offset,
             end.saturating_sub(1)
         ),
-        true,
+        app.batch.focused,
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);

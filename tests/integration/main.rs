@@ -37,6 +37,7 @@ mod model_metrics;
 mod pty_daily;
 mod pty_e2e;
 mod studio_app;
+mod studio_batchwide;
 mod studio_chat;
 mod studio_daily;
 mod studio_fewshot;

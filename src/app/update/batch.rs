@@ -12,6 +12,7 @@ impl App {
             return self.notify_error("The batch view needs a prompt and rows");
         }
         self.view = View::Batch;
+        self.batch.focused = true;
         self.batch.offset = self.preview.row / BATCH_PAGE * BATCH_PAGE;
         self.batch.selected = self.preview.row % BATCH_PAGE;
         self.request_batch(true);
@@ -46,8 +47,13 @@ impl App {
     pub(super) fn close_view(&mut self) {
         if self.view == View::Batch {
             self.effects.push(Effect::CancelBatch);
-            self.preview.row = self.batch.offset + self.batch.selected;
-            self.request_preview();
+            // Beside the editor, rows moved in the preview since win over
+            // the batch pane's, unless the batch pane has the keys.
+            if self.batch.focused {
+                self.preview.row = self.batch.offset + self.batch.selected;
+                self.request_preview();
+            }
+            self.batch.template = None;
         }
         self.view = View::Main;
     }
@@ -61,6 +67,7 @@ impl App {
         };
         self.batch.generation += 1;
         self.batch.rows = None;
+        self.batch.template = Some(template.clone());
         if with_stats {
             self.batch.stats = None;
             self.batch.stats_generation = self.batch.generation;
@@ -76,6 +83,30 @@ impl App {
             data_epoch: self.data_epoch,
             chat: self.chat.counting_model(),
         }));
+    }
+
+    /// True when the batch view shares the screen with the main panes
+    /// (the last drawing put it beside them) and they have the keys.
+    pub fn batch_beside_unfocused(&self) -> bool {
+        self.batch_beside() && !self.batch.focused
+    }
+
+    /// The main panes take keys: the main view, or beside the batch pane
+    /// while it does not have focus.
+    pub fn main_has_keys(&self) -> bool {
+        self.view == View::Main || self.batch_beside_unfocused()
+    }
+
+    pub fn batch_beside(&self) -> bool {
+        self.view == View::Batch && self.areas.get().batch.is_some()
+    }
+
+    /// Edits made beside the batch pane re-render its page and restart its
+    /// statistics.
+    pub(super) fn refresh_batch(&mut self) {
+        if self.view == View::Batch && self.current_template() != self.batch.template.as_ref() {
+            self.request_batch(true);
+        }
     }
 
     pub(super) fn batch_action(&mut self, action: Action) {

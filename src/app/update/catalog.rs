@@ -96,7 +96,7 @@ impl App {
 
     /// The catalog selection when the catalog has focus, else the prompt in the editor.
     pub(super) fn target_selection(&self) -> Option<Selection> {
-        if self.focus == Focus::Catalog && self.view == View::Main {
+        if self.focus == Focus::Catalog && self.main_has_keys() {
             if let Some(CatalogRow::Template { file, template }) =
                 self.catalog.rows().get(self.catalog.selected)
             {

@@ -93,6 +93,7 @@ impl App {
     }
 
     pub(super) fn type_char(&mut self, c: char) {
+        let main_has_keys = self.main_has_keys();
         match &mut self.overlay {
             Overlay::Prompt(input) => {
                 let at = byte_index(&input.text, input.cursor);
@@ -110,9 +111,7 @@ impl App {
                 picker.selected = 0;
             }
             Overlay::None
-                if self.view == View::Main
-                    && self.focus == Focus::Editor
-                    && self.current.is_some() =>
+                if main_has_keys && self.focus == Focus::Editor && self.current.is_some() =>
             {
                 self.editor.insert_char(c);
                 self.editor_changed();
@@ -122,6 +121,7 @@ impl App {
     }
 
     pub(super) fn paste(&mut self, text: &str) {
+        let main_has_keys = self.main_has_keys();
         match &mut self.overlay {
             Overlay::Prompt(_) | Overlay::Picker(_) | Overlay::ModelPicker(_) => {
                 for c in text.chars().filter(|c| !c.is_control()) {
@@ -129,9 +129,7 @@ impl App {
                 }
             }
             Overlay::None
-                if self.view == View::Main
-                    && self.focus == Focus::Editor
-                    && self.current.is_some() =>
+                if main_has_keys && self.focus == Focus::Editor && self.current.is_some() =>
             {
                 self.editor.insert_str(text);
                 self.editor_changed();

@@ -9,7 +9,7 @@ use crate::app::App;
 
 impl App {
     pub(super) fn select_clicked(&mut self, column: u16, row: u16) {
-        if self.overlay != Overlay::None || self.view != View::Main {
+        if self.overlay != Overlay::None || !self.main_has_keys() {
             return;
         }
         let areas = self.areas.get();
@@ -63,7 +63,7 @@ impl App {
 
     pub(super) fn over_row_pane(&self, column: u16, row: u16) -> bool {
         self.overlay == Overlay::None
-            && self.view == View::Main
+            && self.main_has_keys()
             && self
                 .areas
                 .get()
