@@ -40,6 +40,11 @@ pub struct InspectArgs {
     /// With --summary: only the first N rows.
     #[arg(long, requires = "summary")]
     pub limit: Option<u64>,
+    /// With --summary: the token lengths of every text column in this
+    /// tokenizer's tokens (a tokenizer.json, a model folder, or ORG/NAME in
+    /// the Hugging Face cache), no special tokens added.
+    #[arg(long, value_name = "PATH|ORG/NAME", requires = "summary")]
+    pub tokenizer: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -116,10 +121,24 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
     }
     if args.summary {
         let summary = inspect::summarize(source.as_ref(), args.limit, &mut |_| {})?;
+        let tokens = match &args.tokenizer {
+            Some(spec) => Some(column_token_lengths(source.as_ref(), spec, args.limit)?),
+            None => None,
+        };
         if args.json {
             report.insert("summary".into(), serde_json::to_value(&summary)?);
+            if let Some(tokens) = &tokens {
+                let columns: Map<String, Value> = tokens
+                    .iter()
+                    .map(|(name, summary)| Ok((name.clone(), serde_json::to_value(summary)?)))
+                    .collect::<Result<_, serde_json::Error>>()?;
+                report.insert("token_lengths".into(), Value::Object(columns));
+            }
         } else {
             writeln!(out, "\n{}", inspect::summary_text(&summary).trim_end())?;
+            for (name, summary) in tokens.iter().flatten() {
+                write!(out, "\ntokens of column '{name}', {}", summary.text())?;
+            }
         }
     }
     if args.json {
@@ -127,6 +146,53 @@ pub fn run(args: &InspectArgs, out: &mut dyn Write) -> anyhow::Result<Outcome> {
         writeln!(out)?;
     }
     Ok(Outcome::Success)
+}
+
+/// Token lengths of each column holding text (`str` values), over the
+/// rows `--summary` reads, in column order of first appearance.
+fn column_token_lengths(
+    source: &dyn Source,
+    spec: &str,
+    limit: Option<u64>,
+) -> anyhow::Result<Vec<(String, crate::core::token_lengths::TokenSummary)>> {
+    use crate::core::datum::Datum;
+    use crate::core::token_lengths::TokenLengths;
+    let counter =
+        crate::core::chat::tokens::TokenCounter::load(spec, &crate::data::resolve::hub_cache())
+            .map_err(|message| anyhow::anyhow!("--tokenizer {spec}: {message}"))?;
+    let mut columns: Vec<(String, TokenLengths)> = Vec::new();
+    let mut rows = 0u64;
+    'batches: for batch in source.batches(1024)? {
+        for row in batch? {
+            if limit.is_some_and(|limit| rows >= limit) {
+                break 'batches;
+            }
+            rows += 1;
+            for (name, value) in row.fields.iter() {
+                let Datum::Str(text) = value else {
+                    continue;
+                };
+                let tokens = counter.count(text).map_err(|message| {
+                    anyhow::anyhow!("row {}, column '{name}': {message}", rows - 1)
+                })?;
+                match columns
+                    .iter_mut()
+                    .find(|(column, _)| column == name.as_ref())
+                {
+                    Some((_, lengths)) => lengths.add(tokens),
+                    None => {
+                        let mut lengths = TokenLengths::default();
+                        lengths.add(tokens);
+                        columns.push((name.to_string(), lengths));
+                    }
+                }
+            }
+        }
+    }
+    Ok(columns
+        .into_iter()
+        .filter_map(|(name, lengths)| Some((name, lengths.summary()?)))
+        .collect())
 }
 
 /// A path when it exists (or is `-`), else a dataset name.
@@ -174,6 +240,7 @@ mod tests {
             schema: false,
             summary: false,
             limit: None,
+            tokenizer: None,
             json: false,
             full: false,
         }

@@ -83,3 +83,65 @@ fn a_tokenizer_shows_each_templates_input_token_lengths() {
         "{text}"
     );
 }
+
+/// `inspect --summary --tokenizer T`: each text column's token lengths
+/// (min, median, max, histogram) over the rows summarised, counted as the
+/// tokenizer counts each value (no special tokens added).
+#[test]
+fn inspect_summary_counts_the_tokens_of_each_text_column() {
+    let sample = sample();
+    let data = sample.join("data/news_topics/_/validation.parquet");
+    let tokenizer = sample.join("models/tiny-chat");
+    let output = Command::new(env!("CARGO_BIN_EXE_promptstudio"))
+        .args(["inspect", data.to_str().unwrap(), "--summary", "--json"])
+        .args(["--tokenizer", tokenizer.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let counter = promptstudio::core::chat::tokens::TokenCounter::load(
+        tokenizer.to_str().unwrap(),
+        Path::new("/nonexistent-hub-cache"),
+    )
+    .unwrap();
+    let rows = promptstudio::data::parquet::read_rows(&data).unwrap();
+    for column in ["title", "text"] {
+        let mut counts: Vec<u64> = rows
+            .iter()
+            .map(|row| {
+                let (_, value) = row
+                    .fields
+                    .iter()
+                    .find(|(name, _)| name.as_ref() == column)
+                    .unwrap();
+                let promptstudio::core::datum::Datum::Str(text) = value else {
+                    panic!("{column} is text");
+                };
+                counter.count(text).unwrap() as u64
+            })
+            .collect();
+        counts.sort_unstable();
+        let summary = &report["token_lengths"][column];
+        assert_eq!(summary["rows"], counts.len() as u64, "{summary}");
+        assert_eq!(summary["min"], counts[0], "{summary}");
+        assert_eq!(
+            summary["median"],
+            counts[(counts.len() - 1) / 2],
+            "{summary}"
+        );
+        assert_eq!(summary["max"], *counts.last().unwrap(), "{summary}");
+        let bucketed: u64 = summary["histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|bucket| bucket["rows"].as_u64().unwrap())
+            .sum();
+        assert_eq!(bucketed, counts.len() as u64, "{summary}");
+    }
+    assert!(report["token_lengths"].get("label").is_none(), "{report}");
+}
