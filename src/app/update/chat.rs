@@ -9,6 +9,8 @@ use crate::app::chat_state::ModelPicker;
 use crate::app::state::*;
 use crate::app::{Action, App};
 
+use super::metadata::filtered_list_action;
+
 impl App {
     /// Loads the model `workspace/promptstudio.toml` names (off the UI
     /// thread); called once the studio knows its workspace folder.
@@ -97,24 +99,15 @@ impl App {
             return;
         };
         let visible = picker.visible();
+        if filtered_list_action(
+            &mut picker.filter,
+            &mut picker.selected,
+            visible.len(),
+            action,
+        ) {
+            return;
+        }
         match action {
-            Action::Up => picker.selected = picker.selected.saturating_sub(1),
-            Action::Down => {
-                picker.selected = (picker.selected + 1).min(visible.len().saturating_sub(1))
-            }
-            Action::Backspace => {
-                picker.filter.pop();
-                picker.selected = 0;
-            }
-            Action::DeleteToLineStart => {
-                picker.filter.clear();
-                picker.selected = 0;
-            }
-            Action::DeleteWordBack => {
-                let start = super::prompts::word_start_before(&picker.filter, picker.filter.len());
-                picker.filter.truncate(start);
-                picker.selected = 0;
-            }
             Action::Select | Action::Toggle => {
                 let chosen = match (&picker.models, visible.get(picker.selected)) {
                     (Some(Ok(models)), Some(&index)) => Some(models[index].id.clone()),

@@ -85,24 +85,15 @@ impl App {
             return;
         };
         let visible = picker.visible();
+        if filtered_list_action(
+            &mut picker.filter,
+            &mut picker.selected,
+            visible.len(),
+            action,
+        ) {
+            return;
+        }
         match action {
-            Action::Up => picker.selected = picker.selected.saturating_sub(1),
-            Action::Down => {
-                picker.selected = (picker.selected + 1).min(visible.len().saturating_sub(1))
-            }
-            Action::Backspace => {
-                picker.filter.pop();
-                picker.selected = 0;
-            }
-            Action::DeleteToLineStart => {
-                picker.filter.clear();
-                picker.selected = 0;
-            }
-            Action::DeleteWordBack => {
-                let start = super::prompts::word_start_before(&picker.filter, picker.filter.len());
-                picker.filter.truncate(start);
-                picker.selected = 0;
-            }
             Action::Toggle => {
                 if let Some(&option) = visible.get(picker.selected) {
                     let value = picker.options[option].0.clone();
@@ -126,6 +117,34 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// The keys every filtered list shares (moving, and editing its filter);
+/// false when `action` is not one of them.
+pub(super) fn filtered_list_action(
+    filter: &mut String,
+    selected: &mut usize,
+    visible: usize,
+    action: Action,
+) -> bool {
+    match action {
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Down => *selected = (*selected + 1).min(visible.saturating_sub(1)),
+        Action::Backspace => {
+            filter.pop();
+            *selected = 0;
+        }
+        Action::DeleteToLineStart => {
+            filter.clear();
+            *selected = 0;
+        }
+        Action::DeleteWordBack => {
+            filter.truncate(super::prompts::word_start_before(filter, filter.len()));
+            *selected = 0;
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn cycle(value: Option<bool>) -> Option<bool> {
