@@ -160,24 +160,14 @@ fn demo_pool<'a>(
     compiled: &'a CompiledTemplate,
     options: &'a ApplyOptions,
 ) -> anyhow::Result<Option<DemoPool<'a>>> {
-    if args.fewshot.num_fewshot.is_none() {
-        return Ok(None);
-    }
-    let (pool_source, same_split) = args
-        .rows_from
-        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
-    let pool_rows = target::row_count(pool_source.as_ref())?;
-    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
-        return Ok(None);
-    };
-    Ok(Some(DemoPool::new(
-        plan,
-        pool_source,
+    args.fewshot.demo_pool(
+        &args.rows_from,
+        file,
         Box::new(move |j, row| {
             let applied = compiled.apply(row, options).ok()?;
             Demonstration::from_parts(j, &applied.parts)
         }),
-    )))
+    )
 }
 
 #[derive(Clone, Copy)]

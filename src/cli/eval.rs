@@ -357,25 +357,15 @@ fn demo_pool<'a>(
     file: &DatasetTemplates,
     renderer: &'a EngineRenderer,
 ) -> anyhow::Result<Option<DemoPool<'a>>> {
-    if args.fewshot.num_fewshot.is_none() {
-        return Ok(None);
-    }
-    let (pool_source, same_split) = args
-        .rows_from
-        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
-    let pool_rows = target::row_count(pool_source.as_ref())?;
-    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
-        return Ok(None);
-    };
     let seed = args.seed;
-    Ok(Some(DemoPool::new(
-        plan,
-        pool_source,
+    args.fewshot.demo_pool(
+        &args.rows_from,
+        file,
         Box::new(move |j, row| {
             let rendered = renderer.render(row, seed).ok()?;
             fewshot::Demonstration::from_parts(j, &rendered.parts)
         }),
-    )))
+    )
 }
 
 /// `--chat-template`: the conversation of a row's prompt rendered with the

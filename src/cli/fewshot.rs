@@ -4,7 +4,11 @@
 use clap::Args;
 
 use crate::core::fewshot::{FewshotPlan, DEFAULT_SEED};
+use crate::core::template::DatasetTemplates;
 pub use crate::export::fewshot::DemoPool;
+use crate::export::fewshot::RenderDemo;
+
+use super::target::{self, DataArgs};
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct FewshotArgs {
@@ -31,5 +35,27 @@ impl FewshotArgs {
             pool_rows,
             same_split,
         })
+    }
+}
+
+impl FewshotArgs {
+    /// The demonstrations' pool for `file`'s rows (`--fewshot-split`, else
+    /// the split rendered), each pool row rendered by `render` as the
+    /// command renders its rows; `None` without `--num-fewshot`.
+    pub fn demo_pool<'a>(
+        &self,
+        rows_from: &DataArgs,
+        file: &DatasetTemplates,
+        render: RenderDemo<'a>,
+    ) -> anyhow::Result<Option<DemoPool<'a>>> {
+        if self.num_fewshot.is_none() {
+            return Ok(None);
+        }
+        let (pool_source, same_split) =
+            rows_from.open_fewshot_pool(file, self.fewshot_split.as_deref())?;
+        let pool_rows = target::row_count(pool_source.as_ref())?;
+        Ok(self
+            .plan(pool_rows, same_split)
+            .map(|plan| DemoPool::new(plan, pool_source, render)))
     }
 }

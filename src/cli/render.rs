@@ -8,7 +8,6 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
-use super::fewshot::DemoPool;
 use super::target;
 use super::Outcome;
 use crate::core::apply::{ApplyOptions, CompiledTemplate};
@@ -212,21 +211,17 @@ fn demonstrations(
     compiled: &CompiledTemplate,
     options: &ApplyOptions,
 ) -> anyhow::Result<Vec<fewshot::Demonstration>> {
-    let (pool_source, same_split) = args
-        .rows_from
-        .open_fewshot_pool(file, args.fewshot.fewshot_split.as_deref())?;
-    let pool_rows = target::row_count(pool_source.as_ref())?;
-    let Some(plan) = args.fewshot.plan(pool_rows, same_split) else {
-        return Ok(Vec::new());
-    };
-    let pool = DemoPool::new(
-        plan,
-        pool_source,
+    let pool = args.fewshot.demo_pool(
+        &args.rows_from,
+        file,
         Box::new(|j, row| {
             let applied = compiled.apply(row, options).ok()?;
             fewshot::Demonstration::from_parts(j, &applied.parts)
         }),
-    );
+    )?;
+    let Some(pool) = pool else {
+        return Ok(Vec::new());
+    };
     let demos = pool.demonstrations(args.row);
     pool.check()?;
     Ok(demos)
