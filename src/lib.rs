@@ -1,6 +1,6 @@
 //! promptstudio: a terminal prompt development studio for PromptSource templates.
 //!
-//! - [`core`]: templates model, PromptSource YAML, the Jinja engine, checks.
+//! - [`core`]: templates model, PromptSource YAML, the Jinja engine, apply, few-shot, checks, chat templates.
 //! - [`data`]: dataset sources (Parquet, Arrow IPC, JSON Lines, CSV, the Hub) as rows of [`core::datum::Datum`].
 //! - [`workspace`]: a workspace folder: its templates, and a dataset's rows and splits found by name.
 //! - [`export`]: templates applied to whole splits, written as training files.
@@ -8,6 +8,8 @@
 //! - [`cli`]: the headless commands.
 //! - [`app`]: the studio's state, actions and update (no terminal types).
 //! - `ui`, `tui` (feature `tui`): the studio's widgets and its terminal loop.
+//! - `fuzzing` (hidden): the entry points of the cargo-fuzz targets in `fuzz/`,
+//!   also replayed on stable by the `fuzz_replay` test.
 
 pub mod app;
 pub mod cli;
