@@ -55,20 +55,8 @@ impl ChatWorker {
             .spawn(move || {
                 let mut cache = TokenCache::default();
                 loop {
-                    let request = {
-                        let (slot, ready) = &*slot;
-                        let Ok(mut guard) = slot.lock() else {
-                            return;
-                        };
-                        loop {
-                            if let Some(request) = guard.take() {
-                                break request;
-                            }
-                            guard = match ready.wait(guard) {
-                                Ok(guard) => guard,
-                                Err(_) => return,
-                            };
-                        }
+                    let Some(request) = super::workers::take_newest(&slot) else {
+                        return;
                     };
                     if !perform(ChatRequest::Render(request), &mut cache, &sender) {
                         return;

@@ -28,6 +28,19 @@ mod fewshot;
 mod model;
 pub use model::ModelSetup;
 
+/// Waits for the newest request put in a "latest wins" slot and takes it;
+/// `None` when the slot's lock is poisoned (the studio is going down).
+pub(super) fn take_newest<T>(slot: &(Mutex<Option<T>>, Condvar)) -> Option<T> {
+    let (slot, ready) = slot;
+    let mut guard = slot.lock().ok()?;
+    loop {
+        if let Some(request) = guard.take() {
+            return Some(request);
+        }
+        guard = ready.wait(guard).ok()?;
+    }
+}
+
 /// Threads whose panics are caught and shown as errors (see `guarded`);
 /// the panic hook leaves the terminal alone for them.
 pub const GUARDED_THREADS: &[&str] = &[
@@ -265,20 +278,8 @@ impl Workers {
                 let mut cache = CompileCache::default();
                 let mut last_row: Option<RowKey> = None;
                 loop {
-                    let request = {
-                        let (slot, ready) = &*slot;
-                        let Ok(mut guard) = slot.lock() else {
-                            return;
-                        };
-                        loop {
-                            if let Some(request) = guard.take() {
-                                break request;
-                            }
-                            guard = match ready.wait(guard) {
-                                Ok(guard) => guard,
-                                Err(_) => return,
-                            };
-                        }
+                    let Some(request) = take_newest(&slot) else {
+                        return;
                     };
                     let result = preview(
                         &*engine,
